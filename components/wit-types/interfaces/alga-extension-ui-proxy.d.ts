@@ -1,0 +1,5 @@
+/// <reference path="./alga-extension-types.d.ts" />
+declare module 'alga:extension/ui-proxy' {
+  export function callRoute(route: string, payload: Uint8Array | undefined): Uint8Array;
+  export type ProxyError = import('alga:extension/types').ProxyError;
+}

