@@ -42,3 +42,9 @@ export interface SchedulerReply {
 export interface SchedulerBackend {
   call(installId: string, request: SchedulerRequest, signal?: AbortSignal): Promise<SchedulerReply>;
 }
+
+/** Where component bytes come from, by content hash (production downloads a bundle from its
+ * registry; we ask the server's registry, which stores the bytes at install). */
+export interface ComponentSource {
+  load(ref: { tenantId: string; extensionId: string; contentHash: string }): Promise<Uint8Array | null>;
+}

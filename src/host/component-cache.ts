@@ -1,0 +1,90 @@
+/**
+ * Components by content hash: bytes from the registry → jco transpile (once per hash, kept on disk
+ * so a restart does not transpile again) → compiled core modules (once per process, shared with
+ * every sandbox worker).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { transpileBytes } from '@bytecodealliance/jco-transpile';
+import type { ComponentSource } from './ports.js';
+
+export interface LoadedComponent {
+  /** Lowercase hex sha256, without the `sha256:` prefix. */
+  hash: string;
+  glueDir: string;
+  modules: Record<string, WebAssembly.Module>;
+}
+
+export class BundleError extends Error {}
+
+const COMPLETE = '.complete';
+
+/** `sha256:<hex>` or bare hex → lowercase hex (production strips the prefix the same way). */
+export function normalizeContentHash(raw: string): string {
+  return raw.trim().replace(/^sha256:/i, '').toLowerCase();
+}
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+export interface ComponentCacheOptions {
+  cacheDir: string;
+  source: ComponentSource;
+  onProgress?: (msg: string) => void;
+}
+
+export class ComponentCache {
+  private readonly loaded = new Map<string, Promise<LoadedComponent>>();
+
+  constructor(private readonly opts: ComponentCacheOptions) {}
+
+  /** Throws BundleError when the hash is unknown or the bytes do not match it. */
+  get(ref: { tenantId: string; extensionId: string; contentHash: string }): Promise<LoadedComponent> {
+    const hash = normalizeContentHash(ref.contentHash);
+    let p = this.loaded.get(hash);
+    if (!p) {
+      p = this.load(hash, ref);
+      this.loaded.set(hash, p);
+      p.catch(() => this.loaded.delete(hash)); // a failed load may succeed later (bundle uploaded)
+    }
+    return p;
+  }
+
+  private async load(hash: string, ref: { tenantId: string; extensionId: string }): Promise<LoadedComponent> {
+    if (!/^[0-9a-f]{64}$/.test(hash)) throw new BundleError(`invalid content hash ${JSON.stringify(hash)}`);
+    const glueDir = join(this.opts.cacheDir, 'transpiled', hash);
+    if (!existsSync(join(glueDir, COMPLETE))) await this.transpile(hash, ref, glueDir);
+    const modules: Record<string, WebAssembly.Module> = {};
+    for (const name of readdirSync(glueDir)) {
+      if (name.endsWith('.wasm')) modules[name] = await WebAssembly.compile(readFileSync(join(glueDir, name)));
+    }
+    return { hash, glueDir, modules };
+  }
+
+  private async transpile(hash: string, ref: { tenantId: string; extensionId: string }, glueDir: string): Promise<void> {
+    const bytes = await this.opts.source.load({ ...ref, contentHash: `sha256:${hash}` });
+    if (!bytes) throw new BundleError(`bundle not found for content hash sha256:${hash}`);
+    if (sha256Hex(bytes) !== hash) throw new BundleError(`bundle content does not match sha256:${hash}`);
+    this.opts.onProgress?.(`transpiling component sha256:${hash.slice(0, 12)}… with jco`);
+    const { files } = await transpileBytes(bytes, { name: 'component', instantiation: { tag: 'async' } } as Parameters<typeof transpileBytes>[1]);
+    // Write beside the final folder and rename, so a concurrent process never sees half a transpile.
+    const tmp = `${glueDir}.tmp-${process.pid}-${Date.now()}`;
+    for (const [name, data] of Object.entries(files)) {
+      if (name.endsWith('.d.ts')) continue;
+      const out = join(tmp, name);
+      mkdirSync(dirname(out), { recursive: true });
+      writeFileSync(out, data);
+    }
+    writeFileSync(join(tmp, 'package.json'), '{"type":"module"}\n');
+    writeFileSync(join(tmp, COMPLETE), '');
+    mkdirSync(dirname(glueDir), { recursive: true });
+    try {
+      renameSync(tmp, glueDir);
+    } catch {
+      rmSync(tmp, { recursive: true, force: true }); // another process won the race; its copy is identical
+      if (!existsSync(join(glueDir, COMPLETE))) throw new BundleError(`could not store transpiled component sha256:${hash}`);
+    }
+  }
+}

@@ -1,0 +1,60 @@
+import { request } from 'undici';
+import { err, ok, type HostInterface } from './types.js';
+import type { HttpRequest } from '../wit-types/interfaces/alga-extension-types.js';
+
+const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
+const TIMEOUT_MS = 30_000; // production's outbound client timeout
+
+/** Exact host or a subdomain of an allowed entry; an empty list allows every host (production). */
+export function egressAllowed(host: string, allowlist: readonly string[]): boolean {
+  if (allowlist.length === 0) return true;
+  const h = host.toLowerCase();
+  return allowlist.some((a) => {
+    const allowed = a.trim().toLowerCase();
+    return allowed !== '' && (h === allowed || h.endsWith(`.${allowed}`));
+  });
+}
+
+/** `http.fetch` (cap:http.fetch): a real outbound request; redirects are not followed. */
+export const http: HostInterface = {
+  functions: {
+    fetch: async (ctx, [req], signal) => {
+      if (!ctx.granted.has('cap:http.fetch')) return err('not-allowed');
+      const r = req as HttpRequest;
+      const method = String(r.method ?? '').toUpperCase();
+      let url: URL;
+      try {
+        url = new URL(r.url);
+      } catch {
+        return err('invalid-url');
+      }
+      if (!METHODS.has(method) || (url.protocol !== 'http:' && url.protocol !== 'https:')) return err('invalid-url');
+      if (!egressAllowed(url.hostname, ctx.services.egressAllowlist ?? [])) return err('not-allowed');
+      let res;
+      try {
+        res = await request(url, {
+          method: method as 'GET',
+          headers: Object.fromEntries((r.headers ?? []).map((h) => [h.name, h.value])),
+          body: r.body && r.body.length ? Buffer.from(r.body) : undefined,
+          headersTimeout: TIMEOUT_MS,
+          bodyTimeout: TIMEOUT_MS,
+          signal,
+        });
+      } catch {
+        return err('transport');
+      }
+      let body: Uint8Array;
+      try {
+        body = new Uint8Array(await res.body.arrayBuffer());
+      } catch {
+        return err('internal');
+      }
+      const headers: { name: string; value: string }[] = [];
+      for (const [name, value] of Object.entries(res.headers)) {
+        for (const v of Array.isArray(value) ? value : [value]) if (v !== undefined) headers.push({ name, value: String(v) });
+      }
+      return ok({ status: res.statusCode, headers, body });
+    },
+  },
+  onInternalError: () => err('internal'),
+};

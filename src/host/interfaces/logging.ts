@@ -1,0 +1,22 @@
+import { ok, type HostInterface } from './types.js';
+import type { ExecutionContext } from './types.js';
+
+const LEVEL = { logInfo: 'info', logWarn: 'warn', logError: 'error' } as const;
+
+function emit(ctx: ExecutionContext, level: 'info' | 'warn' | 'error', message: unknown) {
+  // Without cap:log.emit production drops the line silently.
+  if (!ctx.granted.has('cap:log.emit')) return ok(undefined);
+  const text = String(message);
+  ctx.guestLogs.push({ level, message: text });
+  ctx.logger[level](text, { source: 'ext', tenant: ctx.context.tenantId, extension: ctx.context.extensionId, request_id: ctx.context.requestId });
+  return ok(undefined);
+}
+
+export const logging: HostInterface = {
+  functions: {
+    logInfo: (ctx, [m]) => emit(ctx, LEVEL.logInfo, m),
+    logWarn: (ctx, [m]) => emit(ctx, LEVEL.logWarn, m),
+    logError: (ctx, [m]) => emit(ctx, LEVEL.logError, m),
+  },
+  onInternalError: () => ok(undefined),
+};

@@ -1,0 +1,211 @@
+/**
+ * `scheduler` (cap:scheduler.manage): each call becomes one request to the platform's scheduler
+ * API (in-process or over HTTP, same shapes), and `replyToWit` is the one place where its answer
+ * becomes the WIT value. Fixes over production (SPEC-DECISIONS 1–3): the body of a 4xx answer is
+ * read for create/update/delete, so the guest gets the real error and field errors; update sends
+ * only the fields the guest gave.
+ */
+import { err, ok, type ExecutionContext, type HostInterface } from './types.js';
+import type { HostOutcome } from '../sandbox/protocol.js';
+import type { SchedulerOperation, SchedulerRequest, SchedulerReply } from '../ports.js';
+import type {
+  CreateScheduleInput,
+  EndpointInfo,
+  ScheduleInfo,
+  SchedulerError,
+  UpdateScheduleInput,
+} from '../wit-types/interfaces/alga-extension-types.js';
+
+export const NOT_GRANTED = 'Permission denied: cap:scheduler.manage not granted';
+export const INSTALL_MISSING = 'Install ID missing';
+export const PAYLOAD_NOT_JSON = 'Payload must be valid JSON object or array';
+
+type RecordOp = 'create' | 'update' | 'delete';
+const isRecordOp = (op: SchedulerOperation): op is RecordOp => op === 'create' || op === 'update' || op === 'delete';
+
+/** Production's status mapping for the enum-returning operations (SPEC §4.2). */
+export function statusToSchedulerError(status: number): SchedulerError {
+  if (status === 401 || status === 403) return 'denied';
+  if (status === 404) return 'not-found';
+  if (status === 400) return 'validation-failed';
+  if (status === 429) return 'quota-exceeded';
+  return 'internal';
+}
+
+/** JSON with object keys sorted, as production's runner re-serializes (serde_json without preserve_order). */
+export function sortedJson(value: unknown): string {
+  const sort = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(sort);
+    if (v && typeof v === 'object') {
+      return Object.fromEntries(Object.keys(v as object).sort().map((k) => [k, sort((v as Record<string, unknown>)[k])]));
+    }
+    return v;
+  };
+  return JSON.stringify(sort(value));
+}
+
+const pick = (o: Record<string, unknown>, camel: string, snake: string): unknown => (camel in o ? o[camel] : o[snake]);
+const optString = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/** A schedule from the API → `schedule-info`; an item missing a required field is dropped (production). */
+export function toScheduleInfo(raw: unknown): ScheduleInfo | undefined {
+  if (!raw || typeof raw !== 'object') return undefined;
+  const o = raw as Record<string, unknown>;
+  const id = o.id;
+  const path = pick(o, 'endpointPath', 'endpoint_path');
+  const method = pick(o, 'endpointMethod', 'endpoint_method');
+  const cron = o.cron;
+  const timezone = o.timezone;
+  const enabled = o.enabled;
+  if (typeof id !== 'string' || typeof path !== 'string' || typeof method !== 'string') return undefined;
+  if (typeof cron !== 'string' || typeof timezone !== 'string' || typeof enabled !== 'boolean') return undefined;
+  const payload = o.payload;
+  return {
+    id,
+    endpointPath: path,
+    endpointMethod: method,
+    name: optString(o.name),
+    cron,
+    timezone,
+    enabled,
+    payload: payload === null || payload === undefined ? undefined : typeof payload === 'string' ? payload : sortedJson(payload),
+    lastRunAt: optString(pick(o, 'lastRunAt', 'last_run_at')),
+    lastRunStatus: optString(pick(o, 'lastRunStatus', 'last_run_status')),
+    lastError: optString(pick(o, 'lastError', 'last_error')),
+    createdAt: optString(pick(o, 'createdAt', 'created_at')),
+  };
+}
+
+export function toEndpointInfo(raw: unknown): EndpointInfo | undefined {
+  if (!raw || typeof raw !== 'object') return undefined;
+  const o = raw as Record<string, unknown>;
+  const { id, method, path, handler, schedulable } = o;
+  if (typeof id !== 'string' || typeof method !== 'string' || typeof path !== 'string') return undefined;
+  if (typeof handler !== 'string' || typeof schedulable !== 'boolean') return undefined;
+  return { id, method, path, handler, schedulable };
+}
+
+function fieldErrorsJson(v: unknown): string | undefined {
+  if (v === null || v === undefined) return undefined;
+  if (typeof v === 'string') return v;
+  return JSON.stringify(v);
+}
+
+/** The one translation from the scheduler API's answer to the WIT value the guest receives. */
+export function replyToWit(op: SchedulerOperation, reply: SchedulerReply): HostOutcome {
+  const body = reply.body && typeof reply.body === 'object' ? (reply.body as Record<string, unknown>) : undefined;
+  const success = reply.status >= 200 && reply.status < 300;
+  if (isRecordOp(op)) {
+    if (body && typeof body.success === 'boolean') {
+      const result: Record<string, unknown> = { success: body.success, error: optString(body.error) };
+      if (op === 'create') result.scheduleId = optString(pick(body, 'scheduleId', 'schedule_id'));
+      if (op !== 'delete') result.fieldErrors = fieldErrorsJson(pick(body, 'fieldErrors', 'field_errors'));
+      if (!body.success && !result.error) result.error = `Failed to ${op} schedule`;
+      return ok(result);
+    }
+    if (success) return ok({ success: true });
+    // Route-level refusals (auth, install, rate limit) carry `{error}`: pass that text on, never a debug rendering.
+    const error = optString(body?.error) ?? `Scheduler request failed (HTTP ${reply.status})`;
+    return ok({ success: false, error });
+  }
+  if (!success) return err(statusToSchedulerError(reply.status));
+  if (op === 'list') {
+    const items = Array.isArray(body?.schedules) ? body!.schedules : [];
+    return ok(items.map(toScheduleInfo).filter((s): s is ScheduleInfo => s !== undefined));
+  }
+  if (op === 'get') return ok(toScheduleInfo(body?.schedule));
+  const items = Array.isArray(body?.endpoints) ? body!.endpoints : [];
+  return ok(items.map(toEndpointInfo).filter((e): e is EndpointInfo => e !== undefined));
+}
+
+function denied(op: RecordOp | 'list' | 'get' | 'getEndpoints', message: string): HostOutcome {
+  return isRecordOp(op) ? ok({ success: false, error: message }) : err('denied');
+}
+
+/** Parses a guest payload string; production answers a parse failure locally with a field error. */
+function parsePayload(raw: string): { value: unknown } | { error: HostOutcome } {
+  try {
+    return { value: JSON.parse(raw) };
+  } catch {
+    return {
+      error: ok({ success: false, error: PAYLOAD_NOT_JSON, fieldErrors: JSON.stringify({ payload: PAYLOAD_NOT_JSON }) }),
+    };
+  }
+}
+
+async function call(ctx: ExecutionContext, request: SchedulerRequest, signal: AbortSignal): Promise<HostOutcome> {
+  const op = request.operation;
+  if (!ctx.granted.has('cap:scheduler.manage')) {
+    ctx.logger.warn('scheduler capability denied - cap:scheduler.manage not granted', { operation: op });
+    return denied(op, NOT_GRANTED);
+  }
+  const installId = ctx.context.installId;
+  if (!installId) return denied(op, INSTALL_MISSING);
+  const backend = ctx.services.scheduler;
+  if (!backend) return replyToWit(op, { status: 503, body: { error: 'Scheduler service unavailable' } });
+  let reply: SchedulerReply;
+  try {
+    reply = await backend.call(installId, request, signal);
+  } catch (e) {
+    ctx.logger.error('scheduler_request error', { operation: op, error: (e as Error).message });
+    reply = { status: 502, body: { error: `Scheduler request failed: ${(e as Error).message}` } };
+  }
+  return replyToWit(op, reply);
+}
+
+function createRequest(input: CreateScheduleInput): SchedulerRequest | HostOutcome {
+  const req: Extract<SchedulerRequest, { operation: 'create' }> = { operation: 'create', endpoint: input.endpoint, cron: input.cron };
+  if (input.timezone !== undefined) req.timezone = input.timezone;
+  if (input.enabled !== undefined) req.enabled = input.enabled;
+  if (input.name !== undefined) req.name = input.name;
+  if (input.payload !== undefined) {
+    const parsed = parsePayload(input.payload);
+    if ('error' in parsed) return parsed.error;
+    req.payload = parsed.value;
+  }
+  return req;
+}
+
+/** Only the fields the guest set are sent (production sent name and payload always, clearing them). */
+function updateRequest(scheduleId: string, input: UpdateScheduleInput): SchedulerRequest | HostOutcome {
+  const req: Extract<SchedulerRequest, { operation: 'update' }> = { operation: 'update', scheduleId };
+  if (input.endpoint !== undefined) req.endpoint = input.endpoint;
+  if (input.cron !== undefined) req.cron = input.cron;
+  if (input.timezone !== undefined) req.timezone = input.timezone;
+  if (input.enabled !== undefined) req.enabled = input.enabled;
+  if (input.name !== undefined) req.name = input.name;
+  if (input.payload !== undefined) {
+    if (input.payload.trim() === '') req.payload = null; // the WIT comment: an empty string clears
+    else {
+      const parsed = parsePayload(input.payload);
+      if ('error' in parsed) return parsed.error;
+      req.payload = parsed.value;
+    }
+  }
+  return req;
+}
+
+const isOutcome = (v: SchedulerRequest | HostOutcome): v is HostOutcome => !('operation' in v);
+
+export const scheduler: HostInterface = {
+  functions: {
+    listSchedules: (ctx, _args, signal) => call(ctx, { operation: 'list' }, signal),
+    getSchedule: (ctx, [id], signal) => call(ctx, { operation: 'get', scheduleId: String(id) }, signal),
+    getEndpoints: (ctx, _args, signal) => call(ctx, { operation: 'getEndpoints' }, signal),
+    createSchedule: (ctx, [input], signal) => {
+      const req = createRequest(input as CreateScheduleInput);
+      return isOutcome(req) ? req : call(ctx, req, signal);
+    },
+    updateSchedule: (ctx, [id, input], signal) => {
+      const req = updateRequest(String(id), input as UpdateScheduleInput);
+      return isOutcome(req) ? req : call(ctx, req, signal);
+    },
+    deleteSchedule: (ctx, [id], signal) => call(ctx, { operation: 'delete', scheduleId: String(id) }, signal),
+  },
+  onInternalError: (fn) => {
+    if (fn === 'createSchedule' || fn === 'updateSchedule' || fn === 'deleteSchedule') {
+      return ok({ success: false, error: 'Internal error' });
+    }
+    return err('internal');
+  },
+};

@@ -1,0 +1,191 @@
+/**
+ * The runner: production's `/v1/execute` semantics (SPEC §2) over jco-transpiled components run in
+ * sandbox workers. Every outcome is a response envelope; nothing here throws to the caller.
+ */
+import { randomUUID } from 'node:crypto';
+import { resolveProviders } from '../shared/capabilities.js';
+import {
+  envelopeError,
+  executeRequestSchema,
+  type ExecuteClient,
+  type ExecuteHeaders,
+  type ExecuteRequestBody,
+  type ExecuteResponseBody,
+  type ParsedExecuteRequest,
+} from '../shared/execute-envelope.js';
+import { silentLogger, type Logger } from '../shared/logger.js';
+import { BundleError, ComponentCache } from './component-cache.js';
+import { IdempotencyCache } from './idempotency.js';
+import { createHostDispatcher, type ExecutionContext, type HostServices, type RequestUser } from './interfaces/index.js';
+import type { ComponentSource } from './ports.js';
+import { SandboxPool } from './sandbox/pool.js';
+import type { ExecuteRequest, HttpHeader } from './wit-types/interfaces/alga-extension-types.js';
+
+export interface RunnerOptions {
+  /** Where transpiled components are kept between runs. */
+  cacheDir: string;
+  components: ComponentSource;
+  services?: HostServices;
+  logger?: Logger;
+  /** Executions in parallel; default: the number of cores. */
+  concurrency?: number;
+  maxQueue?: number;
+  /** Applied when a request sets no `limits.timeout_ms` (production: none). */
+  defaultTimeoutMs?: number;
+  /** What the guest's wall clock is shifted by (a controllable clock for tests and dev). */
+  clockOffsetMs?: () => number;
+  onProgress?: (msg: string) => void;
+}
+
+export interface Runner extends ExecuteClient {
+  close(): Promise<void>;
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** `body_b64`: absent → none; "" → empty; otherwise strict standard base64 (after trimming). */
+export function decodeBody(b64: string | null | undefined): Uint8Array | undefined {
+  if (b64 === null || b64 === undefined) return undefined;
+  const s = b64.trim();
+  if (s.length % 4 !== 0 || !BASE64.test(s)) throw new Error('invalid body base64: not valid standard base64');
+  return new Uint8Array(Buffer.from(s, 'base64'));
+}
+
+/** `http.path` plus `query` form-urlencoded, joined with `?` or `&` as production does. */
+export function requestUrl(path: string, query: Record<string, string>): string {
+  const q = new URLSearchParams(query).toString();
+  if (!q) return path;
+  return `${path}${path.includes('?') ? '&' : '?'}${q}`;
+}
+
+function toUser(tenantId: string, u: NonNullable<ParsedExecuteRequest['user']>): RequestUser {
+  return {
+    tenantId,
+    userId: u.user_id,
+    userEmail: u.user_email,
+    userName: u.user_name,
+    userType: u.user_type,
+    clientName: u.client_name ?? u.company_name ?? '',
+    clientId: u.client_id ?? undefined,
+    additionalFields: u.additional_fields,
+  };
+}
+
+/** Inline envelopes are base64 of a JSON map; vault-transit needs a Vault we do not have. */
+function decryptSecrets(env: NonNullable<ParsedExecuteRequest['secret_envelope']>): Record<string, string> {
+  const algorithm = env.algorithm ?? 'inline/base64';
+  if (algorithm.startsWith('vault-transit')) throw new Error('vault-transit is not supported');
+  const map = JSON.parse(Buffer.from(env.ciphertext_b64, 'base64').toString('utf8')) as unknown;
+  if (!map || typeof map !== 'object' || Array.isArray(map)) throw new Error('secret envelope is not a JSON map');
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(map)) out[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  return out;
+}
+
+export function createRunner(opts: RunnerOptions): Runner {
+  const logger = opts.logger ?? silentLogger;
+  const cache = new ComponentCache({ cacheDir: opts.cacheDir, source: opts.components, onProgress: opts.onProgress });
+  const pool = new SandboxPool({ size: opts.concurrency, maxQueue: opts.maxQueue });
+  const idempotency = new IdempotencyCache();
+
+  async function execute(headers: ExecuteHeaders, rawBody: ExecuteRequestBody, signal?: AbortSignal): Promise<ExecuteResponseBody> {
+    const tenant = headers['x-alga-tenant']?.trim();
+    const extension = headers['x-alga-extension']?.trim();
+    if (!tenant || !extension) return envelopeError(400, 'missing_routing_headers');
+    const idemKey = headers['x-idempotency-key']?.trim();
+    if (idemKey) {
+      const hit = idempotency.get(tenant, idemKey);
+      if (hit) return hit;
+    }
+    const parsed = executeRequestSchema.safeParse(rawBody);
+    if (!parsed.success) return envelopeError(400, `invalid_request: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    const req = parsed.data;
+    const started = Date.now();
+    const requestId = req.context.request_id ?? headers['x-request-id'] ?? randomUUID();
+    const log = logger.child({ request_id: requestId, tenant, extension });
+    log.info('execute start');
+
+    let component;
+    try {
+      component = await cache.get({ tenantId: tenant, extensionId: extension, contentHash: req.context.content_hash });
+    } catch (e) {
+      const msg = e instanceof BundleError ? e.message : `could not load component: ${(e as Error).message}`;
+      log.warn('execute failed', { error: msg });
+      return envelopeError(502, `bundle_fetch_failed: ${msg}`);
+    }
+
+    const { granted, unknown } = resolveProviders(req.providers);
+    if (unknown.length) return envelopeError(400, `unknown_capabilities: ${unknown.join(', ')}`);
+
+    let secrets: Record<string, string> | undefined;
+    if (req.secret_envelope) {
+      try {
+        secrets = decryptSecrets(req.secret_envelope);
+      } catch {
+        return envelopeError(500, 'secret_decrypt_failed');
+      }
+    }
+
+    let body: Uint8Array | undefined;
+    try {
+      body = decodeBody(req.http.body_b64);
+    } catch (e) {
+      return envelopeError(500, `execute_failed: ${(e as Error).message}`);
+    }
+
+    const witRequest: ExecuteRequest = {
+      context: {
+        requestId,
+        tenantId: req.context.tenant_id,
+        extensionId: req.context.extension_id,
+        installId: req.context.install_id ?? undefined,
+        versionId: req.context.version_id ?? undefined,
+      },
+      http: {
+        method: req.http.method,
+        url: requestUrl(req.http.path, req.http.query),
+        headers: Object.entries(req.http.headers).map(([name, value]) => ({ name, value })),
+        body,
+      },
+    };
+    const ctx: ExecutionContext = {
+      context: witRequest.context,
+      granted,
+      user: req.user ? toUser(req.context.tenant_id, req.user) : undefined,
+      secrets,
+      logger: log,
+      services: opts.services ?? {},
+      guestLogs: [],
+    };
+    const timeoutMs = req.limits?.timeout_ms ?? opts.defaultTimeoutMs;
+    const onAbort = () => log.warn('caller went away');
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const result = await pool.run({
+      hash: component.hash,
+      glueDir: component.glueDir,
+      modules: component.modules,
+      request: witRequest,
+      clockOffsetMs: opts.clockOffsetMs?.() ?? 0,
+      timeoutMs: timeoutMs && timeoutMs > 0 ? timeoutMs : undefined,
+      onHostCall: createHostDispatcher(ctx),
+    });
+    signal?.removeEventListener('abort', onAbort);
+    const duration_ms = Date.now() - started;
+    if (!result.ok) {
+      log.warn('execute failed', { duration_ms, reason: result.reason, error: result.message });
+      if (result.reason === 'busy') return envelopeError(503, `runner_busy: ${result.message}`);
+      return envelopeError(500, `execute_failed: ${result.message}`);
+    }
+    const out: ExecuteResponseBody = {
+      status: result.response.status,
+      headers: Object.fromEntries(result.response.headers.map((h: HttpHeader) => [h.name, h.value])),
+      body_b64: result.response.body ? Buffer.from(result.response.body).toString('base64') : null,
+      error: null,
+    };
+    log.info('execute done', { duration_ms, status: out.status });
+    if (idemKey) idempotency.set(tenant, idemKey, out);
+    return out;
+  }
+
+  return { execute, close: () => pool.close() };
+}
