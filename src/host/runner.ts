@@ -38,6 +38,8 @@ export interface RunnerOptions {
 }
 
 export interface Runner extends ExecuteClient {
+  /** Transpiles and compiles a component ahead of its first request. */
+  warm(contentHash: string, tenantId: string, extensionId: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -187,5 +189,9 @@ export function createRunner(opts: RunnerOptions): Runner {
     return out;
   }
 
-  return { execute, close: () => pool.close() };
+  async function warm(contentHash: string, tenantId: string, extensionId: string): Promise<void> {
+    await cache.get({ tenantId, extensionId, contentHash });
+  }
+
+  return { execute, warm, close: () => pool.close() };
 }

@@ -17,6 +17,8 @@ export interface LoggerOptions {
   /** Where lines go; defaults to stderr. */
   write?: (line: string) => void;
   fields?: LogFields;
+  /** `json` (one object a line, for machines) or `pretty` (for a developer's terminal). */
+  format?: 'json' | 'pretty';
 }
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
@@ -25,7 +27,16 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   const base = opts.fields ?? {};
   const emit = (level: LogLevel, msg: string, fields?: LogFields) => {
     if (LEVELS[level] < min) return;
-    write(JSON.stringify({ time: new Date().toISOString(), level, msg, ...base, ...fields }, jsonSafe));
+    const all = { ...base, ...fields };
+    if (opts.format === 'pretty') {
+      const extra = Object.entries(all)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v, jsonSafe)}`)
+        .join(' ');
+      write(`${new Date().toISOString().slice(11, 23)} ${level.padEnd(5)} ${msg}${extra ? `  ${extra}` : ''}`);
+      return;
+    }
+    write(JSON.stringify({ time: new Date().toISOString(), level, msg, ...all }, jsonSafe));
   };
   return {
     debug: (m, f) => emit('debug', m, f),

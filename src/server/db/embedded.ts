@@ -34,20 +34,24 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** A postmaster.pid left by a killed cluster blocks the next start; drop it when its process is gone. */
-function clearStalePid(dataDir: string): void {
-  const pidFile = join(dataDir, 'postmaster.pid');
-  if (!existsSync(pidFile)) return;
-  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+/** The cluster's running postmaster (pid and port from postmaster.pid), or undefined; a pid file
+ * left by a killed cluster is removed, since it would block the next start. */
+function runningCluster(clusterDir: string): { port: number } | undefined {
+  const pidFile = join(clusterDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return undefined;
+  const lines = readFileSync(pidFile, 'utf8').split('\n');
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
   if (Number.isInteger(pid) && pid > 0) {
     try {
       process.kill(pid, 0);
-      return; // still running: let postgres report the conflict
+      if (Number.isInteger(port) && port > 0) return { port };
     } catch {
       /* not running */
     }
   }
   rmSync(pidFile, { force: true });
+  return undefined;
 }
 
 /**
@@ -77,8 +81,15 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     onLog: (m: string) => log(String(m).trimEnd()),
     onError: (m: unknown) => log(String(m instanceof Error ? m.message : m).trimEnd()),
   });
-  if (!initialised) await pg.initialise();
-  else clearStalePid(clusterDir);
+  if (initialised) {
+    // Another process (e.g. `alga-runner dev`) already runs this cluster: share it, do not stop it.
+    const running = runningCluster(clusterDir);
+    if (running) {
+      return { url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${running.port}/postgres`, port: running.port, stop: async () => {} };
+    }
+  } else {
+    await pg.initialise();
+  }
   await pg.start();
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`,

@@ -67,6 +67,9 @@ CREATE TABLE tenant_extension_install (
   runner_domain text UNIQUE NULL,
   runner_status jsonb NOT NULL DEFAULT '{"state":"pending"}',
   runner_ref jsonb NULL,
+  -- Ours: when set, the install's capabilities are exactly these plus the defaults (an explicit
+  -- grant, e.g. \`alga-runner exec --grant\`); when NULL, production's union rule applies.
+  capabilities_override jsonb NULL,
   CONSTRAINT tenant_extension_install_tenant_registry_unique UNIQUE (tenant_id, registry_id)
 );
 CREATE INDEX tenant_extension_install_tenant_idx ON tenant_extension_install (tenant_id);

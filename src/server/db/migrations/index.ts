@@ -1,4 +1,5 @@
 import * as m001 from './001_registry_and_schedules.js';
+import * as m002 from './002_scheduler.js';
 
 export interface Migration {
   id: string;
@@ -8,4 +9,5 @@ export interface Migration {
 /** Applied in order, each in its own transaction; ids never change once released. */
 export const migrations: Migration[] = [
   { id: '001_registry_and_schedules', up: m001.up },
+  { id: '002_scheduler', up: m002.up },
 ];

@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+// The `alga-runner` command. The TypeScript sources are compiled to dist/ by `npm install`
+// (the `prepare` script) or `npm run build`.
+import { existsSync } from 'node:fs';
+const entry = new URL('../dist/src/cli/main.js', import.meta.url);
+if (!existsSync(entry)) {
+  process.stderr.write('alga-runner is not built yet: run `npm install` (or `npm run build`) in the alga-node-runner folder.\n');
+  process.exit(1);
+}
+const { main } = await import(entry.href);
+process.exitCode = await main(process.argv.slice(2));

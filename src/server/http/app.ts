@@ -1,0 +1,49 @@
+/** The platform's HTTP server: the extension gateway, health and metrics. */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Logger } from '../../shared/logger.js';
+import { HttpError, sendJson } from './http-error.js';
+
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
+
+export interface Route {
+  method?: string;
+  /** Exact path, or a prefix when it ends with '/'. */
+  path: string;
+  handle: RouteHandler;
+}
+
+/** One error handler: known errors answer as themselves; anything else is logged and answers a
+ * generic 500 (no stack leaves the process). */
+export function createHttpServer(routes: Route[], logger: Logger): Server {
+  return createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const route = routes.find(
+      (r) => (r.path.endsWith('/') ? url.pathname.startsWith(r.path) : url.pathname === r.path) && (!r.method || r.method === req.method),
+    );
+    const work = route
+      ? route.handle(req, res, url)
+      : Promise.reject(new HttpError(404, 'not_found', `no route for ${req.method} ${url.pathname}`));
+    work.catch((err: unknown) => {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      if (err instanceof HttpError) {
+        sendJson(res, err.status, { error: err.code, message: err.message, details: err.details });
+        return;
+      }
+      logger.error('unexpected error', { path: url.pathname, error: (err as Error)?.message ?? String(err) });
+      sendJson(res, 500, { error: 'internal_error', message: 'Internal error' });
+    });
+  });
+}
+
+export function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as { port: number }).port);
+    });
+  });
+}

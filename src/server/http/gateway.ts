@@ -1,0 +1,87 @@
+/**
+ * `/api/ext/{extension}/{path}`: the local stand-in for Alga's extension gateway (SPEC §2, gateway
+ * caller). It resolves the tenant's install, builds production's /v1/execute envelope, runs it and
+ * answers with the guest's response.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type pg from 'pg';
+import type { ExecuteClient, ExecuteRequestBody } from '../../shared/execute-envelope.js';
+import { buildExecuteCall } from '../execute-request.js';
+import { findInstall } from '../registry/registry.js';
+import { HttpError, sendJson } from './http-error.js';
+import { readBody } from './read-body.js';
+
+const FORWARDED_HEADERS = ['x-request-id', 'accept', 'content-type', 'accept-encoding', 'user-agent'];
+export const GATEWAY_BODY_LIMIT = 10 * 1024 * 1024; // production's 10 MiB cap → 413
+export const GATEWAY_PREFIX = '/api/ext/';
+
+export interface GatewayOptions {
+  pool: pg.Pool;
+  runner: ExecuteClient;
+  /** Tenant of requests without an `x-alga-tenant` header. */
+  defaultTenant: string;
+  timeoutMs?: number;
+  /** The session user the gateway passes on (production sends one when a user is signed in). */
+  user?: ExecuteRequestBody['user'];
+}
+
+/** An endpoint path pattern (`/api/schedules/:id`) matches a concrete path segment by segment. */
+export function endpointMatches(pattern: string, path: string): boolean {
+  const a = pattern.split('/').filter(Boolean);
+  const b = path.split('/').filter(Boolean);
+  if (a.length !== b.length) return false;
+  return a.every((seg, i) => seg.startsWith(':') || (seg.startsWith('{') && seg.endsWith('}')) || seg === b[i]);
+}
+
+export async function handleGateway(opts: GatewayOptions, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  const rest = url.pathname.slice(GATEWAY_PREFIX.length);
+  const slash = rest.indexOf('/');
+  const extension = decodeURIComponent(slash < 0 ? rest : rest.slice(0, slash));
+  const path = slash < 0 ? '/' : rest.slice(slash);
+  const tenant = (req.headers['x-alga-tenant'] as string | undefined)?.trim() || opts.defaultTenant;
+  const method = (req.method ?? 'GET').toUpperCase();
+  if (!extension) throw new HttpError(404, 'extension_not_found', 'no extension named in the path');
+
+  const install = await findInstall(opts.pool, tenant, extension);
+  if (!install) throw new HttpError(404, 'extension_not_found', `extension ${extension} is not installed for tenant ${tenant}`);
+  if (!install.enabled) throw new HttpError(404, 'extension_disabled', `extension ${extension} is disabled for tenant ${tenant}`);
+  if (!install.endpoints.some((e) => e.method === method && endpointMatches(e.path, path))) {
+    const declared = install.endpoints.map((e) => `${e.method} ${e.path}`).join(', ');
+    throw new HttpError(404, 'route_not_found', `${method} ${path} is not an endpoint of ${install.extensionName} (declared: ${declared})`);
+  }
+
+  const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
+  const headers: Record<string, string> = {};
+  for (const h of FORWARDED_HEADERS) {
+    const v = req.headers[h];
+    if (typeof v === 'string') headers[h] = v;
+  }
+  const body = method === 'GET' || method === 'HEAD' ? undefined : await readBody(req, GATEWAY_BODY_LIMIT);
+  const call = buildExecuteCall(install, {
+    method,
+    path,
+    query: Object.fromEntries(url.searchParams),
+    headers,
+    body,
+    requestId,
+    // Production sends the client's key, else the request id, for every non-GET call.
+    idempotencyKey: method !== 'GET' ? ((req.headers['x-idempotency-key'] as string | undefined) ?? requestId) : undefined,
+    timeoutMs: opts.timeoutMs,
+    user: opts.user,
+  });
+  const out = await opts.runner.execute(call.headers, call.body);
+  if (out.error) {
+    // The runner's error string is production's (`execute_failed: …`); the code is its prefix.
+    sendJson(res, out.status, { error: out.error.split(':')[0], message: out.error, requestId }, { 'x-request-id': requestId });
+    return;
+  }
+  const responseBody = out.body_b64 ? Buffer.from(out.body_b64, 'base64') : Buffer.alloc(0);
+  try {
+    res.writeHead(out.status, { ...out.headers, 'content-length': String(responseBody.length), 'x-request-id': requestId });
+  } catch (e) {
+    // A guest header Node refuses (bad name or value): say so instead of a bare 500.
+    throw new HttpError(502, 'invalid_guest_response', `the extension answered a header Node cannot send: ${(e as Error).message}`);
+  }
+  res.end(responseBody);
+}
