@@ -1,26 +1,37 @@
 /**
- * The composition root: one process holding the platform (Postgres, registry, scheduler service,
- * gateway) and the runner, wired through their ports. The CLI and the tests both start here.
+ * The composition root of the platform: Postgres, registry, scheduler service, gateway and internal
+ * API, plus the runner — in this process (`in-process`), or as a separate runner process talking
+ * HTTP both ways (`split`, production's shape). The CLI and the tests both start here.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import type { Server } from 'node:http';
+import { join, resolve } from 'node:path';
 import type pg from 'pg';
 import { createRunner, type Runner } from './host/runner.js';
 import type { SchedulerBackend } from './host/ports.js';
+import { runnerRoutes } from './host/http/runner-service.js';
+import { runnerToken } from './shared/auth.js';
+import type { ExecuteClient } from './shared/execute-envelope.js';
+import { sendJson } from './shared/http-error.js';
+import { createHttpServer, listen, type Route } from './shared/http-server.js';
 import { createLogger, type Logger } from './shared/logger.js';
 import { createPool, migrate } from './server/db/database.js';
-import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './server/db/embedded.js';
-import { createHttpServer, listen, type Route } from './server/http/app.js';
-import { sendJson } from './server/http/http-error.js';
+import { freePort, startEmbeddedPostgres, type EmbeddedPostgresHandle } from './server/db/embedded.js';
 import { GATEWAY_PREFIX, handleGateway } from './server/http/gateway.js';
-import { findInstall, installExtension, loadBundle, registerExtension } from './server/registry/registry.js';
+import { internalApiRoutes } from './server/http/internal-api.js';
+import { createHttpRunnerClient } from './server/http/runner-client.js';
+import { handleSchedulerOperation } from './server/internal-api/scheduler-operation.js';
+import { findInstall, installExtension, registerExtension } from './server/registry/registry.js';
+import { loadBundle } from './server/registry/registry.js';
 import { createPostgresJobEngine, type JobEngine } from './server/scheduler/job-engine.js';
 import { METRICS_CONTENT_TYPE, renderMetrics } from './server/scheduler/metrics.js';
-import { createSchedulerService } from './server/scheduler/service.js';
 import { createRateLimiter } from './server/scheduler/rate-limit.js';
-import { handleSchedulerOperation } from './server/internal-api/scheduler-operation.js';
-import { loadExtensionDir, type LoadedExtension } from './dev/extension-dir.js';
+import { createSchedulerService } from './server/scheduler/service.js';
+import { loadExtensionDir, PROJECT_ROOT, type LoadedExtension } from './dev/extension-dir.js';
+
+export type PlatformShape = 'in-process' | 'split';
 
 export interface PlatformOptions {
   /** Project-local data (Postgres cluster, caches); default `$ALGA_DATA_DIR` or `./.alga`. */
@@ -29,11 +40,19 @@ export interface PlatformOptions {
   cacheDir?: string;
   /** Use this PostgreSQL instead of the embedded one (default `$DATABASE_URL`). */
   databaseUrl?: string;
-  /** HTTP port; 0 picks a free one; undefined starts no HTTP server. */
+  /** HTTP port; 0 picks a free one; undefined starts no HTTP server (in-process only). */
   port?: number;
   host?: string;
   /** Tenant of gateway requests without an `x-alga-tenant` header. */
   tenantId?: string;
+  /** `split` runs the runner as a child process (`alga-runner serve --role runner`) over HTTP. */
+  shape?: PlatformShape;
+  /** Use a runner that is already running elsewhere (`RUNNER_BASE_URL`) instead of starting one. */
+  runnerUrl?: string;
+  /** Shared runner↔server token; default from the environment, or a random one for a spawned runner. */
+  runnerToken?: string;
+  /** Also serve `/v1/execute` on this server (the in-process runner as a service). */
+  serveExecute?: boolean;
   logger?: Logger;
   jobs?: JobEngine;
   /** Said while slow steps run (Postgres start, component build, transpile). */
@@ -42,12 +61,16 @@ export interface PlatformOptions {
 
 export interface Platform {
   pool: pg.Pool;
-  runner: Runner;
+  /** How the platform reaches the runner. */
+  runner: ExecuteClient;
   logger: Logger;
   dataDir: string;
   tenantId: string;
+  shape: PlatformShape;
   /** Base URL of the HTTP server, when one was started. */
   url?: string;
+  /** Base URL of the runner service, in the split shape. */
+  runnerUrl?: string;
   /** Builds (or reuses) an extension folder's component, registers it and installs it for a tenant. */
   installDir(dir: string, o?: { tenantId?: string; grant?: string[] }): Promise<InstalledExtension>;
   stop(): Promise<void>;
@@ -66,6 +89,34 @@ export function defaultDataDir(): string {
   return resolve(process.env.ALGA_DATA_DIR ?? '.alga');
 }
 
+const CLI = join(PROJECT_ROOT, 'bin', 'alga-runner.js');
+
+/** Starts `alga-runner serve --role runner` and waits for its health check. */
+async function spawnRunner(o: { port: number; callbackBase: string; token: string; dataDir: string; logger: Logger }): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--role', 'runner', '--port', String(o.port), '--data-dir', o.dataDir], {
+    env: { ...process.env, STORAGE_API_BASE_URL: o.callbackBase, RUNNER_SERVICE_TOKEN: o.token, RUNNER_STORAGE_API_TOKEN: o.token, DATABASE_URL: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (d: Buffer) => o.logger.debug(d.toString().trimEnd(), { source: 'runner' }));
+  child.stderr!.on('data', (d: Buffer) => o.logger.info(d.toString().trimEnd(), { source: 'runner' }));
+  const url = `http://127.0.0.1:${o.port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`runner process exited with code ${child.exitCode}`);
+    try {
+      const res = await fetch(`${url}/healthz`);
+      if (res.ok) return { url, child };
+    } catch {
+      /* not up yet */
+    }
+    if (Date.now() > deadline) {
+      child.kill();
+      throw new Error('runner process did not become healthy within 30 s');
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 export async function startPlatform(opts: PlatformOptions = {}): Promise<Platform> {
   const logger = opts.logger ?? createLogger({ level: 'info' });
   const progress = opts.onProgress ?? (() => {});
@@ -73,39 +124,70 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
   const cacheDir = resolve(opts.cacheDir ?? join(dataDir, 'cache'));
   mkdirSync(cacheDir, { recursive: true });
   const tenantId = opts.tenantId ?? 'local';
+  const shape: PlatformShape = opts.shape ?? (opts.runnerUrl ? 'split' : 'in-process');
+  const cleanup: (() => Promise<unknown>)[] = [];
+  const stopAll = async () => {
+    for (const c of cleanup.splice(0)) await c().catch(() => {});
+  };
 
-  let embedded: EmbeddedPostgresHandle | undefined;
-  let databaseUrl = opts.databaseUrl ?? process.env.DATABASE_URL;
-  if (!databaseUrl) {
-    progress(`starting embedded PostgreSQL (data in ${join(dataDir, 'pg')})`);
-    embedded = await startEmbeddedPostgres({ dataDir, onLog: (l) => logger.debug(l, { source: 'postgres' }) });
-    databaseUrl = embedded.url;
-  }
-  const pool = createPool(databaseUrl);
-  const cleanup: (() => Promise<unknown>)[] = [async () => pool.end(), async () => embedded?.stop()];
   try {
+    let embedded: EmbeddedPostgresHandle | undefined;
+    let databaseUrl = opts.databaseUrl ?? process.env.DATABASE_URL;
+    if (!databaseUrl) {
+      progress(`starting embedded PostgreSQL (data in ${join(dataDir, 'pg')})`);
+      embedded = await startEmbeddedPostgres({ dataDir, onLog: (l) => logger.debug(l, { source: 'postgres' }) });
+      databaseUrl = embedded.url;
+      const e = embedded;
+      cleanup.unshift(() => e.stop());
+    }
+    const pool = createPool(databaseUrl);
+    cleanup.unshift(() => pool.end());
     progress('applying database migrations');
     await migrate(pool);
 
     const service = createSchedulerService({ pool, jobs: opts.jobs ?? createPostgresJobEngine(), logger });
     const schedulerDeps = { service, rateLimiter: createRateLimiter({ pool }), logger };
-    // In-process shape: the runner's scheduler calls go straight to the internal API's core,
-    // the same function the HTTP route serves, so both shapes answer alike.
-    const scheduler: SchedulerBackend = {
-      call: async (installId, request) => handleSchedulerOperation(schedulerDeps, installId, request),
-    };
-    const runner = createRunner({
-      cacheDir,
-      components: { load: ({ contentHash }) => loadBundle(pool, contentHash) },
-      services: { scheduler, egressAllowlist: (process.env.EXT_EGRESS_ALLOWLIST ?? '').split(',').filter(Boolean) },
-      logger,
-      onProgress: progress,
-    });
-    cleanup.unshift(() => runner.close());
+    const token = opts.runnerToken ?? runnerToken() ?? (shape === 'split' && !opts.runnerUrl ? randomBytes(24).toString('hex') : undefined);
 
-    let server: Server | undefined;
+    let port = opts.port;
+    if (shape === 'split' && port === undefined) port = 0;
+    if (shape === 'split' && !opts.runnerUrl && port === 0) port = await freePort(); // the runner must know it before we listen
+
+    let runner: ExecuteClient;
+    let inProcess: Runner | undefined;
+    let runnerUrl: string | undefined;
+    if (shape === 'in-process') {
+      // The runner's scheduler calls go straight to the internal API's core, the function the
+      // HTTP route serves, so both shapes answer alike.
+      const scheduler: SchedulerBackend = { call: async (installId, request) => handleSchedulerOperation(schedulerDeps, installId, request) };
+      inProcess = createRunner({
+        cacheDir,
+        components: { load: ({ contentHash }) => loadBundle(pool, contentHash) },
+        services: { scheduler, egressAllowlist: (process.env.EXT_EGRESS_ALLOWLIST ?? '').split(',').filter(Boolean) },
+        logger,
+        onProgress: progress,
+      });
+      const r = inProcess;
+      cleanup.unshift(() => r.close());
+      runner = inProcess;
+    } else {
+      runnerUrl = opts.runnerUrl;
+      if (!runnerUrl) {
+        progress('starting the runner as its own process (split shape)');
+        const spawned = await spawnRunner({ port: await freePort(), callbackBase: `http://127.0.0.1:${port}`, token: token!, dataDir, logger });
+        runnerUrl = spawned.url;
+        cleanup.unshift(async () => {
+          spawned.child.kill('SIGTERM');
+          await new Promise((r) => (spawned.child.exitCode !== null ? r(undefined) : spawned.child.once('exit', r)));
+        });
+      }
+      const client = createHttpRunnerClient({ baseUrl: runnerUrl, apiKey: process.env.ALGA_RUNNER_API_KEY });
+      cleanup.unshift(() => client.close());
+      runner = client;
+    }
+
     let url: string | undefined;
-    if (opts.port !== undefined) {
+    if (port !== undefined) {
       const routes: Route[] = [
         { method: 'GET', path: '/healthz', handle: async (_q, res) => sendJson(res, 200, { ok: true }) },
         {
@@ -118,23 +200,30 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
           },
         },
         { path: GATEWAY_PREFIX, handle: (req, res, u) => handleGateway({ pool, runner, defaultTenant: tenantId }, req, res, u) },
+        ...internalApiRoutes({ pool, scheduler: schedulerDeps, token }),
       ];
-      server = createHttpServer(routes, logger);
+      if (opts.serveExecute && inProcess) routes.push(...runnerRoutes({ runner: inProcess, cacheDir, apiKey: process.env.ALGA_RUNNER_API_KEY }));
+      const server: Server = createHttpServer(routes, logger);
       const host = opts.host ?? '127.0.0.1';
-      const port = await listen(server, opts.port, host);
-      url = `http://${host}:${port}`;
-      const s = server;
-      cleanup.unshift(() => new Promise((r) => s.close(() => r(undefined))));
-      s.closeIdleConnections?.();
+      const bound = await listen(server, port, host);
+      url = `http://${host}:${bound}`;
+      cleanup.unshift(async () => {
+        await new Promise((r) => {
+          server.close(() => r(undefined));
+          server.closeAllConnections?.();
+        });
+      });
     }
 
-    const platform: Platform = {
+    return {
       pool,
       runner,
       logger,
       dataDir,
       tenantId,
+      shape,
       url,
+      runnerUrl,
       async installDir(dir, o = {}) {
         const extension = await loadExtensionDir(dir, { cacheDir, onProgress: progress });
         const reg = await registerExtension(pool, extension.manifest, extension.component);
@@ -146,18 +235,17 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
           grantedCaps: extension.manifest.capabilities,
           capabilitiesOverride: o.grant ?? null,
         });
-        // Warm the transpile cache now, so the first request does not pay for it.
-        const install = await findInstall(pool, tenant, reg.registryId);
-        if (install) await runner.warm(install.contentHash, tenant, reg.registryId);
+        // Transpile and compile now, so the first request does not pay for it.
+        if (inProcess) {
+          const install = await findInstall(pool, tenant, reg.registryId);
+          if (install) await inProcess.warm(install.contentHash, tenant, reg.registryId);
+        }
         return { extension, installId, ...reg, tenantId: tenant };
       },
-      async stop() {
-        for (const c of cleanup.splice(0)) await c().catch(() => {});
-      },
+      stop: stopAll,
     };
-    return platform;
   } catch (err) {
-    for (const c of cleanup.splice(0)) await c().catch(() => {});
+    await stopAll();
     throw err;
   }
 }

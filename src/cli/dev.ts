@@ -15,6 +15,7 @@ export async function runDev(argv: string[]): Promise<number> {
       tenant: { type: 'string' },
       'data-dir': { type: 'string' },
       'log-format': { type: 'string', default: 'pretty' },
+      split: { type: 'boolean', default: false },
     },
   });
   const dir = positionals[0];
@@ -29,6 +30,7 @@ export async function runDev(argv: string[]): Promise<number> {
     dataDir: values['data-dir'],
     logger: createLogger({ level: 'info', format }),
     onProgress: say,
+    shape: values.split ? 'split' : 'in-process',
   });
   let stopping = false;
   const stop = async () => {

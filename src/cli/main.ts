@@ -2,20 +2,29 @@
 import { parseArgs } from 'node:util';
 import { runDev } from './dev.js';
 import { runExec } from './exec.js';
+import { runServe } from './serve.js';
 
 export const USAGE = `alga-runner — run Alga PSA extensions (alga:extension/runner components) locally
 
 Usage:
-  alga-runner dev <extension-dir> [--port N] [--tenant ID] [--data-dir DIR] [--log-format pretty|json]
+  alga-runner dev <extension-dir> [--port N] [--tenant ID] [--data-dir DIR] [--split] [--log-format pretty|json]
       Start PostgreSQL (embedded unless DATABASE_URL is set), build and install the extension,
       and serve its endpoints at http://127.0.0.1:<port>/api/ext/<extension>/<path>.
+      --split runs the runner as a second process talking HTTP both ways, as in production.
 
   alga-runner exec --component <file.wasm> --manifest <manifest.json> [--grant cap,cap] [--tenant ID]
                    [--data-dir DIR] <METHOD> <PATH> [--body <json|@file>]
       Run one request against a component and print production's /v1/execute response envelope.
       Exits 1 when the envelope carries an error.
 
-Environment: PORT, DATABASE_URL, ALGA_DATA_DIR (default ./.alga), EXT_EGRESS_ALLOWLIST.
+  alga-runner serve [--role all|runner|server] [--port N] [--data-dir DIR]
+      runner: POST /v1/execute and GET /healthz (production's runner contract); calls the server back
+              at STORAGE_API_BASE_URL (or REGISTRY_BASE_URL) with RUNNER_STORAGE_API_TOKEN (or RUNNER_SERVICE_TOKEN).
+      server: gateway, POST /api/internal/ext-scheduler/install/{id}, /metrics; executes through
+              RUNNER_BASE_URL when set. all: both in one process.
+
+Environment: PORT, DATABASE_URL, ALGA_DATA_DIR (default ./.alga), EXT_EGRESS_ALLOWLIST, ALGA_RUNNER_API_KEY (require a key on /v1/execute),
+  RUNNER_BASE_URL, STORAGE_API_BASE_URL, REGISTRY_BASE_URL, RUNNER_STORAGE_API_TOKEN, RUNNER_SERVICE_TOKEN, NODE_ENV.
 `;
 
 export class UsageError extends Error {}
@@ -28,6 +37,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runDev(rest);
       case 'exec':
         return await runExec(rest);
+      case 'serve':
+        return await runServe(rest);
       case undefined:
       case 'help':
       case '--help':

@@ -9,8 +9,8 @@ import type pg from 'pg';
 import type { ExecuteClient, ExecuteRequestBody } from '../../shared/execute-envelope.js';
 import { buildExecuteCall } from '../execute-request.js';
 import { findInstall } from '../registry/registry.js';
-import { HttpError, sendJson } from './http-error.js';
-import { readBody } from './read-body.js';
+import { HttpError, sendJson } from '../../shared/http-error.js';
+import { readBody } from '../../shared/read-body.js';
 
 const FORWARDED_HEADERS = ['x-request-id', 'accept', 'content-type', 'accept-encoding', 'user-agent'];
 export const GATEWAY_BODY_LIMIT = 10 * 1024 * 1024; // production's 10 MiB cap → 413

@@ -1,6 +1,6 @@
-/** The platform's HTTP server: the extension gateway, health and metrics. */
+/** A small HTTP server with one error handler, used by the platform and by the runner service. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Logger } from '../../shared/logger.js';
+import type { Logger } from './logger.js';
 import { HttpError, sendJson } from './http-error.js';
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;

@@ -1,0 +1,27 @@
+/**
+ * The few web globals the componentize-js (StarlingMonkey) guest provides and our guests use. Guest
+ * code is type-checked with `lib: ["ES2022"]` only (no DOM, no Node), so these are declared here.
+ * Present even with every componentize-js feature disabled: TextEncoder/TextDecoder, URL,
+ * URLSearchParams, structuredClone, crypto (NOTES.md). `console` needs the `stdio` feature.
+ */
+declare class TextEncoder {
+  encode(input?: string): Uint8Array;
+}
+declare class TextDecoder {
+  constructor(label?: string, options?: { fatal?: boolean; ignoreBOM?: boolean });
+  decode(input?: Uint8Array | ArrayBuffer, options?: { stream?: boolean }): string;
+}
+declare class URLSearchParams {
+  constructor(init?: string | Record<string, string> | Array<[string, string]>);
+  get(name: string): string | null;
+  getAll(name: string): string[];
+  has(name: string): boolean;
+  forEach(cb: (value: string, key: string) => void): void;
+  toString(): string;
+}
+declare const console: {
+  log(...args: unknown[]): void;
+  info(...args: unknown[]): void;
+  warn(...args: unknown[]): void;
+  error(...args: unknown[]): void;
+};

@@ -1,0 +1,442 @@
+/**
+ * Typed, non-throwing helpers over the raw `alga:extension/*` WIT imports, for extension authors.
+ *
+ * - `scheduler.*` wraps interface `scheduler`: payloads are plain values (JSON-encoded for you),
+ *   `fieldErrors` come back as `Record<string, string>`, and nothing throws for a WIT error — every
+ *   call returns `Result<T, E>` = `{ ok: true, value } | { ok: false, error }`.
+ * - `log.*` never throws (a denied `cap:log.emit` is silently dropped by the host anyway).
+ * - `context.get()` returns the request's tenant / extension / install ids.
+ * - `json()`, `text()`, `readJson()`, `header()` and `Router` help write `handler`.
+ *
+ * Bundle it into your guest (esbuild; `alga:extension/*` stays external). Example:
+ *
+ * ```ts
+ * import type { ExecuteRequest, ExecuteResponse } from 'alga:extension/types';
+ * import { Router, json, scheduler, log } from '../../sdk/host-bindings';
+ *
+ * const app = new Router()
+ *   .get('/api/schedules', () => {
+ *     const r = scheduler.list();
+ *     return r.ok ? json(200, { schedules: r.value }) : json(statusForSchedulerError(r.error), { error: r.error });
+ *   })
+ *   .post('/api/things/:id', (req) => {
+ *     log.info(`thing ${req.params.id}`);
+ *     return json(200, { id: req.params.id, body: req.json() });
+ *   });
+ *
+ * export function handler(request: ExecuteRequest): ExecuteResponse {
+ *   return app.handle(request);
+ * }
+ * ```
+ */
+import { getContext } from 'alga:extension/context';
+import { logError, logInfo, logWarn } from 'alga:extension/logging';
+import {
+  createSchedule,
+  deleteSchedule,
+  getEndpoints,
+  getSchedule,
+  listSchedules,
+  updateSchedule,
+} from 'alga:extension/scheduler';
+import type {
+  ContextData,
+  EndpointInfo,
+  ExecuteRequest,
+  ExecuteResponse,
+  HttpHeader,
+  ScheduleInfo as WitScheduleInfo,
+  SchedulerError,
+} from 'alga:extension/types';
+
+export type { ContextData, EndpointInfo, ExecuteRequest, ExecuteResponse, HttpHeader, SchedulerError };
+
+export type Result<T, E> = { ok: true; value: T } | { ok: false; error: E };
+
+const ok = <T>(value: T): { ok: true; value: T } => ({ ok: true, value });
+const err = <E>(error: E): { ok: false; error: E } => ({ ok: false, error });
+
+// ---------------------------------------------------------------------------------------------
+// WIT errors
+// ---------------------------------------------------------------------------------------------
+
+const SCHEDULER_ERRORS: readonly string[] = ['not-found', 'validation-failed', 'quota-exceeded', 'denied', 'internal'];
+
+/**
+ * The payload of a WIT `result` error thrown by an import, or `undefined` if `e` is not one (a real
+ * bug, e.g. a TypeError). componentize-js throws the bare payload (an enum case is its kebab-case
+ * string) or an object carrying it as `payload` (jco's ComponentError); both are accepted.
+ */
+export function witErrorPayload(e: unknown): unknown {
+  if (typeof e === 'string') return e;
+  if (e !== null && typeof e === 'object' && 'payload' in e) return (e as { payload: unknown }).payload;
+  return undefined;
+}
+
+/** Calls a result-returning import; a WIT error becomes `{ ok: false }`, anything else rethrows. */
+export function tryWit<T, E extends string>(call: () => T, cases: readonly string[]): Result<T, E> {
+  try {
+    return ok(call());
+  } catch (e) {
+    const payload = witErrorPayload(e);
+    if (typeof payload === 'string' && cases.includes(payload)) return err(payload as E);
+    throw e;
+  }
+}
+
+/** A sensible HTTP status for a scheduler error: denied → 403, not-found → 404,
+ * validation-failed → 400, quota-exceeded → 429, internal → 502 (the platform behind the host failed). */
+export function statusForSchedulerError(e: SchedulerError): number {
+  switch (e) {
+    case 'denied':
+      return 403;
+    case 'not-found':
+      return 404;
+    case 'validation-failed':
+      return 400;
+    case 'quota-exceeded':
+      return 429;
+    default:
+      return 502;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// scheduler
+// ---------------------------------------------------------------------------------------------
+
+/** `schedule-info` with `payload` decoded from its JSON string (the raw text is kept as `payloadJson`). */
+export interface Schedule extends Omit<WitScheduleInfo, 'payload'> {
+  payload?: unknown;
+  payloadJson?: string;
+}
+
+export interface CreateScheduleOptions {
+  /** Endpoint selector: `"/api/heartbeat"` or `"POST /api/heartbeat"` (SPEC §4.6). */
+  endpoint: string;
+  cron: string;
+  /** IANA zone; default UTC. */
+  timezone?: string;
+  enabled?: boolean;
+  name?: string;
+  /** Any JSON object or array; sent as the scheduled request's body (not for GET). */
+  payload?: unknown;
+}
+
+export interface UpdateScheduleOptions {
+  endpoint?: string;
+  cron?: string;
+  timezone?: string;
+  enabled?: boolean;
+  /** `""` clears the name. */
+  name?: string;
+  /** `null` clears the payload; `undefined` leaves it as it is. */
+  payload?: unknown;
+}
+
+/** Failure of create/update/delete: the host's message and, when given, the per-field messages. */
+export interface ScheduleMutationError {
+  error: string;
+  fieldErrors?: Record<string, string>;
+}
+
+function decodeSchedule(s: WitScheduleInfo): Schedule {
+  const { payload: payloadJson, ...rest } = s;
+  const out: Schedule = { ...rest };
+  if (payloadJson !== undefined) {
+    out.payloadJson = payloadJson;
+    try {
+      out.payload = JSON.parse(payloadJson);
+    } catch {
+      out.payload = payloadJson;
+    }
+  }
+  return out;
+}
+
+function parseFieldErrors(raw: string | undefined): Record<string, string> | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  try {
+    const v = JSON.parse(raw) as unknown;
+    if (v && typeof v === 'object' && !Array.isArray(v)) {
+      const out: Record<string, string> = {};
+      for (const [k, m] of Object.entries(v as Record<string, unknown>)) out[k] = typeof m === 'string' ? m : JSON.stringify(m);
+      return out;
+    }
+  } catch {
+    // fall through
+  }
+  return { _: raw };
+}
+
+function encodePayload(payload: unknown): Result<string | undefined, ScheduleMutationError> {
+  if (payload === undefined) return ok(undefined);
+  if (payload === null) return ok('null');
+  try {
+    const s = JSON.stringify(payload);
+    if (s === undefined) throw new Error('not serializable');
+    return ok(s);
+  } catch {
+    const message = 'Payload must be JSON-serializable';
+    return err({ error: message, fieldErrors: { payload: message } });
+  }
+}
+
+function mutationError(error: string | undefined, fieldErrors: string | undefined, fallback: string): ScheduleMutationError {
+  const fe = parseFieldErrors(fieldErrors);
+  return fe ? { error: error || fallback, fieldErrors: fe } : { error: error || fallback };
+}
+
+export const scheduler = {
+  /** All schedules of this install, oldest first. */
+  list(): Result<Schedule[], SchedulerError> {
+    const r = tryWit<WitScheduleInfo[], SchedulerError>(() => listSchedules(), SCHEDULER_ERRORS);
+    return r.ok ? ok(r.value.map(decodeSchedule)) : r;
+  },
+
+  /** One schedule, or `undefined` if this install has none with that id. */
+  get(scheduleId: string): Result<Schedule | undefined, SchedulerError> {
+    const r = tryWit<WitScheduleInfo | undefined, SchedulerError>(() => getSchedule(scheduleId), SCHEDULER_ERRORS);
+    return r.ok ? ok(r.value ? decodeSchedule(r.value) : undefined) : r;
+  },
+
+  create(input: CreateScheduleOptions): Result<{ scheduleId: string }, ScheduleMutationError> {
+    const payload = encodePayload(input.payload);
+    if (!payload.ok) return payload;
+    const r = createSchedule({
+      endpoint: input.endpoint,
+      cron: input.cron,
+      timezone: input.timezone,
+      enabled: input.enabled,
+      name: input.name,
+      payload: payload.value,
+    });
+    if (r.success) return ok({ scheduleId: r.scheduleId ?? '' });
+    return err(mutationError(r.error, r.fieldErrors, 'Failed to create schedule'));
+  },
+
+  /** Changes only the fields given. */
+  update(scheduleId: string, input: UpdateScheduleOptions): Result<void, ScheduleMutationError> {
+    const payload = encodePayload(input.payload);
+    if (!payload.ok) return payload;
+    const r = updateSchedule(scheduleId, {
+      endpoint: input.endpoint,
+      cron: input.cron,
+      timezone: input.timezone,
+      enabled: input.enabled,
+      name: input.name,
+      payload: payload.value,
+    });
+    return r.success ? ok(undefined) : err(mutationError(r.error, r.fieldErrors, 'Failed to update schedule'));
+  },
+
+  delete(scheduleId: string): Result<void, ScheduleMutationError> {
+    const r = deleteSchedule(scheduleId);
+    return r.success ? ok(undefined) : err({ error: r.error || 'Failed to delete schedule' });
+  },
+
+  /** Endpoints of the installed version (with `schedulable`), ordered by path. */
+  endpoints(): Result<EndpointInfo[], SchedulerError> {
+    return tryWit<EndpointInfo[], SchedulerError>(() => getEndpoints(), SCHEDULER_ERRORS);
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// logging, context
+// ---------------------------------------------------------------------------------------------
+
+function safe(fn: (m: string) => void, message: string): void {
+  try {
+    fn(message);
+  } catch {
+    // logging must never break a handler
+  }
+}
+
+export const log = {
+  info: (message: string): void => safe(logInfo, message),
+  warn: (message: string): void => safe(logWarn, message),
+  error: (message: string): void => safe(logError, message),
+};
+
+export const context = {
+  get: (): ContextData => getContext(),
+};
+
+// ---------------------------------------------------------------------------------------------
+// handler helpers
+// ---------------------------------------------------------------------------------------------
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** A JSON response (`content-type: application/json`). Extra headers are appended. */
+export function json(status: number, value: unknown, headers: HttpHeader[] = []): ExecuteResponse {
+  return {
+    status,
+    headers: [{ name: 'content-type', value: 'application/json' }, ...headers],
+    body: encoder.encode(JSON.stringify(value ?? null)),
+  };
+}
+
+/** A plain-text response. */
+export function text(status: number, body: string, headers: HttpHeader[] = []): ExecuteResponse {
+  return { status, headers: [{ name: 'content-type', value: 'text/plain; charset=utf-8' }, ...headers], body: encoder.encode(body) };
+}
+
+/** A request header's value (case-insensitive), or undefined. */
+export function header(request: ExecuteRequest, name: string): string | undefined {
+  const n = name.toLowerCase();
+  return request.http.headers.find((h) => h.name.toLowerCase() === n)?.value;
+}
+
+/** The request body as text ('' when absent). */
+export function bodyText(request: ExecuteRequest): string {
+  return request.http.body && request.http.body.length ? decoder.decode(request.http.body) : '';
+}
+
+/** The request body parsed as JSON: `undefined` for an empty body, an error for invalid JSON. */
+export function readJson<T = unknown>(request: ExecuteRequest): Result<T | undefined, string> {
+  const t = bodyText(request);
+  if (t.trim() === '') return ok(undefined);
+  try {
+    return ok(JSON.parse(t) as T);
+  } catch (e) {
+    return err(`invalid JSON body: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/** Thrown by `RouteRequest.json()`; the router answers it with 400. */
+export class BadRequest extends Error {}
+
+export interface RouteRequest {
+  request: ExecuteRequest;
+  method: string;
+  /** URL path without the query. */
+  path: string;
+  query: URLSearchParams;
+  /** `:name` segments of the matched pattern, URI-decoded. */
+  params: Record<string, string>;
+  header(name: string): string | undefined;
+  /** The body parsed as JSON (`undefined` when empty); invalid JSON → 400 from the router. */
+  json<T = unknown>(): T | undefined;
+}
+
+export type RouteHandler = (req: RouteRequest) => ExecuteResponse;
+
+interface Route {
+  method: string;
+  segments: string[];
+  handler: RouteHandler;
+}
+
+function splitPath(p: string): string[] {
+  return p.split('/').filter((s) => s.length > 0);
+}
+
+function matchRoute(segments: string[], parts: string[]): Record<string, string> | null {
+  if (segments.length !== parts.length) return null;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < segments.length; i++) {
+    const seg = segments[i]!;
+    const part = parts[i]!;
+    if (seg.startsWith(':')) {
+      let v = part;
+      try {
+        v = decodeURIComponent(part);
+      } catch {
+        // keep raw
+      }
+      params[seg.slice(1)] = v;
+    } else if (seg !== part) {
+      return null;
+    }
+  }
+  return params;
+}
+
+/**
+ * A tiny router: method + path pattern (`/api/schedules/:id`). Unknown path → 404 JSON, known path
+ * with another method → 405 JSON (with `allow`), a handler that throws → 500 JSON (never a trap).
+ */
+export class Router {
+  private readonly routes: Route[] = [];
+
+  on(method: string, pattern: string, handler: RouteHandler): this {
+    this.routes.push({ method: method.toUpperCase(), segments: splitPath(pattern), handler });
+    return this;
+  }
+  get(pattern: string, handler: RouteHandler): this {
+    return this.on('GET', pattern, handler);
+  }
+  post(pattern: string, handler: RouteHandler): this {
+    return this.on('POST', pattern, handler);
+  }
+  put(pattern: string, handler: RouteHandler): this {
+    return this.on('PUT', pattern, handler);
+  }
+  patch(pattern: string, handler: RouteHandler): this {
+    return this.on('PATCH', pattern, handler);
+  }
+  delete(pattern: string, handler: RouteHandler): this {
+    return this.on('DELETE', pattern, handler);
+  }
+
+  handle(request: ExecuteRequest): ExecuteResponse {
+    const method = (request.http.method || 'GET').toUpperCase();
+    const url = request.http.url || '/';
+    const q = url.indexOf('?');
+    const path = q >= 0 ? url.slice(0, q) : url;
+    const query = new URLSearchParams(q >= 0 ? url.slice(q + 1) : '');
+    const parts = splitPath(path);
+    const allowed: string[] = [];
+    for (const route of this.routes) {
+      const params = matchRoute(route.segments, parts);
+      if (!params) continue;
+      if (route.method !== method) {
+        allowed.push(route.method);
+        continue;
+      }
+      const req: RouteRequest = {
+        request,
+        method,
+        path,
+        query,
+        params,
+        header: (name) => header(request, name),
+        json: <T>() => {
+          const r = readJson<T>(request);
+          if (!r.ok) throw new BadRequest(r.error);
+          return r.value;
+        },
+      };
+      try {
+        return route.handler(req);
+      } catch (e) {
+        if (e instanceof BadRequest) return json(400, { error: 'bad_request', message: e.message });
+        const message = e instanceof Error ? e.message : String(e);
+        return json(500, { error: 'handler_failed', message });
+      }
+    }
+    if (allowed.length) {
+      return json(405, { error: 'method_not_allowed', message: `${method} not allowed on ${path}`, allow: allowed }, [
+        { name: 'allow', value: allowed.join(', ') },
+      ]);
+    }
+    return json(404, { error: 'not_found', message: `No handler for ${method} ${path}` });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// everything together
+// ---------------------------------------------------------------------------------------------
+
+/** The bindings as one object, e.g. to pass to handler modules (`(req, host) => …`) or to fake in
+ * unit tests of handler logic. */
+export interface HostBindings {
+  scheduler: typeof scheduler;
+  log: typeof log;
+  context: typeof context;
+}
+
+export const host: HostBindings = { scheduler, log, context };

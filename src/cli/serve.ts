@@ -1,0 +1,63 @@
+import { parseArgs } from 'node:util';
+import { runnerToken, runnerTokenProblem } from '../shared/auth.js';
+import { createLogger } from '../shared/logger.js';
+import { defaultDataDir, startPlatform } from '../platform.js';
+import { startRunnerService } from '../runner-service.js';
+import { UsageError } from './main.js';
+
+/**
+ * `alga-runner serve --role runner|server|all`: the long-running services.
+ *   runner  POST /v1/execute, GET /healthz; calls the server back (STORAGE_API_BASE_URL, RUNNER_SERVICE_TOKEN)
+ *   server  gateway, internal API, metrics; executes through RUNNER_BASE_URL, or in-process without it
+ *   all     both in one process (the server also answers /v1/execute)
+ */
+export async function runServe(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      role: { type: 'string', default: 'all' },
+      port: { type: 'string' },
+      tenant: { type: 'string' },
+      'data-dir': { type: 'string' },
+      'log-format': { type: 'string', default: 'json' },
+    },
+  });
+  const role = values.role!;
+  if (!['runner', 'server', 'all'].includes(role)) throw new UsageError(`--role must be runner, server or all (got "${role}")`);
+  const port = Number(values.port ?? process.env.PORT ?? (role === 'runner' ? 8080 : 3000));
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`invalid port ${values.port ?? process.env.PORT}`);
+  const logger = createLogger({ level: 'info', format: values['log-format'] === 'pretty' ? 'pretty' : 'json' });
+  const dataDir = values['data-dir'] ?? defaultDataDir();
+
+  let stop: () => Promise<void>;
+  if (role === 'runner') {
+    const svc = await startRunnerService({ port, dataDir, logger });
+    logger.info('runner listening', { url: svc.url });
+    stop = svc.stop;
+  } else {
+    const token = runnerToken();
+    const problem = runnerTokenProblem(token, process.env.NODE_ENV === 'production');
+    if (problem && process.env.NODE_ENV === 'production') throw new Error(`refusing to start: ${problem}`);
+    if (problem) logger.warn(`internal API refuses every call: ${problem}`);
+    const platform = await startPlatform({
+      port,
+      dataDir,
+      tenantId: values.tenant,
+      runnerUrl: role === 'server' ? process.env.RUNNER_BASE_URL || undefined : undefined,
+      serveExecute: role === 'all',
+      logger,
+      onProgress: (m) => logger.info(m),
+    });
+    logger.info('server listening', { url: platform.url, runner: platform.runnerUrl ?? 'in-process' });
+    stop = platform.stop;
+  }
+  let stopping = false;
+  const onSignal = () => {
+    if (stopping) return;
+    stopping = true;
+    void stop().finally(() => process.exit(0));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return new Promise<number>(() => {});
+}

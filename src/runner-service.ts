@@ -1,0 +1,63 @@
+/**
+ * Composition root of the runner role: the runner, its HTTP service, and HTTP clients back to the
+ * platform (component bytes, scheduler callback) — production's runner shape.
+ */
+import { join, resolve } from 'node:path';
+import { createRunner, type Runner } from './host/runner.js';
+import { callbackBaseUrl } from './host/http/callback-base.js';
+import { createHttpComponentSource } from './host/http/component-client.js';
+import { runnerRoutes } from './host/http/runner-service.js';
+import { createHttpSchedulerBackend } from './host/http/scheduler-client.js';
+import { runnerToken } from './shared/auth.js';
+import { createHttpServer, listen } from './shared/http-server.js';
+import { createLogger, type Logger } from './shared/logger.js';
+
+export interface RunnerServiceOptions {
+  port: number;
+  host?: string;
+  dataDir: string;
+  /** Defaults from STORAGE_API_BASE_URL / REGISTRY_BASE_URL. */
+  callbackBaseUrl?: string;
+  /** Defaults from RUNNER_STORAGE_API_TOKEN / RUNNER_SERVICE_TOKEN. */
+  token?: string;
+  /** Defaults from ALGA_RUNNER_API_KEY; when set, /v1/execute requires it. */
+  apiKey?: string;
+  logger?: Logger;
+  concurrency?: number;
+}
+
+export interface RunnerService {
+  url: string;
+  runner: Runner;
+  stop(): Promise<void>;
+}
+
+export async function startRunnerService(opts: RunnerServiceOptions): Promise<RunnerService> {
+  const logger = opts.logger ?? createLogger();
+  const base = opts.callbackBaseUrl ?? callbackBaseUrl();
+  const token = opts.token ?? runnerToken();
+  const cacheDir = join(resolve(opts.dataDir), 'cache');
+  const components = createHttpComponentSource({ baseUrl: base, token });
+  const scheduler = createHttpSchedulerBackend({ baseUrl: base, token });
+  const runner = createRunner({
+    cacheDir,
+    components,
+    services: { scheduler, egressAllowlist: (process.env.EXT_EGRESS_ALLOWLIST ?? '').split(',').filter(Boolean) },
+    logger,
+    concurrency: opts.concurrency,
+  });
+  const server = createHttpServer(runnerRoutes({ runner, cacheDir, apiKey: opts.apiKey ?? process.env.ALGA_RUNNER_API_KEY }), logger);
+  const host = opts.host ?? '127.0.0.1';
+  const port = await listen(server, opts.port, host);
+  return {
+    url: `http://${host}:${port}`,
+    runner,
+    async stop() {
+      await new Promise((r) => server.close(() => r(undefined)));
+      server.closeAllConnections?.();
+      await runner.close();
+      await components.close();
+      await scheduler.close();
+    },
+  };
+}

@@ -1,0 +1,85 @@
+/**
+ * The platform's internal API for runners: production's scheduler callback route (SPEC §4.3) and,
+ * ours, component bytes by content hash. Both require `x-runner-auth` (constant-time compare).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type pg from 'pg';
+import { tokensEqual } from '../../shared/auth.js';
+import { sendJson } from '../../shared/http-error.js';
+import type { Route } from '../../shared/http-server.js';
+import { readBody } from '../../shared/read-body.js';
+import {
+  handleSchedulerOperation,
+  INVALID_JSON_REPLY,
+  UNAUTHORIZED_REPLY,
+  type SchedulerOperationDeps,
+} from '../internal-api/scheduler-operation.js';
+import { loadBundle } from '../registry/registry.js';
+
+export const SCHEDULER_ROUTE_PREFIX = '/api/internal/ext-scheduler/install/';
+export const BUNDLE_ROUTE_PREFIX = '/api/internal/ext-bundles/sha256/';
+const SCHEDULER_BODY_LIMIT = 1024 * 1024; // a payload is at most 100 000 chars
+
+export interface InternalApiOptions {
+  pool: pg.Pool;
+  scheduler: SchedulerOperationDeps;
+  /** The shared runner token; without one every request is refused (as production). */
+  token: string | undefined;
+}
+
+function authorized(req: IncomingMessage, token: string | undefined): boolean {
+  const given = req.headers['x-runner-auth'];
+  return token !== undefined && tokensEqual(Array.isArray(given) ? given[0] : given, token);
+}
+
+/** installId: the path segment after /install/, URI-decoded (production's route param). */
+function installIdFrom(url: URL): string {
+  const seg = url.pathname.slice(SCHEDULER_ROUTE_PREFIX.length).split('/')[0] ?? '';
+  try {
+    return decodeURIComponent(seg);
+  } catch {
+    return seg;
+  }
+}
+
+export function internalApiRoutes(opts: InternalApiOptions): Route[] {
+  async function scheduler(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    if (!authorized(req, opts.token)) {
+      sendJson(res, UNAUTHORIZED_REPLY.status, UNAUTHORIZED_REPLY.body);
+      return;
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse((await readBody(req, SCHEDULER_BODY_LIMIT)).toString('utf8'));
+    } catch {
+      sendJson(res, INVALID_JSON_REPLY.status, INVALID_JSON_REPLY.body);
+      return;
+    }
+    const reply = await handleSchedulerOperation(opts.scheduler, installIdFrom(url), body);
+    sendJson(res, reply.status, reply.body);
+  }
+
+  async function bundle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    if (!authorized(req, opts.token)) {
+      sendJson(res, UNAUTHORIZED_REPLY.status, UNAUTHORIZED_REPLY.body);
+      return;
+    }
+    const hex = url.pathname.slice(BUNDLE_ROUTE_PREFIX.length).toLowerCase();
+    if (!/^[0-9a-f]{64}$/.test(hex)) {
+      sendJson(res, 400, { error: 'Invalid content hash', code: 'VALIDATION_FAILED', details: null });
+      return;
+    }
+    const bytes = await loadBundle(opts.pool, hex);
+    if (!bytes) {
+      sendJson(res, 404, { error: 'Bundle not found', code: 'NOT_FOUND', details: null });
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/wasm', 'content-length': bytes.length });
+    res.end(bytes);
+  }
+
+  return [
+    { method: 'POST', path: SCHEDULER_ROUTE_PREFIX, handle: scheduler },
+    { method: 'GET', path: BUNDLE_ROUTE_PREFIX, handle: bundle },
+  ];
+}

@@ -1,0 +1,31 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+/** Constant-time comparison; a length mismatch fails without revealing where. */
+export function tokensEqual(given: string | undefined, expected: string): boolean {
+  if (given === undefined) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  if (a.length !== b.length) {
+    timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+    return false;
+  }
+  return timingSafeEqual(a, b);
+}
+
+/** Tokens production refuses in NODE_ENV=production (SPEC §4.3). */
+export const WEAK_TOKENS = ['local-runner-key', 'changeme', 'change-me', 'secret'];
+
+/** The runner↔server shared token: the first non-blank of RUNNER_STORAGE_API_TOKEN, RUNNER_SERVICE_TOKEN. */
+export function runnerToken(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  for (const v of [env.RUNNER_STORAGE_API_TOKEN, env.RUNNER_SERVICE_TOKEN]) {
+    if (v && v.trim()) return v.trim();
+  }
+  return undefined;
+}
+
+/** Why a server token cannot be used, or undefined when it can. */
+export function runnerTokenProblem(token: string | undefined, production: boolean): string | undefined {
+  if (!token) return 'no runner token configured (set RUNNER_STORAGE_API_TOKEN or RUNNER_SERVICE_TOKEN)';
+  if (production && WEAK_TOKENS.includes(token)) return `the runner token "${token}" is a well-known default and is refused in production`;
+  return undefined;
+}
