@@ -85,6 +85,18 @@ export function toEndpointInfo(raw: unknown): EndpointInfo | undefined {
   return { id, method, path, handler, schedulable };
 }
 
+/** zod's flattened `{fieldErrors: {field: [messages]}}` → `{field: first message}`, or undefined. */
+function schemaFieldErrors(details: unknown): Record<string, string> | undefined {
+  const fe = (details as { fieldErrors?: Record<string, unknown> } | null | undefined)?.fieldErrors;
+  if (!fe || typeof fe !== 'object') return undefined;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(fe)) {
+    const first = Array.isArray(v) ? v[0] : v;
+    if (typeof first === 'string') out[k] = first;
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
 function fieldErrorsJson(v: unknown): string | undefined {
   if (v === null || v === undefined) return undefined;
   if (typeof v === 'string') return v;
@@ -104,9 +116,12 @@ export function replyToWit(op: SchedulerOperation, reply: SchedulerReply): HostO
       return ok(result);
     }
     if (success) return ok({ success: true });
-    // Route-level refusals (auth, install, rate limit) carry `{error}`: pass that text on, never a debug rendering.
-    const error = optString(body?.error) ?? `Scheduler request failed (HTTP ${reply.status})`;
-    return ok({ success: false, error });
+    // Route-level refusals (auth, install, rate limit, schema) carry `{error}`: pass that text on,
+    // never a debug rendering; a schema refusal's per-field messages become field errors.
+    let error = optString(body?.error) ?? `Scheduler request failed (HTTP ${reply.status})`;
+    const fields = schemaFieldErrors(body?.details);
+    if (fields) error = `${error}: ${Object.entries(fields).map(([k, v]) => `${k}: ${v}`).join('; ')}`;
+    return ok(op === 'delete' || !fields ? { success: false, error } : { success: false, error, fieldErrors: JSON.stringify(fields) });
   }
   if (!success) return err(statusToSchedulerError(reply.status));
   if (op === 'list') {

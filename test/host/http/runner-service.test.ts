@@ -1,0 +1,178 @@
+/** `POST /v1/execute` and `GET /healthz` over real HTTP: every status and error path (SPEC §2). */
+import assert from 'node:assert/strict';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { request } from 'undici';
+import { runnerRoutes } from '../../../src/host/http/runner-service.js';
+import { createHttpServer, listen } from '../../../src/shared/http-server.js';
+import { silentLogger } from '../../../src/shared/logger.js';
+import { projectRoot } from '../../support/components.js';
+import { startProbeRunner, type ProbeRunner } from './probe-runner.js';
+
+let probe: ProbeRunner;
+let open: Server;
+let keyed: Server;
+let openUrl: string;
+let keyedUrl: string;
+const KEY = 'runner-api-key-1';
+
+before(async () => {
+  probe = await startProbeRunner();
+  const cacheDir = join(projectRoot(), '.alga', 'cache');
+  open = createHttpServer(runnerRoutes({ runner: probe.runner, cacheDir, bodyLimit: 64 * 1024 }), silentLogger);
+  keyed = createHttpServer(runnerRoutes({ runner: probe.runner, cacheDir, apiKey: KEY }), silentLogger);
+  openUrl = `http://127.0.0.1:${await listen(open, 0, '127.0.0.1')}`;
+  keyedUrl = `http://127.0.0.1:${await listen(keyed, 0, '127.0.0.1')}`;
+});
+after(async () => {
+  open?.close();
+  keyed?.close();
+  await probe?.runner.close();
+});
+
+function envelope(over: { http?: Record<string, unknown>; context?: Record<string, unknown>; [k: string]: unknown } = {}) {
+  const { http, context, ...rest } = over;
+  return {
+    context: { tenant_id: 't1', extension_id: 'e1', install_id: 'i1', content_hash: probe.contentHash, ...context },
+    http: { method: 'GET', path: '/counter', ...http },
+    ...rest,
+  };
+}
+
+async function post(body: unknown, o: { url?: string; headers?: Record<string, string>; raw?: string } = {}) {
+  const res = await request(`${o.url ?? openUrl}/v1/execute`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-alga-tenant': 't1', 'x-alga-extension': 'e1', ...o.headers },
+    body: o.raw ?? JSON.stringify(body),
+  });
+  const text = await res.body.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.statusCode, text, json, type: String(res.headers['content-type']) };
+}
+
+const guestBody = (r: { json: any }) => JSON.parse(Buffer.from(r.json.body_b64, 'base64').toString('utf8'));
+
+describe('/v1/execute: body rejections answer as production\'s framework (plain text)', () => {
+  test('no JSON content type → 415', async () => {
+    const r = await post(envelope(), { headers: { 'content-type': 'text/plain' } });
+    assert.equal(r.status, 415);
+    assert.match(r.type, /text\/plain/);
+  });
+
+  test('malformed JSON → 400', async () => {
+    const r = await post(undefined, { raw: '{"context":' });
+    assert.equal(r.status, 400);
+    assert.match(r.text, /^Failed to parse the request body as JSON/);
+  });
+
+  test('missing or mistyped fields → 422', async () => {
+    const missing = await post({ http: { method: 'GET', path: '/' } });
+    assert.equal(missing.status, 422);
+    assert.match(missing.text, /context/);
+    const mistyped = await post(envelope({ context: { config: { a: 1 } } }));
+    assert.equal(mistyped.status, 422);
+    assert.match(mistyped.text, /config/);
+  });
+
+  test('a body over the limit → 413 with an envelope naming the limit', async () => {
+    const r = await post(envelope({ http: { body_b64: 'A'.repeat(70 * 1024) } }));
+    assert.equal(r.status, 413);
+    assert.match(r.json.error, /^payload_too_large: request body exceeds 65536 bytes$/);
+  });
+});
+
+describe('/v1/execute: execution outcomes are HTTP 200 with the envelope', () => {
+  test('success: all four keys, guest status, headers and base64 body', async () => {
+    const r = await post(envelope());
+    assert.equal(r.status, 200);
+    assert.deepEqual(Object.keys(r.json).sort(), ['body_b64', 'error', 'headers', 'status']);
+    assert.equal(r.json.status, 200);
+    assert.equal(r.json.error, null);
+    assert.match(r.json.headers['content-type'], /json/);
+    assert.equal(guestBody(r).counter, 1);
+  });
+
+  test('missing routing headers → 400 missing_routing_headers', async () => {
+    for (const headers of [{ 'x-alga-tenant': '' }, { 'x-alga-extension': '  ' }] as Record<string, string>[]) {
+      const r = await post(envelope(), { headers });
+      assert.equal(r.status, 200);
+      assert.deepEqual(r.json, { status: 400, headers: {}, body_b64: null, error: 'missing_routing_headers' });
+    }
+  });
+
+  test('unknown capabilities → 400 unknown_capabilities listing them (after normalization)', async () => {
+    const r = await post(envelope({ providers: [' CAP:Scheduler.Manage ', 'cap:nope', '', 'cap:also.nope'] }));
+    assert.deepEqual(r.json, { status: 400, headers: {}, body_b64: null, error: 'unknown_capabilities: cap:nope, cap:also.nope' });
+  });
+
+  test('an unknown content hash → 502 bundle_fetch_failed', async () => {
+    const r = await post(envelope({ context: { content_hash: `sha256:${'0'.repeat(64)}` } }));
+    assert.equal(r.json.status, 502);
+    assert.match(r.json.error, /^bundle_fetch_failed: /);
+  });
+
+  test('invalid body base64 → 500 execute_failed: invalid body base64', async () => {
+    const r = await post(envelope({ http: { method: 'POST', path: '/echo', body_b64: 'not base64!' } }));
+    assert.equal(r.json.status, 500);
+    assert.match(r.json.error, /^execute_failed: invalid body base64/);
+  });
+
+  test('a guest trap → 500 execute_failed, and the next execution succeeds', async () => {
+    const r = await post(envelope({ http: { method: 'POST', path: '/trap' } }));
+    assert.equal(r.json.status, 500);
+    assert.match(r.json.error, /^execute_failed: /);
+    assert.equal((await post(envelope())).json.status, 200);
+  });
+
+  test('limits.timeout_ms stops a guest that never returns', async () => {
+    const r = await post(envelope({ http: { method: 'POST', path: '/loop' }, limits: { timeout_ms: 300 } }));
+    assert.equal(r.json.status, 500);
+    assert.match(r.json.error, /^execute_failed: .*tim/i);
+    assert.equal((await post(envelope())).json.status, 200);
+  });
+
+  test('the guest sees path + form-urlencoded query, the headers and body it was sent', async () => {
+    const r = await post(envelope({ http: { method: 'POST', path: '/echo', query: { q: 'a b', x: '1' }, headers: { 'x-test': 'yes' }, body_b64: Buffer.from('{"hello":1}').toString('base64') } }));
+    const g = guestBody(r);
+    assert.equal(g.url, '/echo?q=a+b&x=1');
+    assert.equal(g.method, 'POST');
+    assert.equal(g.body, '{"hello":1}');
+    assert.ok(JSON.stringify(g.headers).includes('x-test'));
+  });
+});
+
+describe('/v1/execute: idempotency (decision 12)', () => {
+  test('the same key from the same tenant returns the first response; another tenant runs afresh', async () => {
+    const key = { 'x-idempotency-key': `k-${Date.now()}` };
+    const first = await post(envelope({ http: { path: '/time' } }), { headers: key });
+    const again = await post(envelope({ http: { path: '/time' } }), { headers: key });
+    assert.deepEqual(again.json, first.json);
+    const other = await post(envelope({ http: { path: '/time' } }), { headers: { ...key, 'x-alga-tenant': 't2' } });
+    assert.notEqual(guestBody(other).random, guestBody(first).random);
+  });
+});
+
+describe('/v1/execute: API key (decision 12)', () => {
+  test('missing or wrong key → 401; the right key, as a header or a bearer token, runs', async () => {
+    assert.equal((await post(envelope(), { url: keyedUrl })).status, 401);
+    assert.equal((await post(envelope(), { url: keyedUrl, headers: { 'x-runner-service-token': 'wrong' } })).status, 401);
+    const ok1 = await post(envelope(), { url: keyedUrl, headers: { 'x-runner-service-token': KEY } });
+    const ok2 = await post(envelope(), { url: keyedUrl, headers: { authorization: `Bearer ${KEY}` } });
+    assert.equal(ok1.json.status, 200);
+    assert.equal(ok2.json.status, 200);
+  });
+});
+
+test('/healthz: 200 with production\'s keys when the cache is writable', async () => {
+  const res = await request(`${openUrl}/healthz`);
+  assert.equal(res.statusCode, 200);
+  const body = (await res.body.json()) as Record<string, unknown>;
+  assert.equal(body.cache_writable, true);
+  assert.ok('bundle_store' in body && 'ext_cache_max_bytes' in body);
+});
