@@ -1,0 +1,46 @@
+/** Interfaces whose backing service lives in the Alga server: production's capability, install and
+ * input checks hold; past them the answer is production's internal/unavailable value. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { callHost, executionContext } from '../support.js';
+
+describe('storage', () => {
+  test('denied without cap:storage.kv or without an install; internal past the checks', async () => {
+    for (const fn of ['get', 'put', 'delete', 'listEntries']) {
+      assert.deepEqual(await callHost(executionContext(), 'alga:extension/storage', fn, 'ns', 'k'), { err: 'denied' });
+      assert.deepEqual(await callHost(executionContext({ grant: ['cap:storage.kv'], installId: null }), 'alga:extension/storage', fn, 'ns', 'k'), { err: 'denied' });
+      assert.deepEqual(await callHost(executionContext({ grant: ['cap:storage.kv'] }), 'alga:extension/storage', fn, 'ns', 'k'), { err: 'internal' });
+    }
+  });
+});
+
+describe('ui-proxy', () => {
+  test('denied without cap:ui.proxy; route-not-found without a proxy; bad-request for empty or dot segments', async () => {
+    const P = 'alga:extension/ui-proxy';
+    assert.deepEqual(await callHost(executionContext(), P, 'callRoute', '/a', undefined), { err: 'denied' });
+    assert.deepEqual(await callHost(executionContext({ grant: ['cap:ui.proxy'] }), P, 'callRoute', '/a', undefined), { err: 'route-not-found' });
+    const withProxy = executionContext({ grant: ['cap:ui.proxy'], services: { uiProxyBaseUrl: 'http://127.0.0.1:1' } });
+    for (const route of ['', '  ', '/a/../b', './x']) assert.deepEqual(await callHost(withProxy, P, 'callRoute', route, undefined), { err: 'bad-request' }, route);
+  });
+});
+
+describe('invoicing', () => {
+  test('production\'s denial records', async () => {
+    const I = 'alga:extension/invoicing';
+    const input = { clientId: 'c', items: [] };
+    assert.deepEqual(await callHost(executionContext(), I, 'createManualInvoice', input), { ok: { success: false, error: 'Permission denied: cap:invoice.manual.create not granted' } });
+    assert.deepEqual(await callHost(executionContext({ grant: ['cap:invoice.manual.create'], installId: null }), I, 'createManualInvoice', input), { ok: { success: false, error: 'Permission denied: install_id missing' } });
+  });
+});
+
+describe('clients and services', () => {
+  for (const [iface, cap, list, get] of [['alga:extension/clients', 'cap:client.read', 'listClients', 'getClient'], ['alga:extension/services', 'cap:service.read', 'listServices', 'getService']] as const) {
+    test(`${iface}: not-allowed without ${cap}; page < 1 or page size outside 1–100 → invalid-input`, async () => {
+      assert.deepEqual(await callHost(executionContext(), iface, list, {}), { err: 'not-allowed' });
+      assert.deepEqual(await callHost(executionContext(), iface, get, 'x'), { err: 'not-allowed' });
+      const ctx = executionContext({ grant: [cap] });
+      for (const input of [{ page: 0 }, { pageSize: 0 }, { pageSize: 101 }]) assert.deepEqual(await callHost(ctx, iface, list, input), { err: 'invalid-input' }, JSON.stringify(input));
+      assert.deepEqual(await callHost(ctx, iface, list, { page: 1, pageSize: 100 }), { err: 'internal' });
+    });
+  }
+});
