@@ -1,0 +1,107 @@
+import type { Queryable } from '../db/database.js';
+
+/** Production's job name for a scheduled extension call (SPEC §5). */
+export const SCHEDULED_INVOCATION_JOB = 'extension-scheduled-invocation';
+
+export interface RecurringJobRequest {
+  tenantId: string;
+  installId: string;
+  scheduleId: string;
+  cron: string;
+  timezone: string;
+  /** `extsched:{installId}:{scheduleId}` (SPEC §4.7). */
+  singletonKey: string;
+  metadata: Record<string, unknown>;
+}
+
+export interface ScheduledJobHandles {
+  /** Row id in `jobs`, stored as `tenant_extension_schedule.job_id`. */
+  jobId: string;
+  /** The engine's own handle, stored as `runner_schedule_id`. */
+  externalId: string;
+}
+
+/**
+ * The durable job engine as the scheduler service sees it (production's `IJobRunner`, narrowed).
+ * Every call takes the service's transaction client: an engine whose state lives in Postgres writes
+ * through it, so a failure anywhere in a create/update/delete rolls the engine back with the rows
+ * (defect 7). An engine with state elsewhere must make its effects follow that transaction's outcome.
+ */
+export interface JobEngine {
+  scheduleRecurring(q: Queryable, job: RecurringJobRequest): Promise<ScheduledJobHandles>;
+  /** false when the engine does not know the job (production: tracker row missing). */
+  cancel(q: Queryable, jobId: string, tenantId: string): Promise<boolean>;
+}
+
+export const POSTGRES_RUNNER_TYPE = 'postgres';
+
+function insertRecurringJobSql(): string {
+  return `INSERT INTO jobs (tenant, type, status, metadata, runner_type, external_id)
+    VALUES ($1, $2, 'scheduled', $3::jsonb, $4, $5)
+    RETURNING job_id, external_id`;
+}
+
+function cancelJobSql(): string {
+  return `UPDATE jobs SET status = 'cancelled', updated_at = now()
+    WHERE job_id = $1 AND tenant = $2
+    RETURNING job_id`;
+}
+
+/**
+ * Records each recurring schedule as a tracker row in production's `jobs` shape; the firing side
+ * (a later issue) reads the active rows. Like production's tracker, `metadata` carries the
+ * singletonKey, `recurring: true` and the cron, plus the job data the handler needs.
+ */
+export function createPostgresJobEngine(): JobEngine {
+  return {
+    async scheduleRecurring(q, job) {
+      const metadata = {
+        ...job.metadata,
+        singletonKey: job.singletonKey,
+        recurring: true,
+        interval: job.cron,
+        timezone: job.timezone,
+        data: { tenantId: job.tenantId, installId: job.installId, scheduleId: job.scheduleId },
+      };
+      const res = await q.query<{ job_id: string; external_id: string }>(insertRecurringJobSql(), [
+        job.tenantId,
+        SCHEDULED_INVOCATION_JOB,
+        JSON.stringify(metadata),
+        POSTGRES_RUNNER_TYPE,
+        job.singletonKey,
+      ]);
+      return { jobId: res.rows[0].job_id, externalId: res.rows[0].external_id };
+    },
+    async cancel(q, jobId, tenantId) {
+      const res = await q.query(cancelJobSql(), [jobId, tenantId]);
+      return (res.rowCount ?? 0) > 0;
+    },
+  };
+}
+
+export interface FailureInjection {
+  failOn: 'schedule' | 'cancel';
+  /** 'throw' (default) raises; 'refuse' makes cancel answer false (schedule always throws). */
+  mode?: 'throw' | 'refuse';
+  /** Let this many matching calls through before failing (default 0). */
+  after?: number;
+}
+
+/** For tests: wraps an engine so the chosen step fails, after doing nothing (no partial write). */
+export function failingJobEngine(inner: JobEngine, injection: FailureInjection): JobEngine {
+  let seen = 0;
+  const shouldFail = (step: FailureInjection['failOn']) => step === injection.failOn && seen++ >= (injection.after ?? 0);
+  return {
+    async scheduleRecurring(q, job) {
+      if (shouldFail('schedule')) throw new Error('injected failure: scheduleRecurring');
+      return inner.scheduleRecurring(q, job);
+    },
+    async cancel(q, jobId, tenantId) {
+      if (shouldFail('cancel')) {
+        if (injection.mode === 'refuse') return false;
+        throw new Error('injected failure: cancel');
+      }
+      return inner.cancel(q, jobId, tenantId);
+    },
+  };
+}

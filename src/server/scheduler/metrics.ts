@@ -1,0 +1,86 @@
+import { Counter, Histogram, Registry } from 'prom-client';
+import { silentLogger, type Logger } from '../../shared/logger.js';
+
+export type SchedulerOperationName = 'list' | 'get' | 'create' | 'update' | 'delete' | 'getEndpoints';
+
+/**
+ * `ok`: done (a get that finds nothing included, as production); `failed`: a `success:false` answer
+ * (validation, quota, not found, cancel refused); `error`: an unexpected failure (database, engine).
+ * Calls the internal API turns away before the service add `not_found`, `rate_limited`, `invalid`
+ * (production records nothing for those; we count them so a rejected caller is visible).
+ */
+export type CallOutcome = 'ok' | 'failed' | 'error' | 'not_found' | 'rate_limited' | 'invalid';
+
+/** One registry for these metrics; the HTTP layer serves it at GET /metrics. */
+export const schedulerMetricsRegistry = new Registry();
+
+// Labels are `operation` and `outcome` only. Production also labels by tenant_id; we log the tenant
+// on every call instead, because a per-tenant label grows the series without bound (one set per
+// tenant × operation × outcome) and Prometheus keeps every series in memory.
+const labelNames = ['operation', 'outcome'] as const;
+
+export const schedulerApiCalls = new Counter({
+  name: 'extension_scheduler_api_calls_total',
+  help: 'Scheduler host API calls',
+  labelNames,
+  registers: [schedulerMetricsRegistry],
+});
+
+export const schedulerApiDuration = new Histogram({
+  name: 'extension_scheduler_api_duration_seconds',
+  help: 'Scheduler host API call duration in seconds',
+  labelNames,
+  buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  registers: [schedulerMetricsRegistry],
+});
+
+export const schedulerApiErrors = new Counter({
+  name: 'extension_scheduler_api_errors_total',
+  help: 'Scheduler host API calls that did not succeed',
+  labelNames,
+  registers: [schedulerMetricsRegistry],
+});
+
+export function renderMetrics(): Promise<string> {
+  return schedulerMetricsRegistry.metrics();
+}
+
+export const METRICS_CONTENT_TYPE = schedulerMetricsRegistry.contentType;
+
+export interface CallRecord {
+  operation: string;
+  outcome: CallOutcome;
+  durationMs: number;
+  tenantId?: string;
+  installId?: string;
+  scheduleId?: string;
+  error?: string;
+}
+
+/** Metrics plus one structured log line per call. Never throws: observability must not fail a call. */
+export function recordSchedulerCall(logger: Logger | undefined, call: CallRecord): void {
+  try {
+    const labels = { operation: call.operation, outcome: call.outcome };
+    schedulerApiCalls.inc(labels);
+    schedulerApiDuration.observe(labels, call.durationMs / 1000);
+    if (call.outcome !== 'ok') schedulerApiErrors.inc(labels);
+  } catch {
+    /* swallowed, as production does */
+  }
+  try {
+    const log = logger ?? silentLogger;
+    const fields = {
+      operation: call.operation,
+      tenantId: call.tenantId,
+      installId: call.installId,
+      scheduleId: call.scheduleId,
+      outcome: call.outcome,
+      durationMs: Math.round(call.durationMs * 1000) / 1000,
+      ...(call.error ? { error: call.error } : {}),
+    };
+    if (call.outcome === 'error') log.error('scheduler host API call', fields);
+    else log.info('scheduler host API call', fields);
+  } catch {
+    /* a broken log sink must not fail the call */
+  }
+}

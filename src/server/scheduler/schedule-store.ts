@@ -1,0 +1,179 @@
+/**
+ * SQL of the scheduler service: one small function per statement, `$n` placeholders only, every
+ * schedule query scoped by install and tenant (production's tenant facade adds the tenant filter).
+ */
+import type { Queryable } from '../db/database.js';
+
+export interface InstallRow {
+  id: string;
+  tenant_id: string;
+  version_id: string;
+  registry_id: string;
+}
+
+export interface ScheduleRow {
+  id: string;
+  install_id: string;
+  tenant_id: string;
+  endpoint_id: string;
+  name: string | null;
+  cron: string;
+  timezone: string;
+  enabled: boolean;
+  job_id: string | null;
+  runner_schedule_id: string | null;
+}
+
+export interface ScheduleInfoRow {
+  id: string;
+  endpoint_path: string;
+  endpoint_method: string;
+  name: string | null;
+  cron: string;
+  timezone: string;
+  enabled: boolean;
+  payload_json: unknown;
+  last_run_at: Date | null;
+  last_run_status: string | null;
+  last_error: string | null;
+  created_at: Date | null;
+}
+
+export interface EndpointRow {
+  id: string;
+  method: string;
+  path: string;
+  handler: string;
+}
+
+/** An install is active only when `is_enabled AND status = 'enabled'` (SPEC §1). */
+export async function findActiveInstallRow(q: Queryable, installId: string): Promise<InstallRow | null> {
+  const res = await q.query<InstallRow>(
+    `SELECT id, tenant_id, version_id, registry_id FROM tenant_extension_install
+      WHERE id = $1 AND is_enabled AND status = 'enabled'`,
+    [installId],
+  );
+  return res.rows[0] ?? null;
+}
+
+/** Serializes this install's mutations: the quota count and insert then see every committed row. */
+export async function lockInstall(q: Queryable, installId: string, tenantId: string): Promise<boolean> {
+  const res = await q.query(`SELECT id FROM tenant_extension_install WHERE id = $1 AND tenant_id = $2 FOR UPDATE`, [installId, tenantId]);
+  return (res.rowCount ?? 0) > 0;
+}
+
+export async function touchInstall(q: Queryable, installId: string, tenantId: string): Promise<void> {
+  await q.query(`UPDATE tenant_extension_install SET updated_at = now() WHERE id = $1 AND tenant_id = $2`, [installId, tenantId]);
+}
+
+export async function countInstallSchedules(q: Queryable, installId: string, tenantId: string): Promise<number> {
+  const res = await q.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM tenant_extension_schedule WHERE install_id = $1 AND tenant_id = $2`,
+    [installId, tenantId],
+  );
+  return res.rows[0].n;
+}
+
+export interface NewScheduleRow {
+  id: string;
+  installId: string;
+  tenantId: string;
+  endpointId: string;
+  name: string | null;
+  cron: string;
+  timezone: string;
+  enabled: boolean;
+  payloadJson: string | null;
+  jobId: string | null;
+  runnerScheduleId: string | null;
+}
+
+export async function insertSchedule(q: Queryable, s: NewScheduleRow): Promise<void> {
+  await q.query(
+    `INSERT INTO tenant_extension_schedule
+       (id, install_id, tenant_id, endpoint_id, name, cron, timezone, enabled, payload_json, job_id, runner_schedule_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11)`,
+    [s.id, s.installId, s.tenantId, s.endpointId, s.name, s.cron, s.timezone, s.enabled, s.payloadJson, s.jobId, s.runnerScheduleId],
+  );
+}
+
+export async function selectScheduleForUpdate(q: Queryable, scheduleId: string, installId: string, tenantId: string): Promise<ScheduleRow | null> {
+  const res = await q.query<ScheduleRow>(
+    `SELECT id, install_id, tenant_id, endpoint_id, name, cron, timezone, enabled, job_id, runner_schedule_id
+       FROM tenant_extension_schedule WHERE id = $1 AND install_id = $2 AND tenant_id = $3 FOR UPDATE`,
+    [scheduleId, installId, tenantId],
+  );
+  return res.rows[0] ?? null;
+}
+
+export interface SchedulePatch {
+  endpointId: string;
+  cron: string;
+  timezone: string;
+  enabled: boolean;
+  jobId: string | null;
+  runnerScheduleId: string | null;
+  /** undefined keeps the stored value (defect 2: update changes only what it is given). */
+  name?: string | null;
+  payloadJson?: string | null;
+}
+
+export async function updateSchedule(q: Queryable, scheduleId: string, tenantId: string, p: SchedulePatch): Promise<void> {
+  // The stored payload is never round-tripped through JavaScript when kept (jsonb numbers stay exact).
+  await q.query(
+    `UPDATE tenant_extension_schedule SET
+        endpoint_id = $3, cron = $4, timezone = $5, enabled = $6, job_id = $7, runner_schedule_id = $8,
+        name = CASE WHEN $9::boolean THEN $10 ELSE name END,
+        payload_json = CASE WHEN $11::boolean THEN $12::jsonb ELSE payload_json END,
+        updated_at = now()
+      WHERE id = $1 AND tenant_id = $2`,
+    [
+      scheduleId,
+      tenantId,
+      p.endpointId,
+      p.cron,
+      p.timezone,
+      p.enabled,
+      p.jobId,
+      p.runnerScheduleId,
+      p.name !== undefined,
+      p.name ?? null,
+      p.payloadJson !== undefined,
+      p.payloadJson ?? null,
+    ],
+  );
+}
+
+export async function deleteSchedule(q: Queryable, scheduleId: string, tenantId: string): Promise<void> {
+  await q.query(`DELETE FROM tenant_extension_schedule WHERE id = $1 AND tenant_id = $2`, [scheduleId, tenantId]);
+}
+
+// Inner join, as production: a schedule whose endpoint row is gone is omitted.
+const SCHEDULE_INFO_SELECT = `SELECT s.id, e.path AS endpoint_path, e.method AS endpoint_method, s.name, s.cron, s.timezone,
+    s.enabled, s.payload_json, s.last_run_at, s.last_run_status, s.last_error, s.created_at
+  FROM tenant_extension_schedule s JOIN extension_api_endpoint e ON e.id = s.endpoint_id`;
+
+export async function listScheduleInfo(q: Queryable, installId: string, tenantId: string): Promise<ScheduleInfoRow[]> {
+  const res = await q.query<ScheduleInfoRow>(
+    `${SCHEDULE_INFO_SELECT} WHERE s.install_id = $1 AND s.tenant_id = $2 ORDER BY s.created_at ASC, s.id ASC`,
+    [installId, tenantId],
+  );
+  return res.rows;
+}
+
+export async function getScheduleInfo(q: Queryable, scheduleId: string, installId: string, tenantId: string): Promise<ScheduleInfoRow | null> {
+  const res = await q.query<ScheduleInfoRow>(`${SCHEDULE_INFO_SELECT} WHERE s.id = $1 AND s.install_id = $2 AND s.tenant_id = $3`, [
+    scheduleId,
+    installId,
+    tenantId,
+  ]);
+  return res.rows[0] ?? null;
+}
+
+export async function listVersionEndpoints(q: Queryable, versionId: string): Promise<EndpointRow[]> {
+  const res = await q.query<EndpointRow>(
+    `SELECT id, method, path, handler FROM extension_api_endpoint WHERE version_id = $1 ORDER BY path ASC, method ASC`,
+    [versionId],
+  );
+  return res.rows;
+}

@@ -1,0 +1,246 @@
+import { CronExpressionParser } from 'cron-parser';
+
+/** Production's limits (SPEC §4.5, §4.7), named so their use reads as policy. */
+export const CRON_MAX_LENGTH = 128;
+export const CRON_FIELD_COUNT = 5;
+export const MIN_INTERVAL_MINUTES = 5;
+export const TIMEZONE_MAX_LENGTH = 64;
+export const NAME_MAX_LENGTH = 128;
+export const PAYLOAD_MAX_CHARS = 100_000;
+export const MAX_SCHEDULES_PER_INSTALL = 50;
+export const DEFAULT_TIMEZONE = 'UTC';
+
+/** Production's wording, verbatim where production has the rule. */
+export const MESSAGES = {
+  cronTooLong: 'Cron expression too long',
+  cronFieldCount: 'Invalid cron expression (expected 5 fields: m h dom mon dow)',
+  cronCharacters: 'Invalid cron expression (unsupported characters)',
+  cronDomAndDow: 'Cron cannot set both day-of-month and day-of-week',
+  cronTooFrequent: 'Cron too frequent (minimum interval is 5 minutes)',
+  cronNeverFires: 'Invalid cron expression (no date matches it)',
+  timezoneTooLong: 'Timezone too long',
+  timezoneInvalid: 'Invalid timezone',
+  payloadShape: 'Payload must be a JSON object or array',
+  payloadTooLarge: 'Payload too large',
+  payloadNotSerializable: 'Payload must be JSON-serializable',
+  nameTooLong: 'Name too long',
+  nameInUse: 'Schedule name already in use for this extension',
+  scheduleIdMissing: 'Missing scheduleId',
+  scheduleIdInvalid: 'Invalid scheduleId',
+  endpointNotSchedulable: 'Endpoint not found or not schedulable',
+  tooManySchedules: `Too many schedules (max ${MAX_SCHEDULES_PER_INSTALL} per extension install)`,
+  scheduleNotFound: 'Schedule not found',
+} as const;
+
+/** A caller input problem; `field` null means no field error (production's "Missing scheduleId"). */
+export class ScheduleInputError extends Error {
+  constructor(
+    readonly field: string | null,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ScheduleInputError';
+  }
+}
+
+const CRON_FIELD_NAMES = ['minute', 'hour', 'day-of-month', 'month', 'day-of-week'] as const;
+const CRON_FIELD_CHARS = /^[0-9*/,-]+$/;
+// Production's whole frequency rule (pattern-based); kept as a fast path with the same message.
+const PRODUCTION_TOO_FREQUENT_MINUTES = new Set(['*', '*/1', '*/2', '*/3', '*/4']);
+
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+const DAY_MS = 24 * HOUR_MS;
+const MIN_INTERVAL_MS = MIN_INTERVAL_MINUTES * MINUTE_MS;
+// Steady-state scan: 320 occurrences ≥ 5 min apart span more than a day, so every gap of a dense cron
+// is seen once including midnight; a sparse cron's 320 cover weeks to years (month ends, 31st → 1st).
+// The 4-year cap bounds yearly crons and still covers a leap day.
+const STEADY_SCAN_OCCURRENCES = 320;
+const STEADY_SCAN_SPAN_MS = (4 * 365 + 2) * DAY_MS;
+// DST scan: occurrences within 3 h of each of the zone's next transitions (a shift is at most 1 h,
+// and a gap < 5 min straddling a transition has both ends within minutes of it).
+const DST_TRANSITIONS_CHECKED = 2;
+const DST_LOOKAHEAD_DAYS = 366;
+const DST_SCAN_HALF_WIDTH_MS = 3 * HOUR_MS;
+const DST_SCAN_OCCURRENCES = 6 * 12 + 2;
+
+function asTrimmedString(input: unknown, fallback: string): string {
+  return input === null || input === undefined ? fallback : String(input).trim();
+}
+
+export function isValidTimezone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Production's cron rules in production's order and wording, then ours (defect 4): each field must be
+ * in range, the cron must fire, and no two consecutive occurrences — computed by cron-parser in the
+ * schedule's zone, around its DST changes too — may be under 5 minutes apart.
+ * @example validateCron(' 0 9 * * 1 ', { timezone: 'Europe/Paris' }) === '0 9 * * 1'
+ */
+export function validateCron(input: unknown, opts: { timezone?: string; now?: Date } = {}): string {
+  const cron = validateCronSyntax(input);
+  assertMinimumInterval(cron, opts.timezone, opts.now);
+  return cron;
+}
+
+/** The rules that do not depend on the timezone; returns the trimmed cron. */
+export function validateCronSyntax(input: unknown): string {
+  const cron = asTrimmedString(input, '');
+  if (cron.length > CRON_MAX_LENGTH) throw new ScheduleInputError('cron', MESSAGES.cronTooLong);
+  const fields = cron.split(/\s+/);
+  if (fields.length !== CRON_FIELD_COUNT || fields[0] === '') {
+    throw new ScheduleInputError('cron', MESSAGES.cronFieldCount);
+  }
+  if (!fields.every((f) => CRON_FIELD_CHARS.test(f))) throw new ScheduleInputError('cron', MESSAGES.cronCharacters);
+  const [minute, hour, dom, month, dow] = fields;
+  if (dom !== '*' && dow !== '*') throw new ScheduleInputError('cron', MESSAGES.cronDomAndDow);
+  if (hour === '*' && dom === '*' && month === '*' && dow === '*' && PRODUCTION_TOO_FREQUENT_MINUTES.has(minute)) {
+    throw new ScheduleInputError('cron', MESSAGES.cronTooFrequent);
+  }
+  checkFieldRanges(fields);
+  return cron;
+}
+
+/**
+ * Rejects (field `cron`) a cron that never fires or whose occurrences in `timezone` (invalid or
+ * missing → UTC; the timezone's own error is reported by validateTimezone) can be < 5 minutes apart.
+ */
+export function assertMinimumInterval(cron: string, timezone?: string, now: Date = new Date()): void {
+  const tz = timezone && isValidTimezone(timezone) ? timezone : DEFAULT_TIMEZONE;
+  if (hasGapUnderMinimum(cron, tz, now)) throw new ScheduleInputError('cron', MESSAGES.cronTooFrequent);
+}
+
+// Parses each field alone so the message names the field: "minute field: got value 99 …".
+function checkFieldRanges(fields: string[]): void {
+  fields.forEach((field, i) => {
+    const probe = ['0', '0', '*', '*', '*'];
+    probe[i] = field;
+    try {
+      CronExpressionParser.parse(probe.join(' '));
+    } catch (err) {
+      const detail = (err as Error).message.replace(/^Constraint error, /, '');
+      throw new ScheduleInputError('cron', `Invalid cron expression (${CRON_FIELD_NAMES[i]} field: ${detail})`);
+    }
+  });
+}
+
+function hasGapUnderMinimum(cron: string, tz: string, now: Date): boolean {
+  const start = now.getTime();
+  let steady: GapScan;
+  try {
+    steady = scanGaps(cron, tz, start, start + STEADY_SCAN_SPAN_MS, STEADY_SCAN_OCCURRENCES);
+  } catch (err) {
+    // Fields in range but not together, e.g. cron-parser's "Invalid explicit day of month definition" (30 February).
+    throw new ScheduleInputError('cron', `Invalid cron expression (${(err as Error).message})`);
+  }
+  if (steady.occurrences === 0) throw new ScheduleInputError('cron', MESSAGES.cronNeverFires);
+  if (steady.shortGap) return true;
+  for (const t of nextOffsetChanges(tz, start)) {
+    const around = scanGaps(cron, tz, t - DST_SCAN_HALF_WIDTH_MS, t + DST_SCAN_HALF_WIDTH_MS, DST_SCAN_OCCURRENCES);
+    if (around.shortGap) return true;
+  }
+  return false;
+}
+
+interface GapScan {
+  occurrences: number;
+  shortGap: boolean;
+}
+
+/** Walks cron-parser's occurrences in (from, until], stopping at the first gap under the minimum. */
+function scanGaps(cron: string, tz: string, from: number, until: number, maxOccurrences: number): GapScan {
+  const it = CronExpressionParser.parse(cron, { tz, currentDate: new Date(from) });
+  let previous: number | undefined;
+  let occurrences = 0;
+  while (occurrences < maxOccurrences) {
+    let at: number;
+    try {
+      at = it.next().getTime();
+    } catch {
+      break; // no later occurrence within cron-parser's search limit
+    }
+    if (at > until) break;
+    occurrences++;
+    if (previous !== undefined && at - previous < MIN_INTERVAL_MS) return { occurrences, shortGap: true };
+    previous = at;
+  }
+  return { occurrences, shortGap: false };
+}
+
+/** The instants (to the minute) of the zone's next UTC-offset changes within a year. */
+export function nextOffsetChanges(tz: string, fromMs: number, max = DST_TRANSITIONS_CHECKED): number[] {
+  const fmt = new Intl.DateTimeFormat('en-US', { timeZone: tz, timeZoneName: 'longOffset' });
+  const offsetAt = (ms: number) => fmt.formatToParts(new Date(ms)).find((p) => p.type === 'timeZoneName')?.value;
+  const changes: number[] = [];
+  let lo = fromMs;
+  let loOffset = offsetAt(lo);
+  for (let day = 1; day <= DST_LOOKAHEAD_DAYS && changes.length < max; day++) {
+    const hi = fromMs + day * DAY_MS;
+    const hiOffset = offsetAt(hi);
+    if (hiOffset !== loOffset) {
+      // Binary search over whole minutes: offsets change on a minute boundary.
+      let a = Math.floor(lo / MINUTE_MS);
+      let b = Math.ceil(hi / MINUTE_MS);
+      while (b - a > 1) {
+        const mid = Math.floor((a + b) / 2);
+        if (offsetAt(mid * MINUTE_MS) === loOffset) a = mid;
+        else b = mid;
+      }
+      changes.push(b * MINUTE_MS);
+    }
+    lo = hi;
+    loOffset = hiOffset;
+  }
+  return changes;
+}
+
+/** Production's rule: missing/blank → UTC; ≤ 64 chars; accepted by Intl; stored trimmed as given. */
+export function validateTimezone(input: unknown): string {
+  const tz = asTrimmedString(input, DEFAULT_TIMEZONE) || DEFAULT_TIMEZONE;
+  if (tz.length > TIMEZONE_MAX_LENGTH) throw new ScheduleInputError('timezone', MESSAGES.timezoneTooLong);
+  if (!isValidTimezone(tz)) throw new ScheduleInputError('timezone', MESSAGES.timezoneInvalid);
+  return tz;
+}
+
+/** Returns the JSON text to store (or null). Objects and arrays only, ≤ 100 000 chars of JSON. */
+export function validatePayload(input: unknown): string | null {
+  if (input === null || input === undefined) return null;
+  if (typeof input !== 'object') throw new ScheduleInputError('payload', MESSAGES.payloadShape);
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(input);
+  } catch {
+    throw new ScheduleInputError('payload', MESSAGES.payloadNotSerializable);
+  }
+  if (json === undefined) throw new ScheduleInputError('payload', MESSAGES.payloadNotSerializable);
+  if (json.length > PAYLOAD_MAX_CHARS) throw new ScheduleInputError('payload', MESSAGES.payloadTooLarge);
+  return json;
+}
+
+/** Blank → null (no name); over 128 chars rejected. */
+export function validateName(input: unknown): string | null {
+  const name = asTrimmedString(input, '');
+  if (!name) return null;
+  if (name.length > NAME_MAX_LENGTH) throw new ScheduleInputError('name', MESSAGES.nameTooLong);
+  return name;
+}
+
+// RFC 4122 versions 1–5 with variant [89ab]: production's check, stricter than the route's.
+const SCHEDULE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+
+export function validateScheduleId(input: unknown): string {
+  const id = asTrimmedString(input, '');
+  if (!id) throw new ScheduleInputError(null, MESSAGES.scheduleIdMissing);
+  if (!SCHEDULE_ID.test(id)) throw new ScheduleInputError('scheduleId', MESSAGES.scheduleIdInvalid);
+  return id;
+}
+
+export function validateEnabled(input: unknown): boolean {
+  return typeof input === 'boolean' ? input : true;
+}

@@ -1,0 +1,160 @@
+/**
+ * Decision 7: a create, update, delete or reschedule that fails at any step leaves the schedule rows,
+ * the jobs table and the install exactly as they were. Job-engine failures come from a wrapper;
+ * database failures are real (a trigger that raises on the chosen statement).
+ */
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { createPostgresJobEngine, failingJobEngine, type FailureInjection } from '../../../src/server/scheduler/job-engine.js';
+import { createSchedulerService, type InstallContext, type SchedulerService } from '../../../src/server/scheduler/service.js';
+import { createTestDatabase, type TestDatabase } from '../../support/db.js';
+import { insertInstall, snapshotSchedulerState } from '../../support/fixtures.js';
+
+let db: TestDatabase;
+let good: SchedulerService;
+before(async () => {
+  db = await createTestDatabase();
+  good = createSchedulerService({ pool: db.pool, jobs: createPostgresJobEngine() });
+  await db.pool.query(`CREATE FUNCTION injected_failure() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN RAISE EXCEPTION 'injected database failure'; END $$`);
+});
+after(async () => db.drop());
+afterEach(async () => {
+  await db.pool.query(`DROP TRIGGER IF EXISTS fail_step ON tenant_extension_schedule`);
+  await db.pool.query(`DROP TRIGGER IF EXISTS fail_step ON tenant_extension_install`);
+});
+
+const failing = (injection: FailureInjection) =>
+  createSchedulerService({ pool: db.pool, jobs: failingJobEngine(createPostgresJobEngine(), injection) });
+
+async function failDb(table: 'tenant_extension_schedule' | 'tenant_extension_install', event: 'INSERT' | 'UPDATE' | 'DELETE') {
+  await db.pool.query(`CREATE TRIGGER fail_step BEFORE ${event} ON ${table} FOR EACH ROW EXECUTE FUNCTION injected_failure()`);
+}
+
+async function withSchedule(opts: { enabled?: boolean } = {}): Promise<{ ctx: InstallContext; id: string }> {
+  const ctx = await insertInstall(db.pool);
+  const r = await good.create(ctx, { endpoint: '/status', cron: '0 * * * *', name: 'n', payload: { a: 1 }, enabled: opts.enabled });
+  assert.equal(r.success, true);
+  return { ctx, id: r.scheduleId! };
+}
+
+/** Runs the failing call and asserts it failed and changed nothing. */
+async function assertNoChange(call: () => Promise<{ success: boolean; error?: string }>, expectError?: RegExp) {
+  const before = await snapshotSchedulerState(db.pool);
+  let outcome: { success: boolean; error?: string } | Error;
+  try {
+    outcome = await call();
+  } catch (err) {
+    outcome = err as Error;
+  }
+  if (outcome instanceof Error) assert.ok(!expectError, `expected a result, got a throw: ${outcome.message}`);
+  else {
+    assert.equal(outcome.success, false, 'the call must fail');
+    if (expectError) assert.match(outcome.error ?? '', expectError);
+  }
+  assert.deepEqual(await snapshotSchedulerState(db.pool), before);
+}
+
+describe('create', () => {
+  test('create: job engine throws → no row, no job', async () => {
+    const ctx = await insertInstall(db.pool);
+    await assertNoChange(() => failing({ failOn: 'schedule' }).create(ctx, { endpoint: '/status', cron: '0 * * * *' }));
+  });
+
+  test('create: schedule insert fails after the job was scheduled → the job is gone too', async () => {
+    const ctx = await insertInstall(db.pool);
+    await failDb('tenant_extension_schedule', 'INSERT');
+    await assertNoChange(() => good.create(ctx, { endpoint: '/status', cron: '0 * * * *' }));
+  });
+
+  test('create: install touch fails after insert → no row, no job', async () => {
+    const ctx = await insertInstall(db.pool);
+    await failDb('tenant_extension_install', 'UPDATE');
+    await assertNoChange(() => good.create(ctx, { endpoint: '/status', cron: '0 * * * *' }));
+  });
+});
+
+describe('update and reschedule', () => {
+  test('reschedule: cancel refused → production message, nothing changed', async () => {
+    const { ctx, id } = await withSchedule();
+    await assertNoChange(
+      () => failing({ failOn: 'cancel', mode: 'refuse' }).update(ctx, id, { cron: '5 * * * *' }),
+      /^Failed to cancel existing schedule \(cannot reschedule\)$/,
+    );
+  });
+
+  test('reschedule: cancel throws → nothing changed', async () => {
+    const { ctx, id } = await withSchedule();
+    await assertNoChange(() => failing({ failOn: 'cancel' }).update(ctx, id, { cron: '5 * * * *' }));
+  });
+
+  // Production's host-API update has already cancelled the old job here and keeps the stale job_id.
+  test('reschedule: scheduling the new job fails after the old one was cancelled → the old job is still active', async () => {
+    const { ctx, id } = await withSchedule();
+    await assertNoChange(() => failing({ failOn: 'schedule' }).update(ctx, id, { cron: '5 * * * *', timezone: 'Europe/Paris' }));
+    const row = (await db.pool.query(`SELECT job_id FROM tenant_extension_schedule WHERE id = $1`, [id])).rows[0];
+    assert.equal((await db.pool.query(`SELECT status FROM jobs WHERE job_id = $1`, [row.job_id])).rows[0].status, 'scheduled');
+  });
+
+  test('reschedule: row update fails after cancel + schedule → nothing changed', async () => {
+    const { ctx, id } = await withSchedule();
+    await failDb('tenant_extension_schedule', 'UPDATE');
+    await assertNoChange(() => good.update(ctx, id, { cron: '5 * * * *' }));
+  });
+
+  test('reschedule: install touch fails last → nothing changed', async () => {
+    const { ctx, id } = await withSchedule();
+    await failDb('tenant_extension_install', 'UPDATE');
+    await assertNoChange(() => good.update(ctx, id, { cron: '5 * * * *', name: 'other', payload: null }));
+  });
+
+  test('update: disabling with the cancel refused → "(cannot disable)", nothing changed', async () => {
+    const { ctx, id } = await withSchedule();
+    await assertNoChange(
+      () => failing({ failOn: 'cancel', mode: 'refuse' }).update(ctx, id, { enabled: false }),
+      /^Failed to cancel existing schedule \(cannot disable\)$/,
+    );
+  });
+
+  test('update: enabling with the job engine failing → still disabled, no job', async () => {
+    const { ctx, id } = await withSchedule({ enabled: false });
+    await assertNoChange(() => failing({ failOn: 'schedule' }).update(ctx, id, { enabled: true }));
+  });
+
+  test('update: a non-rescheduling update whose row write fails → nothing changed', async () => {
+    const { ctx, id } = await withSchedule();
+    await failDb('tenant_extension_schedule', 'UPDATE');
+    await assertNoChange(() => good.update(ctx, id, { name: 'renamed' }));
+  });
+});
+
+describe('delete', () => {
+  test('delete: cancel refused → row kept, error mentions cancel', async () => {
+    const { ctx, id } = await withSchedule();
+    await assertNoChange(() => failing({ failOn: 'cancel', mode: 'refuse' }).delete(ctx, id), /^Failed to cancel runner schedule \(not deleted\)$/);
+  });
+
+  test('delete: cancel throws → row kept, error mentions cancel', async () => {
+    const { ctx, id } = await withSchedule();
+    await assertNoChange(() => failing({ failOn: 'cancel' }).delete(ctx, id), /cancel/);
+  });
+
+  test('delete: row delete fails after the cancel → the job is still active', async () => {
+    const { ctx, id } = await withSchedule();
+    await failDb('tenant_extension_schedule', 'DELETE');
+    await assertNoChange(() => good.delete(ctx, id));
+  });
+
+  test('delete: install touch fails last → row and job kept', async () => {
+    const { ctx, id } = await withSchedule();
+    await failDb('tenant_extension_install', 'UPDATE');
+    await assertNoChange(() => good.delete(ctx, id));
+  });
+});
+
+test('failingJobEngine: "after" lets the first calls through', async () => {
+  const ctx = await insertInstall(db.pool);
+  const svc = failing({ failOn: 'schedule', after: 1 });
+  assert.equal((await svc.create(ctx, { endpoint: '/status', cron: '0 * * * *' })).success, true);
+  await assert.rejects(svc.create(ctx, { endpoint: '/status', cron: '5 * * * *' }), /injected failure/);
+});
