@@ -1,5 +1,6 @@
 /** `alga-runner`: run Alga extensions locally. */
 import { parseArgs } from 'node:util';
+import { runConformanceCommand } from './conformance.js';
 import { runDev } from './dev.js';
 import { runExec } from './exec.js';
 import { runServe } from './serve.js';
@@ -23,6 +24,13 @@ Usage:
       server: gateway, POST /api/internal/ext-scheduler/install/{id}, /metrics; executes through
               RUNNER_BASE_URL when set. all: both in one process.
 
+  alga-runner conformance [--target <runner-url> [--production] [--callback-port N] [--token T]] [--shape in-process|split]
+                          [--world ID,...] [--filter TEXT]... [--json]
+      Run the WIT conformance kit (every function of every world version, under each condition of
+      production's contract) against our runner (in-process; --shape split: as its own process) or the
+      runner at --target, which must call the kit back at 127.0.0.1:<callback-port> (docs/conformance.md).
+      Prints pass / FAIL / DIFFERS AS DOCUMENTED per world, function and case; exits 1 on any failure.
+
 Environment: PORT, DATABASE_URL, ALGA_DATA_DIR (default ./.alga), EXT_EGRESS_ALLOWLIST, ALGA_RUNNER_API_KEY (require a key on /v1/execute),
   RUNNER_BASE_URL, STORAGE_API_BASE_URL, REGISTRY_BASE_URL, RUNNER_STORAGE_API_TOKEN, RUNNER_SERVICE_TOKEN, NODE_ENV.
 `;
@@ -39,6 +47,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runExec(rest);
       case 'serve':
         return await runServe(rest);
+      case 'conformance':
+        return await runConformanceCommand(rest);
       case undefined:
       case 'help':
       case '--help':

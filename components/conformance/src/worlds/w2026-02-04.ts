@@ -1,0 +1,31 @@
+/** The conformance component for the world of 2026-02-04 (wit-history/2026-02-04: user-v2 added,
+ * both user records with 7 fields; no clients/services). */
+import * as context from 'alga:extension/context';
+import * as http from 'alga:extension/http';
+import * as invoicing from 'alga:extension/invoicing';
+import * as logging from 'alga:extension/logging';
+import * as scheduler from 'alga:extension/scheduler';
+import * as secrets from 'alga:extension/secrets';
+import * as storage from 'alga:extension/storage';
+import type { ExecuteRequest, ExecuteResponse } from 'alga:extension/types';
+import * as uiProxy from 'alga:extension/ui-proxy';
+import * as user from 'alga:extension/user';
+import * as userV2 from 'alga:extension/user-v2';
+import * as core from '../core';
+
+const handle = core.createHandler('2026-02-04', {
+  ...core.contextFns(context),
+  ...core.secretsFns(secrets),
+  ...core.httpFns(http),
+  ...core.storageFns(storage),
+  ...core.loggingFns(logging),
+  ...core.uiProxyFns(uiProxy),
+  ...core.userFns(user),
+  ...core.userV2Fns(userV2),
+  ...core.schedulerFns(scheduler),
+  ...core.invoicingFns(invoicing),
+});
+
+export function handler(request: ExecuteRequest): ExecuteResponse {
+  return handle(request);
+}

@@ -1,0 +1,438 @@
+/**
+ * The conformance suite as data: for each function of the world, the conditions that matter
+ * (capability granted or not, install present or absent, user present or absent, valid or invalid
+ * input) and the observation production's contract gives under each (SPEC §2–4). Where we fix a
+ * production defect (SPEC-DECISIONS), a step carries `production`: what a production runner (or a
+ * production server behind it) observes instead, so a run against production reports "differs as
+ * documented" rather than failing.
+ *
+ * Observations (what a step's `expect` is matched against, see match.ts):
+ * - a WIT call: `{ ok: <value> }` or `{ err: <payload> }`, as the conformance component reported it
+ * - the runner refused or the guest trapped: `{ envelope: { status, error } }` (production's envelope)
+ * - a component route answered (route steps, or a bad probe call): `{ response: { status, body } }`
+ *
+ * Arguments and expectations may hold `{ $env: name }` (run-time values: tenantId, extensionId,
+ * installId, versionId, requestId, worldId, fetchUrl, expectedUser, expectedUserV2) and
+ * `{ $step: i, path: 'ok.scheduleId' }` (a value observed by an earlier step of the same case).
+ */
+import type { Match } from './match.js';
+import type { InterfaceId } from './worlds.js';
+
+/** Which install the case's requests name. */
+export type InstallMode =
+  /** one install per world, shared by cases that do not change scheduler state */
+  | 'shared'
+  /** a new install (and tenant) for this case alone: scheduler mutations, rate limits */
+  | 'fresh'
+  /** `install_id` absent from the request */
+  | 'none'
+  /** an `install_id` no platform knows */
+  | 'unknown';
+
+export interface CaseEnv {
+  /** Capabilities sent as `providers` (the runner adds the defaults context.read, log.emit, user.read). */
+  grant?: string[];
+  install?: InstallMode;
+  /** Send a `user` with the request: with `client_name`, or with production's alias `company_name`. */
+  user?: 'client_name' | 'company_name';
+  /** Send an inline secret envelope holding these values. */
+  secrets?: Record<string, string>;
+  /** Leave out `x-alga-tenant` / `x-alga-extension`. */
+  noRoutingHeaders?: boolean;
+}
+
+export interface Step {
+  /** A WIT call `<interface>.<function>` the component performs (POST /probe). */
+  call?: string;
+  args?: unknown[];
+  /** Or one request to a route of the component, e.g. `POST /trap`. */
+  route?: string;
+  /** What must be observed; absent: not checked (a setup step whose outcome does not matter). */
+  expect?: Match;
+  /** What production observes instead, where we deliberately differ (needs the case's `decision`). */
+  production?: Match;
+  /** This step's requests use the case's install but these capabilities (e.g. setup with the grant). */
+  grant?: string[];
+}
+
+export interface ConformanceCase {
+  /** The function the case is about (`<interface>.<function>`), or `/v1/execute` for envelope cases. */
+  fn: string;
+  /** The condition, in words; with `fn` it names the case in reports. */
+  condition: string;
+  env?: CaseEnv;
+  steps: Step[];
+  /** The SPEC-DECISIONS item behind a `production` alternative, and what the difference means. */
+  decision?: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const SCHED = 'cap:scheduler.manage';
+const NOT_GRANTED = 'Permission denied: cap:scheduler.manage not granted';
+const PAYLOAD_NOT_JSON = 'Payload must be valid JSON object or array';
+const ZERO_UUID = '00000000-0000-4000-8000-000000000000';
+
+/** Production's runner renders a scheduler error enum with Rust's Debug for the record-returning
+ * operations (SPEC §4.2, §4.9 #1); the exact text is inferred, so only the case name is required. */
+const debugOf = (enumCase: string) => {
+  const pascal = enumCase.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase());
+  return { success: false, error: { $regex: `${enumCase}|${pascal}` }, fieldErrors: null };
+};
+
+const ok = (value: Match) => ({ ok: value });
+const err = (payload: Match) => ({ err: payload });
+const call = (fn: string, args: unknown[] = [], expect?: Match, production?: Match): Step => ({ call: fn, args, expect, production });
+const ref = (step: number, path: string) => ({ $step: step, path });
+const env = (name: string) => ({ $env: name });
+
+const record = (success: boolean, fields: Record<string, Match> = {}) => ({ success, ...fields });
+const failure = (error: Match, fieldErrors: Match = null) => ({ success: false, error, fieldErrors });
+const fieldFailure = (field: string, message: string) => failure(message, { $json: { [field]: message } });
+
+/** A `schedule-info` record, every field listed. */
+const scheduleInfo = (o: Record<string, Match>) => ({
+  id: { $type: 'uuid' },
+  endpointPath: '/probe',
+  endpointMethod: 'POST',
+  name: null,
+  cron: { $type: 'string' },
+  timezone: 'UTC',
+  enabled: true,
+  payload: null,
+  lastRunAt: null,
+  lastRunStatus: null,
+  lastError: null,
+  createdAt: { $type: 'string' },
+  ...o,
+});
+
+const CREATE_OK = ok(record(true, { scheduleId: { $type: 'uuid' }, error: null, fieldErrors: null }));
+const UPDATE_OK = ok(record(true, { error: null }));
+/** A disabled schedule (no job) on POST /probe; cases that need one start with it. */
+const createStep = (extra: Record<string, unknown> = {}) =>
+  call('scheduler.create-schedule', [{ endpoint: 'POST /probe', cron: '0 3 * * *', enabled: false, ...extra }], CREATE_OK);
+
+const ENDPOINTS = [
+  { id: { $type: 'uuid' }, method: 'POST', path: '/probe', handler: 'dist/main', schedulable: true },
+  { id: { $type: 'uuid' }, method: 'PUT', path: '/probe/:tag', handler: 'dist/main', schedulable: false },
+  { id: { $type: 'uuid' }, method: 'POST', path: '/trap', handler: 'dist/main', schedulable: true },
+  { id: { $type: 'uuid' }, method: 'GET', path: '/world', handler: 'dist/main', schedulable: true },
+];
+
+// ---------------------------------------------------------------------------------------------
+
+const contextCases: ConformanceCase[] = [
+  {
+    fn: 'context.get-context',
+    condition: 'default capability, install present',
+    steps: [call('context.get-context', [], ok({
+      $exact: { requestId: env('requestId'), tenantId: env('tenantId'), extensionId: env('extensionId'), installId: env('installId'), versionId: env('versionId') },
+    }))],
+  },
+  {
+    fn: 'context.get-context',
+    condition: 'install absent (install_id missing)',
+    env: { install: 'none' },
+    steps: [call('context.get-context', [], ok({ tenantId: env('tenantId'), extensionId: env('extensionId'), installId: null }))],
+  },
+];
+
+const SECRETS = { alpha: 'one', beta: 'two' };
+const secretsCases: ConformanceCase[] = [
+  { fn: 'secrets.get', condition: 'capability not granted', env: { secrets: SECRETS }, steps: [call('secrets.get', ['alpha'], err('denied'))] },
+  { fn: 'secrets.get', condition: 'granted, no secret envelope', env: { grant: ['cap:secrets.get'] }, steps: [call('secrets.get', ['alpha'], err('missing'))] },
+  { fn: 'secrets.get', condition: 'granted, key present', env: { grant: ['cap:secrets.get'], secrets: SECRETS }, steps: [call('secrets.get', ['alpha'], ok('one'))] },
+  { fn: 'secrets.get', condition: 'granted, key absent', env: { grant: ['cap:secrets.get'], secrets: SECRETS }, steps: [call('secrets.get', ['gamma'], err('missing'))] },
+  { fn: 'secrets.list-keys', condition: 'capability not granted', env: { secrets: SECRETS }, steps: [call('secrets.list-keys', [], ok([]))] },
+  { fn: 'secrets.list-keys', condition: 'granted, no secret envelope', env: { grant: ['cap:secrets.get'] }, steps: [call('secrets.list-keys', [], ok([]))] },
+  { fn: 'secrets.list-keys', condition: 'granted, envelope with two keys', env: { grant: ['cap:secrets.get'], secrets: SECRETS }, steps: [call('secrets.list-keys', [], ok({ $unordered: ['alpha', 'beta'] }))] },
+];
+
+const req = (method: string, url: Match) => ({ method, url, headers: [], body: null });
+const HTTP = ['cap:http.fetch'];
+const httpCases: ConformanceCase[] = [
+  { fn: 'http.fetch', condition: 'capability not granted', steps: [call('http.fetch', [req('GET', env('fetchUrl'))], err('not-allowed'))] },
+  { fn: 'http.fetch', condition: 'granted, malformed URL', env: { grant: HTTP }, steps: [call('http.fetch', [req('GET', 'not a url')], err('invalid-url'))] },
+  { fn: 'http.fetch', condition: 'granted, invalid method', env: { grant: HTTP }, steps: [call('http.fetch', [req('NOT A METHOD', env('fetchUrl'))], err('invalid-url'))] },
+  { fn: 'http.fetch', condition: 'granted, connection refused', env: { grant: HTTP }, steps: [call('http.fetch', [req('GET', 'http://127.0.0.1:1/')], err('transport'))] },
+  {
+    fn: 'http.fetch',
+    condition: 'granted, reachable URL (the kit\'s own /healthz)',
+    env: { grant: HTTP },
+    steps: [call('http.fetch', [req('GET', env('fetchUrl'))], ok({ status: 200, headers: { $type: 'array' }, body: { $bytesJson: { ok: true } } }))],
+  },
+];
+
+const STORAGE = ['cap:storage.kv'];
+const storageCalls: [string, unknown[]][] = [
+  ['storage.get', ['conformance', 'k']],
+  ['storage.put', [{ namespace: 'conformance', key: 'k', value: { $bytes: 'aGk=' }, revision: null }]],
+  ['storage.delete', ['conformance', 'k']],
+  ['storage.list-entries', ['conformance', null]],
+];
+const storageCases: ConformanceCase[] = storageCalls.flatMap(([fn, args]) => [
+  { fn, condition: 'capability not granted', steps: [call(fn, args, err('denied'))] },
+  { fn, condition: 'granted, install absent', env: { grant: STORAGE, install: 'none' as const }, steps: [call(fn, args, err('denied'))] },
+]);
+
+const loggingCases: ConformanceCase[] = ['logging.log-info', 'logging.log-warn', 'logging.log-error'].map((fn) => ({
+  fn,
+  condition: 'default capability: returns nothing',
+  steps: [call(fn, [`conformance ${fn}`], ok(null))],
+}));
+
+const PROXY = ['cap:ui.proxy'];
+// Granted, the answer depends on the runner's UI_PROXY_BASE_URL: without one everything is
+// route-not-found; with one, an empty route or a `.`/`..` segment is bad-request.
+const uiProxyCases: ConformanceCase[] = [
+  { fn: 'ui-proxy.call-route', condition: 'capability not granted', steps: [call('ui-proxy.call-route', ['/status', null], err('denied'))] },
+  { fn: 'ui-proxy.call-route', condition: 'granted, empty route', env: { grant: PROXY }, steps: [call('ui-proxy.call-route', ['', null], err({ $oneOf: ['route-not-found', 'bad-request'] }))] },
+  { fn: 'ui-proxy.call-route', condition: 'granted, route with ".." segment', env: { grant: PROXY }, steps: [call('ui-proxy.call-route', ['../etc', null], err({ $oneOf: ['route-not-found', 'bad-request'] }))] },
+];
+
+const userCases: ConformanceCase[] = [
+  { fn: 'user.get-user', condition: 'user present: the record of this world', env: { user: 'client_name' }, steps: [call('user.get-user', [], ok(env('expectedUser')))] },
+  { fn: 'user.get-user', condition: 'user present, sent as company_name (alias)', env: { user: 'company_name' }, steps: [call('user.get-user', [], ok(env('expectedUser')))] },
+  { fn: 'user.get-user', condition: 'user absent', steps: [call('user.get-user', [], err('not-available'))] },
+  { fn: 'user-v2.get-user', condition: 'user present: the record of this world', env: { user: 'client_name' }, steps: [call('user-v2.get-user', [], ok(env('expectedUserV2')))] },
+  { fn: 'user-v2.get-user', condition: 'user absent', steps: [call('user-v2.get-user', [], err('not-available'))] },
+];
+
+const G = [SCHED];
+const D1 = 'SPEC-DECISIONS 1: the real error and field errors reach the guest; production\'s runner does not read a 4xx body and returns a debug rendering of the status enum without field errors';
+const D2 = 'SPEC-DECISIONS 2: update changes only what it is given; production\'s server clears an omitted name/payload, and production\'s runner rejects payload "" instead of clearing';
+const D3 = 'SPEC-DECISIONS 3: the error says which refusal it is; production returns a debug rendering of the status enum';
+const D4 = 'SPEC-DECISIONS 4: the minimum interval is computed and out-of-range fields are rejected; production\'s server accepts these crons (its runner, in front of our server, shows our refusal as a debug rendering)';
+
+const schedulerReadCases: ConformanceCase[] = [
+  ...(
+    [
+      ['scheduler.list-schedules', []],
+      ['scheduler.get-schedule', [ZERO_UUID]],
+      ['scheduler.get-endpoints', []],
+    ] as [string, unknown[]][]
+  ).flatMap(([fn, args]) => [
+    { fn, condition: 'capability not granted', steps: [call(fn, args, err('denied'))] },
+    { fn, condition: 'granted, install absent', env: { grant: G, install: 'none' as const }, steps: [call(fn, args, err('denied'))] },
+    { fn, condition: 'granted, install unknown to the platform', env: { grant: G, install: 'unknown' as const }, steps: [call(fn, args, err('not-found'))] },
+  ]),
+  { fn: 'scheduler.list-schedules', condition: 'granted, new install: empty list', env: { grant: G, install: 'fresh' }, steps: [call('scheduler.list-schedules', [], ok([]))] },
+  { fn: 'scheduler.get-schedule', condition: 'granted, unknown schedule id', env: { grant: G }, steps: [call('scheduler.get-schedule', [ZERO_UUID], ok(null))] },
+  { fn: 'scheduler.get-schedule', condition: 'granted, malformed schedule id', env: { grant: G }, steps: [call('scheduler.get-schedule', ['not-a-uuid'], err('validation-failed'))] },
+  { fn: 'scheduler.get-endpoints', condition: 'granted: the manifest\'s endpoints, by path', env: { grant: G }, steps: [call('scheduler.get-endpoints', [], ok(ENDPOINTS))] },
+];
+
+const CREATE_INPUT = { endpoint: 'POST /probe', cron: '0 3 * * *' };
+const schedulerCreateCases: ConformanceCase[] = [
+  { fn: 'scheduler.create-schedule', condition: 'capability not granted', steps: [call('scheduler.create-schedule', [CREATE_INPUT], ok(failure(NOT_GRANTED)))] },
+  { fn: 'scheduler.create-schedule', condition: 'granted, install absent', env: { grant: G, install: 'none' }, steps: [call('scheduler.create-schedule', [CREATE_INPUT], ok(failure('Install ID missing')))] },
+  {
+    fn: 'scheduler.create-schedule', condition: 'granted, install unknown to the platform', env: { grant: G, install: 'unknown' }, decision: D3,
+    steps: [call('scheduler.create-schedule', [CREATE_INPUT], ok(failure('Install not found')), ok(debugOf('not-found')))],
+  },
+  {
+    fn: 'scheduler.create-schedule', condition: 'valid, all fields: stored as given', env: { grant: G, install: 'fresh' },
+    steps: [
+      call('scheduler.create-schedule', [{ endpoint: 'POST /probe', cron: '0 3 * * *', timezone: 'Europe/Paris', enabled: false, name: 'conformance', payload: '{"b":1,"a":[1,2]}' }], CREATE_OK),
+      call('scheduler.get-schedule', [ref(0, 'ok.scheduleId')], ok(scheduleInfo({
+        id: ref(0, 'ok.scheduleId'), name: 'conformance', cron: '0 3 * * *', timezone: 'Europe/Paris', enabled: false, payload: { $json: { a: [1, 2], b: 1 } },
+      }))),
+      call('scheduler.list-schedules', [], ok([scheduleInfo({
+        id: ref(0, 'ok.scheduleId'), name: 'conformance', cron: '0 3 * * *', timezone: 'Europe/Paris', enabled: false, payload: { $json: { a: [1, 2], b: 1 } },
+      })])),
+    ],
+  },
+  {
+    fn: 'scheduler.create-schedule', condition: 'valid, defaults (path-only endpoint, UTC, enabled)', env: { grant: G, install: 'fresh' },
+    steps: [
+      call('scheduler.create-schedule', [{ endpoint: '/probe', cron: '0 3 1 1 *' }], CREATE_OK),
+      call('scheduler.get-schedule', [ref(0, 'ok.scheduleId')], ok(scheduleInfo({ id: ref(0, 'ok.scheduleId'), cron: '0 3 1 1 *' }))),
+      call('scheduler.delete-schedule', [ref(0, 'ok.scheduleId')], ok({ success: true, error: null })),
+    ],
+  },
+  {
+    fn: 'scheduler.create-schedule', condition: 'invalid cron (3 fields)', env: { grant: G, install: 'fresh' }, decision: D1,
+    steps: [call('scheduler.create-schedule', [{ ...CREATE_INPUT, cron: '* * *' }], ok(fieldFailure('cron', 'Invalid cron expression (expected 5 fields: m h dom mon dow)')), ok(debugOf('validation-failed')))],
+  },
+  {
+    fn: 'scheduler.create-schedule', condition: 'cron too frequent (*/2 * * * *)', env: { grant: G, install: 'fresh' }, decision: D1,
+    steps: [call('scheduler.create-schedule', [{ ...CREATE_INPUT, cron: '*/2 * * * *' }], ok(fieldFailure('cron', 'Cron too frequent (minimum interval is 5 minutes)')), ok(debugOf('validation-failed')))],
+  },
+  {
+    fn: 'scheduler.create-schedule', condition: 'cron too frequent, not by pattern (0-59 * * * *)', env: { grant: G, install: 'fresh' }, decision: D4,
+    steps: [call('scheduler.create-schedule', [{ ...CREATE_INPUT, cron: '0-59 * * * *', enabled: false }], ok(fieldFailure('cron', 'Cron too frequent (minimum interval is 5 minutes)')),
+      { $oneOf: [ok(debugOf('validation-failed')), ok(record(true))] })],
+  },
+  {
+    fn: 'scheduler.create-schedule', condition: 'cron field out of range (99 * * * *)', env: { grant: G, install: 'fresh' }, decision: D4,
+    steps: [call('scheduler.create-schedule', [{ ...CREATE_INPUT, cron: '99 * * * *', enabled: false }], ok(failure({ $regex: '^Invalid cron expression \\(minute field' }, { $json: { cron: { $regex: '^Invalid cron' } } })),
+      { $oneOf: [ok(debugOf('validation-failed')), ok(record(true))] })],
+  },
+  {
+    fn: 'scheduler.create-schedule', condition: 'invalid timezone', env: { grant: G, install: 'fresh' }, decision: D1,
+    steps: [call('scheduler.create-schedule', [{ ...CREATE_INPUT, timezone: 'Mars/Olympus_Mons' }], ok(fieldFailure('timezone', 'Invalid timezone')), ok(debugOf('validation-failed')))],
+  },
+  {
+    fn: 'scheduler.create-schedule', condition: 'endpoint not schedulable (PUT with a path parameter)', env: { grant: G, install: 'fresh' }, decision: D1,
+    steps: [call('scheduler.create-schedule', [{ ...CREATE_INPUT, endpoint: 'PUT /probe/:tag' }], ok(fieldFailure('endpoint', 'Endpoint not found or not schedulable')), ok(debugOf('validation-failed')))],
+  },
+  {
+    fn: 'scheduler.create-schedule', condition: 'payload not JSON (answered by the runner)', env: { grant: G, install: 'fresh' },
+    steps: [call('scheduler.create-schedule', [{ ...CREATE_INPUT, payload: '{oops' }], ok(fieldFailure('payload', PAYLOAD_NOT_JSON)))],
+  },
+  {
+    fn: 'scheduler.create-schedule', condition: 'payload a JSON string, not an object or array', env: { grant: G, install: 'fresh' }, decision: D1,
+    steps: [call('scheduler.create-schedule', [{ ...CREATE_INPUT, payload: '"text"' }], ok(fieldFailure('payload', 'Payload must be a JSON object or array')), ok(debugOf('validation-failed')))],
+  },
+  {
+    fn: 'scheduler.create-schedule', condition: 'name already in use', env: { grant: G, install: 'fresh' }, decision: D1,
+    steps: [
+      createStep({ name: 'twice' }),
+      call('scheduler.create-schedule', [{ ...CREATE_INPUT, enabled: false, name: 'twice' }], ok(fieldFailure('name', 'Schedule name already in use for this extension')), ok(debugOf('validation-failed'))),
+    ],
+  },
+  {
+    fn: 'scheduler.create-schedule', condition: 'rate limited (11th mutation within a minute)', env: { grant: G, install: 'fresh' }, decision: D3,
+    steps: [
+      ...Array.from({ length: 10 }, () => call('scheduler.create-schedule', [{ ...CREATE_INPUT, cron: 'x' }], ok({ success: false }))),
+      call('scheduler.create-schedule', [{ ...CREATE_INPUT, cron: 'x' }], ok(failure('Too many requests, please try again later')), ok(debugOf('quota-exceeded'))),
+    ],
+  },
+];
+
+const schedulerUpdateCases: ConformanceCase[] = [
+  { fn: 'scheduler.update-schedule', condition: 'capability not granted', steps: [call('scheduler.update-schedule', [ZERO_UUID, { enabled: false }], ok(failure(NOT_GRANTED)))] },
+  { fn: 'scheduler.update-schedule', condition: 'granted, install absent', env: { grant: G, install: 'none' }, steps: [call('scheduler.update-schedule', [ZERO_UUID, { enabled: false }], ok(failure('Install ID missing')))] },
+  {
+    fn: 'scheduler.update-schedule', condition: 'unknown schedule id', env: { grant: G, install: 'fresh' }, decision: D3,
+    steps: [call('scheduler.update-schedule', [ZERO_UUID, { enabled: false }], ok(failure('Schedule not found')), ok(debugOf('validation-failed')))],
+  },
+  {
+    fn: 'scheduler.update-schedule', condition: 'valid: new cron and timezone', env: { grant: G, install: 'fresh' },
+    steps: [
+      createStep(),
+      call('scheduler.update-schedule', [ref(0, 'ok.scheduleId'), { cron: '30 4 * * 1', timezone: 'Asia/Tokyo' }], UPDATE_OK),
+      call('scheduler.get-schedule', [ref(0, 'ok.scheduleId')], ok(scheduleInfo({ cron: '30 4 * * 1', timezone: 'Asia/Tokyo', enabled: false }))),
+    ],
+  },
+  {
+    fn: 'scheduler.update-schedule', condition: 'omitted name and payload are kept', env: { grant: G, install: 'fresh' }, decision: D2,
+    steps: [
+      createStep({ name: 'keep-me', payload: '{"k":1}' }),
+      call('scheduler.update-schedule', [ref(0, 'ok.scheduleId'), { cron: '0 5 * * *' }], UPDATE_OK),
+      call('scheduler.get-schedule', [ref(0, 'ok.scheduleId')], ok({ name: 'keep-me', payload: { $json: { k: 1 } }, cron: '0 5 * * *' }), ok({ name: null, payload: null, cron: '0 5 * * *' })),
+    ],
+  },
+  {
+    fn: 'scheduler.update-schedule', condition: 'payload "" clears it (the WIT comment)', env: { grant: G, install: 'fresh' }, decision: D2,
+    steps: [
+      createStep({ payload: '{"k":1}' }),
+      call('scheduler.update-schedule', [ref(0, 'ok.scheduleId'), { payload: '' }], UPDATE_OK, ok(fieldFailure('payload', PAYLOAD_NOT_JSON))),
+      call('scheduler.get-schedule', [ref(0, 'ok.scheduleId')], ok({ payload: null }), ok({ payload: { $json: { k: 1 } } })),
+    ],
+  },
+  {
+    fn: 'scheduler.update-schedule', condition: 'payload "null" clears it', env: { grant: G, install: 'fresh' },
+    steps: [
+      createStep({ payload: '{"k":1}' }),
+      call('scheduler.update-schedule', [ref(0, 'ok.scheduleId'), { payload: 'null' }], UPDATE_OK),
+      call('scheduler.get-schedule', [ref(0, 'ok.scheduleId')], ok({ payload: null })),
+    ],
+  },
+  {
+    fn: 'scheduler.update-schedule', condition: 'payload not JSON (answered by the runner)', env: { grant: G, install: 'fresh' },
+    steps: [call('scheduler.update-schedule', [ZERO_UUID, { payload: '{oops' }], ok(fieldFailure('payload', PAYLOAD_NOT_JSON)))],
+  },
+  {
+    fn: 'scheduler.update-schedule', condition: 'invalid cron (too frequent)', env: { grant: G, install: 'fresh' }, decision: D1,
+    steps: [
+      createStep(),
+      call('scheduler.update-schedule', [ref(0, 'ok.scheduleId'), { cron: '* * * * *' }], ok(fieldFailure('cron', 'Cron too frequent (minimum interval is 5 minutes)')), ok(debugOf('validation-failed'))),
+    ],
+  },
+  {
+    fn: 'scheduler.update-schedule', condition: 'malformed schedule id', env: { grant: G, install: 'fresh' },
+    steps: [call('scheduler.update-schedule', ['not-a-uuid', { enabled: false }], ok({ success: false, error: { $regex: '[Vv]alid' } }))],
+  },
+];
+
+const schedulerDeleteCases: ConformanceCase[] = [
+  { fn: 'scheduler.delete-schedule', condition: 'capability not granted', steps: [call('scheduler.delete-schedule', [ZERO_UUID], ok({ success: false, error: NOT_GRANTED }))] },
+  { fn: 'scheduler.delete-schedule', condition: 'granted, install absent', env: { grant: G, install: 'none' }, steps: [call('scheduler.delete-schedule', [ZERO_UUID], ok({ success: false, error: 'Install ID missing' }))] },
+  {
+    fn: 'scheduler.delete-schedule', condition: 'valid: gone afterwards; a second delete is not found', env: { grant: G, install: 'fresh' }, decision: D3,
+    steps: [
+      createStep(),
+      call('scheduler.delete-schedule', [ref(0, 'ok.scheduleId')], ok({ success: true, error: null })),
+      call('scheduler.get-schedule', [ref(0, 'ok.scheduleId')], ok(null)),
+      call('scheduler.delete-schedule', [ref(0, 'ok.scheduleId')], ok({ success: false, error: 'Schedule not found' }), ok({ success: false, error: { $regex: 'validation-failed|ValidationFailed' } })),
+    ],
+  },
+  {
+    fn: 'scheduler.delete-schedule', condition: 'malformed schedule id', env: { grant: G, install: 'fresh' },
+    steps: [call('scheduler.delete-schedule', ['not-a-uuid'], ok({ success: false, error: { $regex: '[Vv]alid' } }))],
+  },
+];
+
+const INVOICE_INPUT = { clientId: ZERO_UUID, items: [{ serviceId: ZERO_UUID, quantity: 1, description: 'conformance', rate: 100 }] };
+const invoicingCases: ConformanceCase[] = [
+  {
+    fn: 'invoicing.create-manual-invoice', condition: 'capability not granted',
+    steps: [call('invoicing.create-manual-invoice', [INVOICE_INPUT], ok({ success: false, invoiceId: null, error: 'Permission denied: cap:invoice.manual.create not granted' }))],
+  },
+  {
+    fn: 'invoicing.create-manual-invoice', condition: 'granted, install absent', env: { grant: ['cap:invoice.manual.create'], install: 'none' },
+    steps: [call('invoicing.create-manual-invoice', [INVOICE_INPUT], ok({ success: false, invoiceId: null, error: 'Permission denied: install_id missing' }))],
+  },
+];
+
+function readApiCases(iface: 'clients' | 'services', cap: string, listFn: string, getFn: string): ConformanceCase[] {
+  const list = `${iface}.${listFn}`;
+  const get = `${iface}.${getFn}`;
+  const g = { grant: [cap] };
+  return [
+    { fn: list, condition: 'capability not granted', steps: [call(list, [{}], err('not-allowed'))] },
+    { fn: list, condition: 'page 0', env: g, steps: [call(list, [{ page: 0 }], err('invalid-input'))] },
+    { fn: list, condition: 'page size 0', env: g, steps: [call(list, [{ pageSize: 0 }], err('invalid-input'))] },
+    { fn: list, condition: 'page size 101', env: g, steps: [call(list, [{ pageSize: 101 }], err('invalid-input'))] },
+    { fn: get, condition: 'capability not granted', steps: [call(get, [ZERO_UUID], err('not-allowed'))] },
+  ];
+}
+
+const executeCases: ConformanceCase[] = [
+  { fn: '/v1/execute', condition: 'the component of this world answers', steps: [{ route: 'GET /world', expect: { response: { status: 200, body: { world: env('worldId') } } } }] },
+  { fn: '/v1/execute', condition: 'guest traps: execute_failed', steps: [{ route: 'POST /trap', expect: { envelope: { status: 500, error: { $regex: '^execute_failed: ' } } } }] },
+  { fn: '/v1/execute', condition: 'unknown capability', env: { grant: ['cap:nope'] }, steps: [{ route: 'GET /world', expect: { envelope: { status: 400, error: 'unknown_capabilities: cap:nope' } } }] },
+  { fn: '/v1/execute', condition: 'routing headers missing', env: { noRoutingHeaders: true }, steps: [{ route: 'GET /world', expect: { envelope: { status: 400, error: 'missing_routing_headers' } } }] },
+];
+
+export const CASES: readonly ConformanceCase[] = [
+  ...executeCases,
+  ...contextCases,
+  ...secretsCases,
+  ...httpCases,
+  ...storageCases,
+  ...loggingCases,
+  ...uiProxyCases,
+  ...userCases,
+  ...schedulerReadCases,
+  ...schedulerCreateCases,
+  ...schedulerUpdateCases,
+  ...schedulerDeleteCases,
+  ...invoicingCases,
+  ...readApiCases('clients', 'cap:client.read', 'list-clients', 'get-client'),
+  ...readApiCases('services', 'cap:service.read', 'list-services', 'get-service'),
+];
+
+/** The interfaces a case needs (from its steps' calls). */
+export function interfacesOf(c: ConformanceCase): InterfaceId[] {
+  const out = new Set<InterfaceId>();
+  for (const s of c.steps) if (s.call) out.add(s.call.split('.')[0] as InterfaceId);
+  return [...out];
+}
+
+/** A stable id: `<fn> [<condition>]`. */
+export function caseId(c: ConformanceCase): string {
+  return `${c.fn} [${c.condition}]`;
+}
