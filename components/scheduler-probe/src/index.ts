@@ -41,176 +41,47 @@ import type { ExecuteRequest, ExecuteResponse } from 'alga:extension/types';
 import * as uiProxy from 'alga:extension/ui-proxy';
 import * as user from 'alga:extension/user';
 import * as userV2 from 'alga:extension/user-v2';
-import { witErrorPayload } from '../../sdk/host-bindings';
+import {
+  clientsFns,
+  contextFns,
+  decoder,
+  httpFns,
+  invoicingFns,
+  loggingFns,
+  respond,
+  runCall,
+  schedulerFns,
+  secretsFns,
+  servicesFns,
+  toBase64,
+  toJson,
+  storageFns,
+  uiProxyFns,
+  userFns,
+  userV2Fns,
+  type FunctionTable,
+} from '../../sdk/wit-calls';
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
-// ---------------------------------------------------------------------------------------------
-// base64 (own implementation: does not depend on atob/btoa being present in the guest)
-// ---------------------------------------------------------------------------------------------
-
-const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-const B64_INDEX: Record<string, number> = {};
-for (let i = 0; i < B64.length; i++) B64_INDEX[B64[i]!] = i;
-B64_INDEX['-'] = 62;
-B64_INDEX['_'] = 63;
-
-function toBase64(bytes: Uint8Array): string {
-  let out = '';
-  let i = 0;
-  for (; i + 2 < bytes.length; i += 3) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-    out += B64[(n >> 18) & 63]! + B64[(n >> 12) & 63]! + B64[(n >> 6) & 63]! + B64[n & 63]!;
-  }
-  const rest = bytes.length - i;
-  if (rest === 1) {
-    const n = bytes[i]! << 16;
-    out += B64[(n >> 18) & 63]! + B64[(n >> 12) & 63]! + '==';
-  } else if (rest === 2) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
-    out += B64[(n >> 18) & 63]! + B64[(n >> 12) & 63]! + B64[(n >> 6) & 63]! + '=';
-  }
-  return out;
-}
-
-function fromBase64(s: string): Uint8Array {
-  const clean = s.replace(/[\s=]/g, '');
-  const out = new Uint8Array(Math.floor((clean.length * 3) / 4));
-  let o = 0;
-  let acc = 0;
-  let bits = 0;
-  for (let i = 0; i < clean.length; i++) {
-    const v = B64_INDEX[clean[i]!];
-    if (v === undefined) throw new Error(`invalid base64 character ${JSON.stringify(clean[i])}`);
-    acc = (acc << 6) | v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[o++] = (acc >> bits) & 0xff;
-    }
-  }
-  return out.subarray(0, o);
-}
-
-// ---------------------------------------------------------------------------------------------
-// JSON ⇄ WIT value conversion
-// ---------------------------------------------------------------------------------------------
-
-const camel = (k: string): string => k.replace(/-([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
-
-function fromJson(v: unknown): unknown {
-  if (v === null) return undefined;
-  if (Array.isArray(v)) return v.map(fromJson);
-  if (typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    const keys = Object.keys(o);
-    if (keys.length === 1 && keys[0] === '$bytes' && typeof o.$bytes === 'string') return fromBase64(o.$bytes);
-    if (keys.length === 1 && keys[0] === '$u64' && (typeof o.$u64 === 'string' || typeof o.$u64 === 'number')) return BigInt(o.$u64);
-    const out: Record<string, unknown> = {};
-    for (const k of keys) out[camel(k)] = fromJson(o[k]);
-    return out;
-  }
-  return v;
-}
-
-function toJson(v: unknown): unknown {
-  if (v === undefined || v === null) return null;
-  if (typeof v === 'bigint') return { $u64: v.toString() };
-  // A list<u8> lifted by the guest bindings is a Uint8Array of another realm: `instanceof` fails.
-  if (ArrayBuffer.isView(v)) return { $bytes: toBase64(new Uint8Array(v.buffer, v.byteOffset, v.byteLength)) };
-  if (Array.isArray(v)) return v.map(toJson);
-  if (typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = toJson(x);
-    return out;
-  }
-  return v;
-}
-
-/** storage-entry.revision is the only u64 of the world: accept a plain number/string there too. */
-function storageEntry(v: unknown): unknown {
-  if (v && typeof v === 'object') {
-    const e = v as Record<string, unknown>;
-    if (typeof e.revision === 'number' || typeof e.revision === 'string') e.revision = BigInt(e.revision);
-  }
-  return v;
-}
-
-// ---------------------------------------------------------------------------------------------
-// the function table: every function of every imported interface
-// ---------------------------------------------------------------------------------------------
-
-type Fn = (a: unknown[]) => unknown;
-/* eslint-disable @typescript-eslint/no-explicit-any */
-const FUNCTIONS: Record<string, Fn> = {
-  'context.get-context': () => context.getContext(),
-
-  'secrets.get': (a) => secrets.get(a[0] as any),
-  'secrets.list-keys': () => secrets.listKeys(),
-
-  'http.fetch': (a) => http.fetch(a[0] as any),
-
-  'storage.get': (a) => storage.get(a[0] as any, a[1] as any),
-  'storage.put': (a) => storage.put(storageEntry(a[0]) as any),
-  'storage.delete': (a) => storage.delete(a[0] as any, a[1] as any),
-  'storage.list-entries': (a) => storage.listEntries(a[0] as any, a[1] as any),
-
-  'logging.log-info': (a) => logging.logInfo(a[0] as any),
-  'logging.log-warn': (a) => logging.logWarn(a[0] as any),
-  'logging.log-error': (a) => logging.logError(a[0] as any),
-
-  'ui-proxy.call-route': (a) => uiProxy.callRoute(a[0] as any, a[1] as any),
-
-  'user.get-user': () => user.getUser(),
-  'user-v2.get-user': () => userV2.getUser(),
-
-  'scheduler.list-schedules': () => scheduler.listSchedules(),
-  'scheduler.get-schedule': (a) => scheduler.getSchedule(a[0] as any),
-  'scheduler.create-schedule': (a) => scheduler.createSchedule(a[0] as any),
-  'scheduler.update-schedule': (a) => scheduler.updateSchedule(a[0] as any, a[1] as any),
-  'scheduler.delete-schedule': (a) => scheduler.deleteSchedule(a[0] as any),
-  'scheduler.get-endpoints': () => scheduler.getEndpoints(),
-
-  'invoicing.create-manual-invoice': (a) => invoicing.createManualInvoice(a[0] as any),
-
-  'clients.list-clients': (a) => clients.listClients(a[0] as any),
-  'clients.get-client': (a) => clients.getClient(a[0] as any),
-
-  'services.list-services': (a) => services.listServices(a[0] as any),
-  'services.get-service': (a) => services.getService(a[0] as any),
+/** Every function of every imported interface. */
+const FUNCTIONS: FunctionTable = {
+  ...contextFns(context),
+  ...secretsFns(secrets),
+  ...httpFns(http),
+  ...storageFns(storage),
+  ...loggingFns(logging),
+  ...uiProxyFns(uiProxy),
+  ...userFns(user),
+  ...userV2Fns(userV2),
+  ...schedulerFns(scheduler),
+  ...invoicingFns(invoicing),
+  ...clientsFns(clients),
+  ...servicesFns(services),
 };
-/* eslint-enable @typescript-eslint/no-explicit-any */
-
-type CallResult = { ok: unknown } | { err: unknown };
-
-function runCall(call: unknown): CallResult {
-  const c = (call ?? {}) as { fn?: unknown; args?: unknown };
-  const name = typeof c.fn === 'string' ? c.fn : String(c.fn);
-  const fn = Object.prototype.hasOwnProperty.call(FUNCTIONS, name) ? FUNCTIONS[name] : undefined;
-  if (!fn) return { err: { probe: `unknown function ${name}` } };
-  let args: unknown[];
-  try {
-    args = Array.isArray(c.args) ? (c.args.map(fromJson) as unknown[]) : [];
-  } catch (e) {
-    return { err: { probe: `bad arguments: ${e instanceof Error ? e.message : String(e)}` } };
-  }
-  try {
-    return { ok: toJson(fn(args)) };
-  } catch (e) {
-    const payload = witErrorPayload(e);
-    if (payload !== undefined) return { err: toJson(payload) };
-    return { err: { probe: `exception: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}` } };
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // routes
 // ---------------------------------------------------------------------------------------------
-
-function respond(status: number, value: unknown): ExecuteResponse {
-  return { status, headers: [{ name: 'content-type', value: 'application/json' }], body: encoder.encode(JSON.stringify(value)) };
-}
 
 function parseBody(request: ExecuteRequest): { ok: true; value: unknown } | { ok: false; error: string } {
   const b = request.http.body;
@@ -227,7 +98,7 @@ function probe(request: ExecuteRequest): ExecuteResponse {
   if (!body.ok) return respond(400, { error: 'bad_request', message: body.error });
   const calls = (body.value as { calls?: unknown } | undefined)?.calls;
   if (!Array.isArray(calls)) return respond(400, { error: 'bad_request', message: 'body must be {"calls": [{"fn": "...", "args": [...]}]}' });
-  return respond(200, { results: calls.map(runCall) });
+  return respond(200, { results: calls.map((c) => runCall(FUNCTIONS, c)) });
 }
 
 let counter = 0;
