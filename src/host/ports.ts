@@ -3,41 +3,8 @@
  * root wires these ports to the server in-process, or to an HTTP client in the split shape.
  */
 
-/** One scheduler host-API call, shaped as the body production's runner posts to
- * `POST /api/internal/ext-scheduler/install/{installId}` (SPEC §4.2). */
-export type SchedulerRequest =
-  | { operation: 'list' }
-  | { operation: 'get'; scheduleId: string }
-  | {
-      operation: 'create';
-      endpoint: string;
-      cron: string;
-      timezone?: string;
-      enabled?: boolean;
-      name?: string;
-      payload?: unknown;
-    }
-  | {
-      operation: 'update';
-      scheduleId: string;
-      endpoint?: string;
-      cron?: string;
-      timezone?: string;
-      enabled?: boolean;
-      name?: string | null;
-      payload?: unknown;
-    }
-  | { operation: 'delete'; scheduleId: string }
-  | { operation: 'getEndpoints' };
-
-export type SchedulerOperation = SchedulerRequest['operation'];
-
-/** The internal API's answer: HTTP status and parsed JSON body (SPEC §4.3), whether it came over
- * HTTP or from an in-process call. `body` is null for an empty body. */
-export interface SchedulerReply {
-  status: number;
-  body: unknown;
-}
+export type { SchedulerOperation, SchedulerReply, SchedulerRequest } from '../shared/scheduler-api.js';
+import type { SchedulerReply, SchedulerRequest } from '../shared/scheduler-api.js';
 
 export interface SchedulerBackend {
   call(installId: string, request: SchedulerRequest, signal?: AbortSignal): Promise<SchedulerReply>;

@@ -5,31 +5,9 @@ import type { RateLimiter } from '../scheduler/rate-limit.js';
 import type { InstallContext, SchedulerService } from '../scheduler/service.js';
 import { ScheduleInputError } from '../scheduler/validation.js';
 
-/**
- * The body production's runner posts to `POST /api/internal/ext-scheduler/install/{installId}`
- * (SPEC §4.2). Declared here as well as in the host's port: server and host never import each other.
- */
-export type SchedulerOperationRequest =
-  | { operation: 'list' }
-  | { operation: 'get'; scheduleId: string }
-  | { operation: 'create'; endpoint: string; cron: string; timezone?: string; enabled?: boolean; name?: string; payload?: unknown }
-  | {
-      operation: 'update';
-      scheduleId: string;
-      endpoint?: string;
-      cron?: string;
-      timezone?: string;
-      enabled?: boolean;
-      name?: string | null;
-      payload?: unknown;
-    }
-  | { operation: 'delete'; scheduleId: string }
-  | { operation: 'getEndpoints' };
-
-export interface SchedulerOperationReply {
-  status: number;
-  body: unknown;
-}
+/** The internal API's request and answer (shared with the runner, which calls it). */
+export type { SchedulerRequest as SchedulerOperationRequest, SchedulerReply as SchedulerOperationReply } from '../../shared/scheduler-api.js';
+import type { SchedulerRequest as SchedulerOperationRequest, SchedulerReply as SchedulerOperationReply } from '../../shared/scheduler-api.js';
 
 export interface SchedulerOperationDeps {
   service: SchedulerService;
