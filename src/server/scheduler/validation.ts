@@ -130,17 +130,37 @@ function checkFieldRanges(fields: string[]): void {
   });
 }
 
+const SINGLE_VALUE = /^\d+$/;
+const GAP_CACHE_SIZE = 1000;
+/** Verdicts by (cron, zone, UTC day): which DST changes come next only moves day by day. */
+const gapCache = new Map<string, boolean>();
+
 function hasGapUnderMinimum(cron: string, tz: string, now: Date): boolean {
+  const key = `${cron}\u0000${tz}\u0000${now.toISOString().slice(0, 10)}`;
+  const cached = gapCache.get(key);
+  if (cached !== undefined) return cached;
+  const verdict = scanForShortGap(cron, tz, now);
+  if (gapCache.size >= GAP_CACHE_SIZE) gapCache.delete(gapCache.keys().next().value!);
+  gapCache.set(key, verdict);
+  return verdict;
+}
+
+function scanForShortGap(cron: string, tz: string, now: Date): boolean {
   const start = now.getTime();
+  const [minute, hour] = cron.split(/\s+/);
+  // One minute of one hour: at most one occurrence per local day, so consecutive occurrences are
+  // about a day apart whatever DST does; only whether it fires at all needs cron-parser.
+  const oncePerDay = SINGLE_VALUE.test(minute!) && SINGLE_VALUE.test(hour!);
   let steady: GapScan;
   try {
-    steady = scanGaps(cron, tz, start, start + STEADY_SCAN_SPAN_MS, STEADY_SCAN_OCCURRENCES);
+    steady = scanGaps(cron, tz, start, start + STEADY_SCAN_SPAN_MS, oncePerDay ? 1 : STEADY_SCAN_OCCURRENCES);
   } catch (err) {
     // Fields in range but not together, e.g. cron-parser's "Invalid explicit day of month definition" (30 February).
     throw new ScheduleInputError('cron', `Invalid cron expression (${(err as Error).message})`);
   }
   if (steady.occurrences === 0) throw new ScheduleInputError('cron', MESSAGES.cronNeverFires);
   if (steady.shortGap) return true;
+  if (oncePerDay) return false;
   for (const t of nextOffsetChanges(tz, start)) {
     const around = scanGaps(cron, tz, t - DST_SCAN_HALF_WIDTH_MS, t + DST_SCAN_HALF_WIDTH_MS, DST_SCAN_OCCURRENCES);
     if (around.shortGap) return true;
