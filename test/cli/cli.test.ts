@@ -78,6 +78,22 @@ describe('alga-runner exec', () => {
   });
 });
 
+describe('alga-runner serve', () => {
+  test('refuses to start the server in production with a missing or well-known runner token', async () => {
+    for (const token of ['', 'changeme', 'local-runner-key']) {
+      const r = await run(['serve', '--role', 'server', '--port', '0'], { NODE_ENV: 'production', RUNNER_SERVICE_TOKEN: token, RUNNER_STORAGE_API_TOKEN: '' });
+      assert.equal(r.code, 1, `token "${token}": ${r.stderr}`);
+      assert.match(r.stderr, /refusing to start/);
+    }
+  });
+
+  test('an unknown role is a usage error', async () => {
+    const r = await run(['serve', '--role', 'everything']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--role must be runner, server or all/);
+  });
+});
+
 describe('alga-runner dev', () => {
   async function startDev(extra: string[]): Promise<{ child: ChildProcess; base: string; output: () => string }> {
     const child = spawn(process.execPath, [CLI, 'dev', 'components/scheduler-demo', '--port', '0', ...extra], {
