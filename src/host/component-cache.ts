@@ -1,20 +1,27 @@
 /**
  * Components by content hash: bytes from the registry → jco transpile (once per hash, kept on disk
- * so a restart does not transpile again) → compiled core modules (once per process, shared with
- * every sandbox worker).
+ * so a restart does not transpile again) → compiled core modules, once per process and memory cap
+ * (each variant's memories declare the cap as their maximum; see sandbox/wasm-binary.ts), shared
+ * with every sandbox worker.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { transpileBytes } from '@bytecodealliance/jco-transpile';
 import type { ComponentSource } from './ports.js';
+import type { ComponentVariant } from './sandbox/protocol.js';
+import { rewriteCoreModule, WASM_PAGE } from './sandbox/wasm-binary.js';
 
 export interface LoadedComponent {
   /** Lowercase hex sha256, without the `sha256:` prefix. */
   hash: string;
   glueDir: string;
-  modules: Record<string, WebAssembly.Module>;
+  /** Compiled core modules whose memories are capped at `memoryMb` (compiled on first use). */
+  variant(memoryMb: number): Promise<Required<ComponentVariant>>;
 }
+
+/** Largest cap a wasm32 memory can declare (65 536 pages of 64 KiB). */
+export const MAX_MEMORY_MB = 4096;
 
 export class BundleError extends Error {}
 
@@ -56,11 +63,18 @@ export class ComponentCache {
     if (!/^[0-9a-f]{64}$/.test(hash)) throw new BundleError(`invalid content hash ${JSON.stringify(hash)}`);
     const glueDir = join(this.opts.cacheDir, 'transpiled', hash);
     if (!existsSync(join(glueDir, COMPLETE))) await this.transpile(hash, ref, glueDir);
-    const modules: Record<string, WebAssembly.Module> = {};
-    for (const name of readdirSync(glueDir)) {
-      if (name.endsWith('.wasm')) modules[name] = await WebAssembly.compile(readFileSync(join(glueDir, name)));
-    }
-    return { hash, glueDir, modules };
+    const files = readdirSync(glueDir).filter((n) => n.endsWith('.wasm'));
+    const variants = new Map<number, Promise<Required<ComponentVariant>>>();
+    const variant = (memoryMb: number) => {
+      let v = variants.get(memoryMb);
+      if (!v) {
+        v = compileVariant(hash, glueDir, files, memoryMb);
+        variants.set(memoryMb, v);
+        v.catch(() => variants.delete(memoryMb));
+      }
+      return v;
+    };
+    return { hash, glueDir, variant };
   }
 
   private async transpile(hash: string, ref: { tenantId: string; extensionId: string }, glueDir: string): Promise<void> {
@@ -87,4 +101,17 @@ export class ComponentCache {
       if (!existsSync(join(glueDir, COMPLETE))) throw new BundleError(`could not store transpiled component sha256:${hash}`);
     }
   }
+}
+
+/** Rewrites (memory cap, state exports) and compiles each core module of a transpiled component. */
+async function compileVariant(hash: string, glueDir: string, files: string[], memoryMb: number): Promise<Required<ComponentVariant>> {
+  const maxPages = Math.floor((memoryMb * 2 ** 20) / WASM_PAGE);
+  const modules: Record<string, WebAssembly.Module> = {};
+  const stateExports: Record<string, { globals: string[]; tables: string[] }> = {};
+  for (const name of files) {
+    const rewritten = rewriteCoreModule(readFileSync(join(glueDir, name)), { maxPages, exportState: true });
+    modules[name] = await WebAssembly.compile(rewritten.bytes);
+    stateExports[name] = { globals: rewritten.globalExports, tables: rewritten.tableExports };
+  }
+  return { key: `${hash}:${memoryMb}`, glueDir, modules, stateExports };
 }

@@ -14,11 +14,15 @@ import {
   type ParsedExecuteRequest,
 } from '../shared/execute-envelope.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
-import { BundleError, ComponentCache } from './component-cache.js';
+import { BundleError, ComponentCache, MAX_MEMORY_MB } from './component-cache.js';
 import { IdempotencyCache } from './idempotency.js';
 import { createHostDispatcher, type ExecutionContext, type HostServices, type RequestUser } from './interfaces/index.js';
 import type { ComponentSource } from './ports.js';
+import { failureMessage } from './sandbox/failures.js';
 import { SandboxPool } from './sandbox/pool.js';
+import type { IsolationMode } from './sandbox/ready-instances.js';
+import { createWarmupHostCall } from './sandbox/warmup-host.js';
+import { MemoryCapError } from './sandbox/wasm-binary.js';
 import type { ExecuteRequest, HttpHeader } from './wit-types/interfaces/alga-extension-types.js';
 
 export interface RunnerOptions {
@@ -27,11 +31,19 @@ export interface RunnerOptions {
   components: ComponentSource;
   services?: HostServices;
   logger?: Logger;
-  /** Executions in parallel; default: the number of cores. */
+  /** Executions in parallel (one sandbox worker each); default: the number of cores. */
   concurrency?: number;
+  /** Executions that may wait for a free sandbox; past it callers get `runner_busy` (503). Default 256. */
   maxQueue?: number;
-  /** Applied when a request sets no `limits.timeout_ms` (production: none). */
+  /** Applied when a request sets no `limits.timeout_ms`. Default 30 000 ms (production has none, so a
+   * looping guest would hold a sandbox forever); 0 disables it. */
   defaultTimeoutMs?: number;
+  /** Linear-memory cap when a request sets no `limits.memory_mb`; default 256 (production's). */
+  defaultMemoryMb?: number;
+  /** Largest guest response (body + headers) passed on; larger fails the execution. Default 10 MiB. */
+  maxResponseBytes?: number;
+  /** How each execution gets fresh guest state (see sandbox/ready-instances.ts); default `snapshot`. */
+  isolation?: IsolationMode;
   /** What the guest's wall clock is shifted by (a controllable clock for tests and dev). */
   clockOffsetMs?: () => number;
   onProgress?: (msg: string) => void;
@@ -42,6 +54,10 @@ export interface Runner extends ExecuteClient {
   warm(contentHash: string, tenantId: string, extensionId: string): Promise<void>;
   close(): Promise<void>;
 }
+
+export const DEFAULT_TIMEOUT_MS = 30_000;
+export const DEFAULT_MEMORY_MB = 256;
+export const DEFAULT_MAX_RESPONSE_BYTES = 10 * 2 ** 20;
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
@@ -87,7 +103,15 @@ function decryptSecrets(env: NonNullable<ParsedExecuteRequest['secret_envelope']
 export function createRunner(opts: RunnerOptions): Runner {
   const logger = opts.logger ?? silentLogger;
   const cache = new ComponentCache({ cacheDir: opts.cacheDir, source: opts.components, onProgress: opts.onProgress });
-  const pool = new SandboxPool({ size: opts.concurrency, maxQueue: opts.maxQueue });
+  const pool = new SandboxPool({
+    size: opts.concurrency,
+    maxQueue: opts.maxQueue,
+    isolation: opts.isolation,
+    warmupHostCall: createWarmupHostCall(),
+  });
+  const defaultMemoryMb = opts.defaultMemoryMb ?? DEFAULT_MEMORY_MB;
+  const defaultTimeoutMs = opts.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const maxResponseBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const idempotency = new IdempotencyCache();
 
   async function execute(headers: ExecuteHeaders, rawBody: ExecuteRequestBody, signal?: AbortSignal): Promise<ExecuteResponseBody> {
@@ -159,24 +183,33 @@ export function createRunner(opts: RunnerOptions): Runner {
       services: opts.services ?? {},
       guestLogs: [],
     };
-    const timeoutMs = req.limits?.timeout_ms ?? opts.defaultTimeoutMs;
+    const timeoutMs = req.limits?.timeout_ms ?? defaultTimeoutMs;
+    const memoryMb = Math.min(req.limits?.memory_mb ?? defaultMemoryMb, MAX_MEMORY_MB);
+    let variant;
+    try {
+      variant = await component.variant(memoryMb);
+    } catch (e) {
+      const msg = e instanceof MemoryCapError ? e.message : `could not compile component: ${(e as Error).message}`;
+      log.warn('execute failed', { error: msg });
+      return envelopeError(500, `execute_failed: ${msg}`);
+    }
     const onAbort = () => log.warn('caller went away');
     signal?.addEventListener('abort', onAbort, { once: true });
     const result = await pool.run({
-      hash: component.hash,
-      glueDir: component.glueDir,
-      modules: component.modules,
+      variant,
       request: witRequest,
       clockOffsetMs: opts.clockOffsetMs?.() ?? 0,
       timeoutMs: timeoutMs && timeoutMs > 0 ? timeoutMs : undefined,
+      maxResponseBytes,
       onHostCall: createHostDispatcher(ctx),
+      onGuestOutput: (stream, line) => log[stream === 'stdout' ? 'info' : 'warn'](line, { source: `ext-${stream}` }),
     });
     signal?.removeEventListener('abort', onAbort);
     const duration_ms = Date.now() - started;
     if (!result.ok) {
       log.warn('execute failed', { duration_ms, reason: result.reason, error: result.message });
       if (result.reason === 'busy') return envelopeError(503, `runner_busy: ${result.message}`);
-      return envelopeError(500, `execute_failed: ${result.message}`);
+      return envelopeError(500, `execute_failed: ${failureMessage(result, memoryMb)}`);
     }
     const out: ExecuteResponseBody = {
       status: result.response.status,
@@ -189,8 +222,10 @@ export function createRunner(opts: RunnerOptions): Runner {
     return out;
   }
 
+  /** Transpiles and compiles the component, and has every sandbox instantiate it ahead of requests. */
   async function warm(contentHash: string, tenantId: string, extensionId: string): Promise<void> {
-    await cache.get({ tenantId, extensionId, contentHash });
+    const component = await cache.get({ tenantId, extensionId, contentHash });
+    await pool.prepare(await component.variant(defaultMemoryMb));
   }
 
   return { execute, warm, close: () => pool.close() };

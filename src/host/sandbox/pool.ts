@@ -1,30 +1,47 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import type { ExecuteRequest, ExecuteResponse } from '../wit-types/interfaces/alga-extension-types.js';
-import { FLAG_REPLIED, type ExecuteJob, type HostCallMessage, type HostOutcome, type WorkerToMain } from './protocol.js';
+import {
+  FLAG_REPLIED,
+  WARMUP_JOB,
+  type ComponentVariant,
+  type ExecuteJob,
+  type FailureKind,
+  type HostCallMessage,
+  type HostOutcome,
+  type MainToWorker,
+  type WorkerToMain,
+} from './protocol.js';
+import type { IsolationMode } from './ready-instances.js';
+import type { SandboxWorkerData } from './worker.js';
 
 /** Answers one guest import call; must not throw (the dispatcher maps failures to WIT values). */
 export type HostCallHandler = (iface: string, fn: string, args: unknown[], signal: AbortSignal) => Promise<HostOutcome>;
 
 export interface SandboxRun {
-  hash: string;
-  glueDir: string;
-  modules: Record<string, WebAssembly.Module>;
+  /** The compiled variant (modules included); the pool sends the modules to a worker once. */
+  variant: Required<ComponentVariant>;
   request: ExecuteRequest;
   clockOffsetMs?: number;
   timeoutMs?: number;
+  maxResponseBytes: number;
   onHostCall: HostCallHandler;
+  /** A line the guest wrote to stdout/stderr during this execution. */
+  onGuestOutput?: (stream: 'stdout' | 'stderr', line: string) => void;
 }
 
-export type SandboxResult =
-  | { ok: true; response: ExecuteResponse }
-  | { ok: false; reason: 'trap' | 'timeout' | 'crashed' | 'busy'; message: string };
+export type SandboxFailure = FailureKind | 'timeout' | 'crashed' | 'busy';
+
+export type SandboxResult = { ok: true; response: ExecuteResponse } | { ok: false; reason: SandboxFailure; message: string };
 
 export interface SandboxPoolOptions {
   /** Executions in parallel (one worker each); default: the number of cores. */
   size?: number;
   /** Executions allowed to wait for a worker before callers get `busy`. */
   maxQueue?: number;
+  isolation?: IsolationMode;
+  /** Answers host calls of warm-up executions (no request behind them); default: a trap. */
+  warmupHostCall?: (iface: string, fn: string, args: unknown[]) => Promise<HostOutcome>;
 }
 
 interface Slot {
@@ -32,7 +49,10 @@ interface Slot {
   bridge: MessagePort;
   flag: Int32Array;
   ready: Promise<void>;
+  /** Variant keys whose modules this worker has received. */
+  known: Set<string>;
   job?: ActiveJob;
+  prepared: Map<string, () => void>;
 }
 
 interface ActiveJob {
@@ -44,30 +64,45 @@ interface ActiveJob {
 }
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
+/** Variants a replacement worker is prepared with (the most recently used ones). */
+const RECENT_VARIANTS = 4;
 
-/** A fixed set of sandbox workers; each runs one execution at a time in a fresh instance. */
+/** A fixed set of sandbox workers; each runs one execution at a time on fresh guest state. */
 export class SandboxPool {
   private readonly size: number;
   private readonly maxQueue: number;
+  private readonly isolation: IsolationMode;
   private readonly slots: Slot[] = [];
   private readonly queue: ActiveJob[] = [];
-  private nextId = 1;
+  private readonly recent = new Map<string, Required<ComponentVariant>>();
+  private nextId = WARMUP_JOB + 1;
   private closed = false;
 
-  constructor(opts: SandboxPoolOptions = {}) {
+  constructor(private readonly opts: SandboxPoolOptions = {}) {
     this.size = Math.max(1, opts.size ?? availableParallelism());
-    this.maxQueue = opts.maxQueue ?? 256;
+    this.maxQueue = Math.max(0, opts.maxQueue ?? 256);
+    this.isolation = opts.isolation ?? 'snapshot';
   }
 
   run(run: SandboxRun): Promise<SandboxResult> {
     if (this.closed) return Promise.resolve({ ok: false, reason: 'crashed', message: 'runner is shutting down' });
+    this.remember(run.variant);
     return new Promise((resolve) => {
       const job: ActiveJob = { id: this.nextId++, run, abort: new AbortController(), resolve };
       const slot = this.freeSlot();
       if (slot) this.start(slot, job);
-      else if (this.queue.length >= this.maxQueue) resolve({ ok: false, reason: 'busy', message: 'runner busy: execution queue is full' });
-      else this.queue.push(job);
+      else if (this.queue.length >= this.maxQueue) {
+        resolve({ ok: false, reason: 'busy', message: `all ${this.size} sandboxes are busy and ${this.queue.length} executions are waiting` });
+      } else this.queue.push(job);
     });
+  }
+
+  /** Starts every worker and has each one instantiate the variant before requests arrive. */
+  async prepare(variant: Required<ComponentVariant>): Promise<void> {
+    if (this.closed) return;
+    this.remember(variant);
+    while (this.slots.length < this.size) this.slots.push(this.spawn());
+    await Promise.all(this.slots.map((s) => this.prepareSlot(s, variant)));
   }
 
   async close(): Promise<void> {
@@ -75,6 +110,31 @@ export class SandboxPool {
     for (const job of this.queue.splice(0)) job.resolve({ ok: false, reason: 'crashed', message: 'runner is shutting down' });
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
     this.slots.length = 0;
+  }
+
+  private remember(variant: Required<ComponentVariant>): void {
+    this.recent.delete(variant.key);
+    this.recent.set(variant.key, variant);
+    if (this.recent.size > RECENT_VARIANTS) this.recent.delete(this.recent.keys().next().value!);
+  }
+
+  /** What to post for a variant: its modules only the first time this worker sees it. */
+  private variantFor(slot: Slot, variant: Required<ComponentVariant>): ComponentVariant {
+    if (slot.known.has(variant.key)) return { key: variant.key, glueDir: variant.glueDir };
+    slot.known.add(variant.key);
+    return variant;
+  }
+
+  private prepareSlot(slot: Slot, variant: Required<ComponentVariant>): Promise<void> {
+    return new Promise((resolve) => {
+      const prev = slot.prepared.get(variant.key);
+      slot.prepared.set(variant.key, () => {
+        prev?.();
+        resolve();
+      });
+      const msg: MainToWorker = { type: 'prepare', variant: this.variantFor(slot, variant) };
+      void slot.ready.then(() => slot.worker.postMessage(msg));
+    });
   }
 
   private freeSlot(): Slot | undefined {
@@ -91,16 +151,19 @@ export class SandboxPool {
   private spawn(): Slot {
     const flagBuffer = new SharedArrayBuffer(8);
     const { port1, port2 } = new MessageChannel();
-    const worker = new Worker(WORKER_URL, { workerData: { flag: flagBuffer, bridge: port2 }, transferList: [port2] });
+    const workerData: SandboxWorkerData = { flag: flagBuffer, bridge: port2, isolation: this.isolation };
+    const worker = new Worker(WORKER_URL, { workerData, transferList: [port2] });
     worker.unref();
     let markReady!: () => void;
-    const slot: Slot = { worker, bridge: port1, flag: new Int32Array(flagBuffer), ready: new Promise((r) => (markReady = r)) };
-    worker.on('message', (msg: WorkerToMain) => {
-      if (msg.type === 'ready') return markReady();
-      const job = slot.job;
-      if (!job || job.id !== msg.jobId) return;
-      this.finish(slot, job, msg.type === 'done' ? { ok: true, response: msg.response } : { ok: false, reason: 'trap', message: msg.message });
-    });
+    const slot: Slot = {
+      worker,
+      bridge: port1,
+      flag: new Int32Array(flagBuffer),
+      ready: new Promise((r) => (markReady = r)),
+      known: new Set(),
+      prepared: new Map(),
+    };
+    worker.on('message', (msg: WorkerToMain) => this.onMessage(slot, msg, markReady));
     worker.on('error', (err) => this.lose(slot, `sandbox worker crashed: ${err.message}`));
     worker.on('exit', () => this.lose(slot, 'sandbox worker exited'));
     port1.on('message', (call: HostCallMessage) => void this.answer(slot, call));
@@ -108,18 +171,34 @@ export class SandboxPool {
     return slot;
   }
 
+  private onMessage(slot: Slot, msg: WorkerToMain, markReady: () => void): void {
+    if (msg.type === 'ready') return markReady();
+    if (msg.type === 'prepared') {
+      const done = slot.prepared.get(msg.key);
+      slot.prepared.delete(msg.key);
+      return done?.();
+    }
+    const job = slot.job;
+    if (!job || job.id !== msg.jobId) return;
+    if (msg.type === 'stdio') return job.run.onGuestOutput?.(msg.stream, msg.line);
+    this.finish(slot, job, msg.type === 'done' ? { ok: true, response: msg.response } : { ok: false, reason: msg.kind, message: msg.message });
+  }
+
   private async answer(slot: Slot, call: HostCallMessage): Promise<void> {
     const job = slot.job;
     let outcome: HostOutcome;
-    if (!job || job.id !== call.jobId) outcome = { trap: 'host call outside its execution' };
+    if (call.jobId === WARMUP_JOB) {
+      outcome = this.opts.warmupHostCall ? await this.opts.warmupHostCall(call.iface, call.fn, call.args).catch(() => ({ trap: 'warm-up' })) : { trap: 'warm-up: no host' };
+      if (!this.slots.includes(slot)) return;
+    } else if (!job || job.id !== call.jobId) outcome = { trap: 'host call outside its execution' };
     else {
       try {
         outcome = await job.run.onHostCall(call.iface, call.fn, call.args, job.abort.signal);
       } catch (err) {
         outcome = { trap: `host error in ${call.iface}#${call.fn}: ${(err as Error).message}` };
       }
+      if (slot.job !== job) return; // timed out meanwhile: the worker is gone
     }
-    if (slot.job !== job) return; // timed out meanwhile: the worker is gone
     slot.bridge.postMessage(outcome);
     Atomics.store(slot.flag, 0, FLAG_REPLIED);
     Atomics.notify(slot.flag, 0);
@@ -128,20 +207,19 @@ export class SandboxPool {
   private start(slot: Slot, job: ActiveJob): void {
     slot.job = job;
     const { run } = job;
-    if (run.timeoutMs !== undefined && run.timeoutMs > 0) {
-      job.timer = setTimeout(() => this.timeout(slot, job), run.timeoutMs);
-    }
     const msg: ExecuteJob = {
       type: 'execute',
       jobId: job.id,
-      hash: run.hash,
-      glueDir: run.glueDir,
-      modules: run.modules,
+      variant: this.variantFor(slot, run.variant),
       request: run.request,
       clockOffsetMs: run.clockOffsetMs ?? 0,
+      maxResponseBytes: run.maxResponseBytes,
     };
     void slot.ready.then(() => {
-      if (slot.job === job) slot.worker.postMessage(msg);
+      if (slot.job !== job) return;
+      // The deadline counts from dispatch to a started worker (not the wait for a free one).
+      if (run.timeoutMs !== undefined && run.timeoutMs > 0) job.timer = setTimeout(() => this.timeout(slot, job), run.timeoutMs);
+      slot.worker.postMessage(msg);
     });
   }
 
@@ -166,7 +244,8 @@ export class SandboxPool {
     job.abort.abort(new Error('execution timed out'));
     this.retire(slot);
     slot.job = undefined;
-    job.resolve({ ok: false, reason: 'timeout', message: `timeout: execution exceeded ${job.run.timeoutMs} ms` });
+    job.resolve({ ok: false, reason: 'timeout', message: `timeout: execution exceeded ${job.run.timeoutMs} ms and was stopped` });
+    this.replace();
     this.drain();
   }
 
@@ -180,12 +259,25 @@ export class SandboxPool {
       job.abort.abort(new Error(message));
       job.resolve({ ok: false, reason: 'crashed', message });
     }
-    if (!this.closed) this.drain();
+    if (!this.closed) {
+      this.replace();
+      this.drain();
+    }
+  }
+
+  /** A new worker in place of a retired one, with the recent components ready in it. */
+  private replace(): void {
+    if (this.closed || this.slots.length >= this.size) return;
+    const slot = this.spawn();
+    this.slots.push(slot);
+    for (const variant of this.recent.values()) void this.prepareSlot(slot, variant);
   }
 
   private retire(slot: Slot): void {
     const i = this.slots.indexOf(slot);
     if (i >= 0) this.slots.splice(i, 1);
+    for (const done of slot.prepared.values()) done();
+    slot.prepared.clear();
     slot.bridge.close();
     void slot.worker.terminate();
   }

@@ -1,33 +1,59 @@
 /** Messages between the runner (main thread) and a sandbox worker. */
 import type { ExecuteRequest, ExecuteResponse } from '../wit-types/interfaces/alga-extension-types.js';
 
+/** One compiled variant of a component: its glue and its core modules, capped at `memoryMb`. */
+export interface ComponentVariant {
+  /** `<content hash>:<memory cap in MB>`; the worker keeps its instances by it. */
+  key: string;
+  /** Folder holding jco's transpiled `component.js`. */
+  glueDir: string;
+  /** Compiled core modules by file name (posting a Module to a worker shares the compiled code).
+   * Sent once per worker: absent when the worker already has this variant. */
+  modules?: Record<string, WebAssembly.Module>;
+  /** Per module file: the exports added for its mutable globals and tables (see wasm-binary.ts). */
+  stateExports?: Record<string, { globals: string[]; tables: string[] }>;
+}
+
 /** Everything a worker needs to run one execution of a component. */
 export interface ExecuteJob {
   type: 'execute';
   jobId: number;
-  /** Content hash of the component; the worker caches its loaded glue by it. */
-  hash: string;
-  /** Folder holding jco's transpiled `component.js`. */
-  glueDir: string;
-  /** Compiled core modules by file name (posting a Module to a worker shares the compiled code). */
-  modules: Record<string, WebAssembly.Module>;
+  variant: ComponentVariant;
   request: ExecuteRequest;
   /** Added to the host's clock for what the guest sees through wasi:clocks/wall-clock. */
   clockOffsetMs: number;
+  /** A response whose body and headers are larger fails the execution. */
+  maxResponseBytes: number;
 }
+
+/** Get instances of a variant ready before requests for it arrive. */
+export interface PrepareJob {
+  type: 'prepare';
+  variant: ComponentVariant;
+}
+
+export type MainToWorker = ExecuteJob | PrepareJob;
+
+/** Why an execution failed, for the runner's message. */
+export type FailureKind = 'trap' | 'memory' | 'stack-overflow' | 'response-too-large' | 'instantiate';
 
 export type WorkerToMain =
   | { type: 'ready' }
   | { type: 'done'; jobId: number; response: ExecuteResponse }
-  | { type: 'failed'; jobId: number; message: string };
+  | { type: 'failed'; jobId: number; kind: FailureKind; message: string }
+  | { type: 'stdio'; jobId: number; stream: 'stdout' | 'stderr'; line: string }
+  | { type: 'prepared'; key: string; error?: string };
 
 /** A host call from the guest, posted on the bridge port while the worker blocks. */
 export interface HostCallMessage {
+  /** The execution making the call; `WARMUP_JOB` for a warm-up call of a throwaway instance. */
   jobId: number;
   iface: string;
   fn: string;
   args: unknown[];
 }
+
+export const WARMUP_JOB = 0;
 
 /** How a host function ended, as the guest must see it. */
 export type HostOutcome =

@@ -3,7 +3,8 @@
  * synchronously, while the host's work (Postgres, HTTP) is async on the main thread; so each
  * import posts the call on the bridge port and blocks on a shared flag (Atomics.wait) until the
  * main thread replies. Blocking a worker is what makes that safe, and a stuck guest can be
- * stopped by terminating the worker.
+ * stopped by terminating the worker. Instances come from `ReadyInstances` (fresh state for every
+ * execution, instantiated ahead of requests).
  */
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
@@ -11,32 +12,56 @@ import { join } from 'node:path';
 import { WASIShim } from '@bytecodealliance/preview2-shim/instantiation';
 import * as wasi from '@bytecodealliance/preview2-shim';
 import { WORLD_IMPORTS } from '../world.js';
-import { FLAG_REPLIED, FLAG_WAITING, type ExecuteJob, type HostCallMessage, type HostOutcome, type WorkerToMain } from './protocol.js';
+import { GuestStdio, type LineSink } from './guest-stdio.js';
+import {
+  FLAG_REPLIED,
+  FLAG_WAITING,
+  WARMUP_JOB,
+  type ComponentVariant,
+  type ExecuteJob,
+  type FailureKind,
+  type HostCallMessage,
+  type HostOutcome,
+  type MainToWorker,
+  type WorkerToMain,
+} from './protocol.js';
+import { ReadyInstances, type GuestExports, type IsolationMode } from './ready-instances.js';
+import type { CoreInstanceState } from './snapshot.js';
 import type { ExecuteRequest, ExecuteResponse } from '../wit-types/interfaces/alga-extension-types.js';
 
-interface WorkerData {
+export interface SandboxWorkerData {
   flag: SharedArrayBuffer;
   bridge: MessagePort;
+  isolation: IsolationMode;
 }
 
 type Instantiate = (
   getCoreModule: (name: string) => WebAssembly.Module,
   imports: Record<string, unknown>,
   instantiateCore: (m: WebAssembly.Module, i: WebAssembly.Imports) => WebAssembly.Instance,
-) => { handler(req: ExecuteRequest): ExecuteResponse };
+) => GuestExports;
 
-const { flag: flagBuffer, bridge } = workerData as WorkerData;
+const { flag: flagBuffer, bridge, isolation } = workerData as SandboxWorkerData;
 const flag = new Int32Array(flagBuffer);
 const port = parentPort!;
+const post = (msg: WorkerToMain) => port.postMessage(msg);
 
-const glueByHash = new Map<string, Instantiate>();
-let currentJob = 0;
+const instances = new ReadyInstances(isolation);
+const loading = new Map<string, Promise<void>>();
+let currentJob = WARMUP_JOB;
 let clockOffsetMs = 0;
+const dropLines: LineSink = () => {};
+const stdio = new GuestStdio(dropLines);
+
+const SPIN_MS = 0.05;
 
 function callHost(iface: string, fn: string, args: unknown[]): unknown {
   Atomics.store(flag, 0, FLAG_WAITING);
   const msg: HostCallMessage = { jobId: currentJob, iface, fn, args };
   bridge.postMessage(msg);
+  // Most replies come within tens of µs: a short bounded spin saves the cost of a sleep + wake-up.
+  const spinUntil = performance.now() + SPIN_MS;
+  while (Atomics.load(flag, 0) === FLAG_WAITING && performance.now() < spinUntil);
   Atomics.wait(flag, 0, FLAG_WAITING);
   let reply = receiveMessageOnPort(bridge) as { message: HostOutcome } | undefined;
   // The flag can flip a moment before the message is visible on this side: poll briefly.
@@ -60,9 +85,9 @@ function algaImports(): Record<string, Record<string, (...args: unknown[]) => un
   }
   return out;
 }
-const ALGA = algaImports();
 
-/** WASI with a closed sandbox: no files, no environment, no network; the wall clock can be shifted. */
+/** WASI with a closed sandbox: no files, no environment, no network; the wall clock can be shifted;
+ * stdout/stderr go to the runner's logger. */
 function wasiImports(): Record<string, unknown> {
   const wallClock = {
     resolution: () => ({ seconds: 0n, nanoseconds: 1_000_000 }),
@@ -72,21 +97,71 @@ function wasiImports(): Record<string, unknown> {
     },
   };
   const shim = new WASIShim({
+    cli: stdio.cli(),
     clocks: { monotonicClock: wasi.clocks.monotonicClock, wallClock },
     sandbox: { preopens: {}, env: {}, args: ['extension'], enableNetwork: false },
   } as ConstructorParameters<typeof WASIShim>[0]);
   return shim.getImportObject() as Record<string, unknown>;
 }
-const WASI = wasiImports();
+const IMPORTS = { ...wasiImports(), ...algaImports() };
 
-async function loadGlue(job: ExecuteJob): Promise<Instantiate> {
-  let inst = glueByHash.get(job.hash);
-  if (!inst) {
-    const mod = (await import(pathToFileURL(join(job.glueDir, 'component.js')).href)) as { instantiate: Instantiate };
-    inst = mod.instantiate;
-    glueByHash.set(job.hash, inst);
+/** A request no route of a real extension should claim; its host calls reach no service. */
+const WARMUP_REQUEST: ExecuteRequest = {
+  context: { requestId: 'alga-warmup', tenantId: '', extensionId: '' },
+  http: { method: 'GET', url: '/.well-known/alga-runner/warmup', headers: [], body: undefined },
+};
+
+function warmUp(guest: GuestExports): boolean {
+  const saved = currentJob;
+  currentJob = WARMUP_JOB;
+  stdio.reset(dropLines);
+  try {
+    guest.handler(WARMUP_REQUEST);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    currentJob = saved;
   }
-  return inst;
+}
+
+/** Loads the glue and modules of a variant the first time this worker sees it. */
+async function load(variant: ComponentVariant): Promise<void> {
+  if (instances.has(variant.key)) return;
+  let p = loading.get(variant.key);
+  if (!p) {
+    p = (async () => {
+      const { modules, stateExports } = variant;
+      if (!modules) throw new Error(`component variant ${variant.key} was sent without its modules`);
+      const mod = (await import(pathToFileURL(join(variant.glueDir, 'component.js')).href)) as { instantiate: Instantiate };
+      const nameOf = new Map<WebAssembly.Module, string>(Object.entries(modules).map(([n, m]) => [m, n]));
+      const create = () => {
+        const cores: CoreInstanceState[] = [];
+        const guest = mod.instantiate(
+          (name) => {
+            const m = modules[name];
+            if (!m) throw new Error(`core module ${name} missing`);
+            return m;
+          },
+          IMPORTS,
+          (m, i) => {
+            const instance = new WebAssembly.Instance(m, i);
+            const state = stateExports?.[nameOf.get(m) ?? ''];
+            cores.push({ instance, globals: state?.globals ?? [], tables: state?.tables ?? [] });
+            return instance;
+          },
+        );
+        return { guest, cores };
+      };
+      instances.register(variant.key, create, warmUp);
+      // First calls into freshly compiled code are slow (lazy compilation): pay that on a
+      // throwaway instance. (In snapshot mode every instance gets its warm-up call anyway.)
+      if (isolation !== 'snapshot') warmUp(create().guest);
+    })();
+    loading.set(variant.key, p);
+    p.catch(() => loading.delete(variant.key));
+  }
+  await p;
 }
 
 function describe(err: unknown): string {
@@ -99,26 +174,82 @@ function describe(err: unknown): string {
   }
 }
 
-async function run(job: ExecuteJob): Promise<WorkerToMain> {
-  currentJob = job.jobId;
-  clockOffsetMs = job.clockOffsetMs;
+/** Why the guest failed: its own words first (componentize-js guests print the exception and
+ * "out of memory" / "too much recursion" to stderr before trapping), then the trap itself. */
+function failureOf(err: unknown, memory: WebAssembly.Memory, capBytes: number): { kind: FailureKind; message: string } {
+  const trap = describe(err);
+  const said = stdio.stderrHead.filter((l) => !l.startsWith('Redirecting call to abort')).slice(0, 1);
+  const message = said.length ? `${said[0]} (${trap})` : trap;
+  const text = `${said.join(' ')} ${trap}`;
+  if (/out of memory|allocation failed/i.test(text)) return { kind: 'memory', message };
+  // Allocators grow in chunks: a failed grow can leave memory a few MB under the cap.
+  if (memory.buffer.byteLength >= capBytes - 16 * 2 ** 20) return { kind: 'memory', message };
+  if (/too much recursion|maximum call stack/i.test(text)) return { kind: 'stack-overflow', message };
+  return { kind: 'trap', message };
+}
+
+function responseBytes(r: ExecuteResponse): number {
+  let n = r.body?.length ?? 0;
+  for (const h of r.headers) n += h.name.length + h.value.length;
+  return n;
+}
+
+function capBytesOf(key: string): number {
+  return Number(key.slice(key.lastIndexOf(':') + 1)) * 2 ** 20;
+}
+
+async function execute(job: ExecuteJob): Promise<void> {
+  const { jobId, variant } = job;
   try {
-    const instantiate = await loadGlue(job);
-    const getCoreModule = (name: string) => {
-      const m = job.modules[name];
-      if (!m) throw new Error(`core module ${name} missing`);
-      return m;
-    };
-    // A fresh instance for every execution: nothing the guest keeps survives to the next one.
-    const instance = instantiate(getCoreModule, { ...WASI, ...ALGA }, (m, i) => new WebAssembly.Instance(m, i));
-    const response = instance.handler(job.request);
-    return { type: 'done', jobId: job.jobId, response };
+    await load(variant);
   } catch (err) {
-    return { type: 'failed', jobId: job.jobId, message: describe(err) };
+    return post({ type: 'failed', jobId, kind: 'instantiate', message: `could not load component: ${describe(err)}` });
+  }
+  let ready;
+  try {
+    ready = instances.take(variant.key); // may instantiate and warm up: before this job's state is set
+  } catch (err) {
+    return post({ type: 'failed', jobId, kind: 'instantiate', message: `could not instantiate component: ${describe(err)}` });
+  }
+  currentJob = jobId;
+  clockOffsetMs = job.clockOffsetMs;
+  stdio.reset((stream, line) => post({ type: 'stdio', jobId, stream, line }));
+  let result: WorkerToMain;
+  let succeeded = false;
+  try {
+    const response = ready.guest.handler(job.request) as ExecuteResponse;
+    const size = responseBytes(response);
+    if (size > job.maxResponseBytes) {
+      result = { type: 'failed', jobId, kind: 'response-too-large', message: `response of ${size} bytes exceeds the runner's limit of ${job.maxResponseBytes} bytes` };
+    } else {
+      result = { type: 'done', jobId, response };
+    }
+    succeeded = true; // the guest itself finished cleanly: its instance can be restored
+  } catch (err) {
+    stdio.flush();
+    result = { type: 'failed', jobId, ...failureOf(err, ready.memory, capBytesOf(variant.key)) };
+  }
+  stdio.flush();
+  post(result);
+  stdio.reset(dropLines);
+  currentJob = WARMUP_JOB;
+  // After the response is posted: restore or replace the instance, off the request path.
+  instances.release(variant.key, ready, succeeded);
+}
+
+async function prepare(variant: ComponentVariant): Promise<void> {
+  try {
+    await load(variant);
+    instances.fill(variant.key);
+    post({ type: 'prepared', key: variant.key });
+  } catch (err) {
+    post({ type: 'prepared', key: variant.key, error: describe(err) });
   }
 }
 
-port.on('message', (job: ExecuteJob) => {
-  void run(job).then((msg) => port.postMessage(msg));
+// One message at a time: an execution never overlaps a prepare in this thread.
+let chain: Promise<void> = Promise.resolve();
+port.on('message', (msg: MainToWorker) => {
+  chain = chain.then(() => (msg.type === 'execute' ? execute(msg) : prepare(msg.variant)));
 });
-port.postMessage({ type: 'ready' } satisfies WorkerToMain);
+post({ type: 'ready' });

@@ -1,0 +1,82 @@
+/**
+ * Benchmark 1 — isolated execution throughput vs reusing one warm instance for every request.
+ *
+ * Part A (the isolation cost alone, one thread, no runner): GET /counter on the probe
+ *   - baseline: one warm instance reused for every call (no isolation);
+ *   - snapshot: the runner's strategy (restore memory + globals after each call);
+ *   - fresh-instance: a never-used instance for every call; the spare's instantiation runs between
+ *     calls, so throughput pays for it (latency does not, in the runner).
+ * Part B (end to end through the runner, all cores): executions/s in each isolation mode, against
+ * the runner with one shared instance per sandbox (`isolation: 'shared-instance'`, no isolation).
+ * Target: snapshot / baseline ≥ 0.5.
+ */
+import { availableParallelism } from 'node:os';
+import { ReadyInstances } from '../src/host/sandbox/ready-instances.js';
+import { call, check, component, fmt, inThread, rate, runnerFor, stubAlga, witRequest } from './support.js';
+
+const SECONDS = 3;
+const probe = await component('scheduler-probe');
+const alga = stubAlga();
+const { create } = await inThread(probe, alga);
+const counter = witRequest('GET', '/counter');
+const warmUp = (g: { handler(r: unknown): unknown }) => {
+  g.handler(witRequest('GET', '/.well-known/alga-runner/warmup'));
+  return true;
+};
+
+const reused = create().guest;
+const baseline = await rate(SECONDS * 1000, () => reused.handler(counter));
+
+async function isolated(mode: 'snapshot' | 'fresh-instance'): Promise<number> {
+  const ready = new ReadyInstances(mode);
+  ready.register('probe', create, warmUp);
+  ready.fill('probe');
+  return rate(SECONDS * 1000, async () => {
+    const inst = ready.take('probe');
+    const r = inst.guest.handler(counter) as { body: Uint8Array };
+    if (new TextDecoder().decode(r.body) !== '{"counter":1}') throw new Error('isolation broken');
+    ready.release('probe', inst, true);
+    await new Promise((res) => setImmediate(res)); // let the spare refill run, as in the worker
+  });
+}
+const snapshot = await isolated('snapshot');
+const fresh = await isolated('fresh-instance');
+
+console.log('Benchmark 1: isolated execution throughput (probe, GET /counter)');
+console.log(`A. one thread, no runner (${SECONDS} s each)`);
+console.log(`   reuse one warm instance (baseline): ${fmt(baseline)} calls/s`);
+console.log(`   snapshot restore per call:          ${fmt(snapshot)} calls/s   ratio ${fmt(snapshot / baseline, 2)}  (target ≥ 0.5)`);
+console.log(`   fresh instance per call:            ${fmt(fresh)} calls/s   ratio ${fmt(fresh / baseline, 2)}`);
+
+const cores = availableParallelism();
+const sample = await component('scheduler-demo');
+const workloads = [
+  { label: 'probe GET /counter (a trivial call)', c: probe, method: 'GET', path: '/counter' },
+  { label: 'sample GET /api/status (one host call, JSON)', c: sample, method: 'GET', path: '/api/status' },
+];
+console.log(`B. through the runner, ${cores} sandboxes, ${cores} concurrent callers (${SECONDS} s each)`);
+for (const w of workloads) {
+  const e2e: Record<string, number> = {};
+  for (const isolation of ['shared-instance', 'snapshot', 'fresh-instance'] as const) {
+    const runner = runnerFor(w.c, { isolation, concurrency: cores });
+    await runner.warm(w.c.contentHash, 'bench', w.c.name);
+    // As many callers as sandboxes, each issuing executions back to back.
+    const end = Date.now() + SECONDS * 1000;
+    let n = 0;
+    await Promise.all(
+      Array.from({ length: cores }, async () => {
+        while (Date.now() < end) {
+          check(await call(runner, w.c, w.method, w.path));
+          n++;
+        }
+      }),
+    );
+    e2e[isolation] = n / SECONDS;
+    await runner.close();
+  }
+  const base = e2e['shared-instance']!;
+  console.log(`   ${w.label}`);
+  console.log(`     one shared instance, no isolation (baseline): ${fmt(base)} executions/s`);
+  console.log(`     snapshot (default):                           ${fmt(e2e.snapshot!)} executions/s   ratio ${fmt(e2e.snapshot! / base, 2)}  (target ≥ 0.5)`);
+  console.log(`     fresh-instance:                               ${fmt(e2e['fresh-instance']!)} executions/s   ratio ${fmt(e2e['fresh-instance']! / base, 2)}`);
+}
