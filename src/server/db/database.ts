@@ -10,12 +10,24 @@ export function createPool(connectionString: string, max = 10): pg.Pool {
   return pool;
 }
 
-/** Runs fn in one transaction; rolls back on any throw and rethrows. */
-export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+/** The caller went away (an execution timed out) before the transaction committed. */
+export class TransactionCancelledError extends Error {
+  constructor() {
+    super('cancelled: the caller went away before the change was committed');
+  }
+}
+
+/**
+ * Runs fn in one transaction; rolls back on any throw and rethrows. When `signal` has fired by the
+ * time fn is done, the transaction is rolled back instead of committed: a host call whose execution
+ * was stopped leaves nothing behind.
+ */
+export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>, signal?: AbortSignal): Promise<T> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
     const result = await fn(client);
+    if (signal?.aborted) throw new TransactionCancelledError();
     await client.query('COMMIT');
     return result;
   } catch (err) {

@@ -55,7 +55,12 @@ export function internalApiRoutes(opts: InternalApiOptions): Route[] {
       sendJson(res, INVALID_JSON_REPLY.status, INVALID_JSON_REPLY.body);
       return;
     }
-    const reply = await handleSchedulerOperation(opts.scheduler, installIdFrom(url), body);
+    // A runner that gave up (its execution timed out) closes the request: roll back, do not commit.
+    const gone = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) gone.abort();
+    });
+    const reply = await handleSchedulerOperation(opts.scheduler, installIdFrom(url), body, gone.signal);
     sendJson(res, reply.status, reply.body);
   }
 

@@ -77,7 +77,12 @@ function zodReply(error: z.ZodError): SchedulerOperationReply {
  * per-operation schema → service. Never throws; an unexpected failure is a 500 without details.
  * @example await handleSchedulerOperation(deps, installId, { operation: 'list' }) // → { status: 200, body: { schedules: [] } }
  */
-export async function handleSchedulerOperation(deps: SchedulerOperationDeps, installId: string, body: unknown): Promise<SchedulerOperationReply> {
+export async function handleSchedulerOperation(
+  deps: SchedulerOperationDeps,
+  installId: string,
+  body: unknown,
+  signal?: AbortSignal,
+): Promise<SchedulerOperationReply> {
   const logger = deps.logger ?? silentLogger;
   const started = performance.now();
   let operation: Operation | 'unknown' = 'unknown';
@@ -99,14 +104,19 @@ export async function handleSchedulerOperation(deps: SchedulerOperationDeps, ins
 
     const args = operationSchemas[operation].safeParse(body);
     if (!args.success) return turnedAway(zodReply(args.error), 'invalid');
-    return await dispatch(deps.service, ctx, { ...(args.data as object), operation } as SchedulerOperationRequest);
+    return await dispatch(deps.service, ctx, { ...(args.data as object), operation } as SchedulerOperationRequest, signal);
   } catch (err) {
     logger.error('[ext-scheduler-internal] unexpected error', { installId, operation, error: (err as Error)?.message });
     return INTERNAL_ERROR_REPLY;
   }
 }
 
-async function dispatch(service: SchedulerService, ctx: InstallContext, req: SchedulerOperationRequest): Promise<SchedulerOperationReply> {
+async function dispatch(
+  service: SchedulerService,
+  ctx: InstallContext,
+  req: SchedulerOperationRequest,
+  signal?: AbortSignal,
+): Promise<SchedulerOperationReply> {
   switch (req.operation) {
     case 'list':
       return { status: 200, body: { schedules: await service.list(ctx) } };
@@ -119,16 +129,16 @@ async function dispatch(service: SchedulerService, ctx: InstallContext, req: Sch
       }
     case 'create': {
       const { operation: _op, ...input } = req;
-      const result = await service.create(ctx, input);
+      const result = await service.create(ctx, input, signal);
       return { status: result.success ? 201 : 400, body: result };
     }
     case 'update': {
       const { operation: _op, scheduleId, ...input } = req;
-      const result = await service.update(ctx, scheduleId, input);
+      const result = await service.update(ctx, scheduleId, input, signal);
       return { status: result.success ? 200 : 400, body: result };
     }
     case 'delete': {
-      const result = await service.delete(ctx, req.scheduleId);
+      const result = await service.delete(ctx, req.scheduleId, signal);
       return { status: result.success ? 200 : 400, body: result };
     }
     case 'getEndpoints':

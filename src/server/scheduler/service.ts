@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { withTransaction } from '../db/database.js';
+import { TransactionCancelledError, withTransaction } from '../db/database.js';
 import type { Logger } from '../../shared/logger.js';
 import { isSchedulable, resolveScheduleEndpoint } from './endpoint-resolution.js';
 import type { JobEngine, ScheduledJobHandles } from './job-engine.js';
@@ -86,9 +86,10 @@ export interface SchedulerService {
   list(ctx: InstallContext): Promise<ScheduleInfo[]>;
   /** null for an unknown id or another install's schedule; throws ScheduleInputError for a non-UUID id. */
   get(ctx: InstallContext, scheduleId: string): Promise<ScheduleInfo | null>;
-  create(ctx: InstallContext, input: CreateScheduleInput): Promise<ScheduleMutationResult>;
-  update(ctx: InstallContext, scheduleId: string, input: UpdateScheduleInput): Promise<ScheduleMutationResult>;
-  delete(ctx: InstallContext, scheduleId: string): Promise<ScheduleMutationResult>;
+  /** Mutations take the caller's signal: fired before commit, the change is rolled back. */
+  create(ctx: InstallContext, input: CreateScheduleInput, signal?: AbortSignal): Promise<ScheduleMutationResult>;
+  update(ctx: InstallContext, scheduleId: string, input: UpdateScheduleInput, signal?: AbortSignal): Promise<ScheduleMutationResult>;
+  delete(ctx: InstallContext, scheduleId: string, signal?: AbortSignal): Promise<ScheduleMutationResult>;
   getEndpoints(ctx: InstallContext): Promise<EndpointInfo[]>;
 }
 
@@ -133,6 +134,7 @@ export function scheduleErrorFromPg(err: unknown): ScheduleInputError | null {
 /** Turns what a mutation threw into its result; rethrows what is not a caller-facing failure. */
 function failureResult(err: unknown): ScheduleMutationResult {
   if (err instanceof Refusal) return err.result;
+  if (err instanceof TransactionCancelledError) return { success: false, error: err.message };
   if (err instanceof ScheduleInputError) return inputFailure(err);
   const mapped = scheduleErrorFromPg(err);
   if (mapped) return inputFailure(mapped);
@@ -250,7 +252,7 @@ export function createSchedulerService(deps: SchedulerServiceDeps): SchedulerSer
       });
     },
 
-    create(ctx, input) {
+    create(ctx, input, signal) {
       return instrument('create', ctx, undefined, async () => {
         let cron: string, timezone: string, enabled: boolean, payloadJson: string | null, name: string | null;
         try {
@@ -291,14 +293,14 @@ export function createSchedulerService(deps: SchedulerServiceDeps): SchedulerSer
             });
             await store.touchInstall(tx, ctx.installId, ctx.tenantId);
             return { success: true, scheduleId };
-          });
+          }, signal);
         } catch (err) {
           return failureResult(err);
         }
       });
     },
 
-    update(ctx, rawScheduleId, input) {
+    update(ctx, rawScheduleId, input, signal) {
       return instrument('update', ctx, rawScheduleId, async () => {
         let scheduleId: string;
         let cron: string | undefined, timezone: string | undefined;
@@ -352,14 +354,14 @@ export function createSchedulerService(deps: SchedulerServiceDeps): SchedulerSer
             });
             await store.touchInstall(tx, ctx.installId, ctx.tenantId);
             return { success: true };
-          });
+          }, signal);
         } catch (err) {
           return failureResult(err);
         }
       });
     },
 
-    delete(ctx, rawScheduleId) {
+    delete(ctx, rawScheduleId, signal) {
       return instrument('delete', ctx, rawScheduleId, async () => {
         let scheduleId: string;
         try {
@@ -380,7 +382,7 @@ export function createSchedulerService(deps: SchedulerServiceDeps): SchedulerSer
             await store.deleteSchedule(tx, scheduleId, ctx.tenantId);
             await store.touchInstall(tx, ctx.installId, ctx.tenantId);
             return { success: true };
-          });
+          }, signal);
         } catch (err) {
           return failureResult(err);
         }
