@@ -25,6 +25,9 @@ import { createHttpRunnerClient } from './server/http/runner-client.js';
 import { handleSchedulerOperation } from './server/internal-api/scheduler-operation.js';
 import { findInstall, installExtension, registerExtension } from './server/registry/registry.js';
 import { loadBundle } from './server/registry/registry.js';
+import { adminScheduleRoutes } from './server/execution/admin-routes.js';
+import { clockOffsetMs, systemClock, type Clock } from './server/execution/clock.js';
+import { startScheduleExecution, type ExecutionOptions, type ScheduleExecution } from './server/execution/index.js';
 import { createPostgresJobEngine, type JobEngine } from './server/scheduler/job-engine.js';
 import { METRICS_CONTENT_TYPE, renderMetrics } from './server/scheduler/metrics.js';
 import { createRateLimiter } from './server/scheduler/rate-limit.js';
@@ -55,6 +58,15 @@ export interface PlatformOptions {
   serveExecute?: boolean;
   logger?: Logger;
   jobs?: JobEngine;
+  /**
+   * Schedule execution (dispatcher + invocation worker + admin routes). On by default when an HTTP
+   * server is started (`dev`, `serve`), off otherwise (`exec`); `ALGA_SCHEDULE_EXECUTION=off` turns
+   * the default off. `clock` also drives validation, next-occurrence computation and (in-process)
+   * the guest's wall clock.
+   */
+  execution?: ExecutionOptions;
+  /** Guards /api/admin/…; default `$ALGA_ADMIN_TOKEN`. Without one, loopback callers only. */
+  adminToken?: string;
   /** Said while slow steps run (Postgres start, component build, transpile). */
   onProgress?: (msg: string) => void;
 }
@@ -71,6 +83,10 @@ export interface Platform {
   url?: string;
   /** Base URL of the runner service, in the split shape. */
   runnerUrl?: string;
+  /** The clock schedules run on (a manual one in tests). */
+  clock: Clock;
+  /** Schedule execution, when enabled. */
+  execution?: ScheduleExecution;
   /** Builds (or reuses) an extension folder's component, registers it and installs it for a tenant. */
   installDir(dir: string, o?: { tenantId?: string; grant?: string[] }): Promise<InstalledExtension>;
   stop(): Promise<void>;
@@ -145,7 +161,8 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
     progress('applying database migrations');
     await migrate(pool);
 
-    const service = createSchedulerService({ pool, jobs: opts.jobs ?? createPostgresJobEngine(), logger });
+    const clock = opts.execution?.clock ?? systemClock;
+    const service = createSchedulerService({ pool, jobs: opts.jobs ?? createPostgresJobEngine({ clock }), logger, now: () => clock.now() });
     const schedulerDeps = { service, rateLimiter: createRateLimiter({ pool }), logger };
     const token = opts.runnerToken ?? runnerToken() ?? (shape === 'split' && !opts.runnerUrl ? randomBytes(24).toString('hex') : undefined);
 
@@ -166,6 +183,9 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
         services: { scheduler, egressAllowlist: (process.env.EXT_EGRESS_ALLOWLIST ?? '').split(',').filter(Boolean) },
         logger,
         onProgress: progress,
+        // The guest's wasi:clocks read the platform clock (a manual one in tests). The split shape's
+        // runner is another process and reads the wall clock.
+        clockOffsetMs: () => clockOffsetMs(clock),
       });
       const r = inProcess;
       cleanup.unshift(() => r.close());
@@ -186,6 +206,15 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
       runner = client;
     }
 
+    let execution: ScheduleExecution | undefined;
+    const executionDefault = port !== undefined && !/^(0|off|false|no)$/i.test(process.env.ALGA_SCHEDULE_EXECUTION ?? '');
+    if (opts.execution?.enabled ?? executionDefault) {
+      progress('starting schedule execution (dispatcher and invocation worker)');
+      const started = await startScheduleExecution({ databaseUrl, pool, runner, logger, options: { ...opts.execution, clock } });
+      execution = started;
+      cleanup.unshift(() => started.stop());
+    }
+
     let url: string | undefined;
     if (port !== undefined) {
       const routes: Route[] = [
@@ -202,6 +231,10 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
         { path: GATEWAY_PREFIX, handle: (req, res, u) => handleGateway({ pool, runner, defaultTenant: tenantId }, req, res, u) },
         ...internalApiRoutes({ pool, scheduler: schedulerDeps, token }),
       ];
+      if (execution) {
+        const adminToken = opts.adminToken ?? (process.env.ALGA_ADMIN_TOKEN?.trim() || undefined);
+        routes.push(...adminScheduleRoutes({ admin: execution.admin, token: adminToken, production: process.env.NODE_ENV === 'production' }));
+      }
       if (opts.serveExecute && inProcess) routes.push(...runnerRoutes({ runner: inProcess, cacheDir, apiKey: process.env.ALGA_RUNNER_API_KEY }));
       const server: Server = createHttpServer(routes, logger);
       const host = opts.host ?? '127.0.0.1';
@@ -224,6 +257,8 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
       shape,
       url,
       runnerUrl,
+      clock,
+      execution,
       async installDir(dir, o = {}) {
         const extension = await loadExtensionDir(dir, { cacheDir, onProgress: progress });
         const reg = await registerExtension(pool, extension.manifest, extension.component);

@@ -1,4 +1,6 @@
 import type { Queryable } from '../db/database.js';
+import { systemClock, type Clock } from '../execution/clock.js';
+import { nextOccurrence } from '../execution/occurrences.js';
 
 /** Production's job name for a scheduled extension call (SPEC §5). */
 export const SCHEDULED_INVOCATION_JOB = 'extension-scheduled-invocation';
@@ -47,12 +49,34 @@ function cancelJobSql(): string {
     RETURNING job_id`;
 }
 
+// The firing side's state: the schedule's next occurrence, written with the tracker row so that a
+// schedule exists for the dispatcher exactly when its row and its job do (defect 7).
+function upsertDispatchSql(): string {
+  return `INSERT INTO extension_schedule_dispatch (schedule_id, tenant_id, install_id, job_id, cron, timezone, next_run_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7)
+    ON CONFLICT (schedule_id) DO UPDATE SET tenant_id = EXCLUDED.tenant_id, install_id = EXCLUDED.install_id,
+      job_id = EXCLUDED.job_id, cron = EXCLUDED.cron, timezone = EXCLUDED.timezone,
+      next_run_at = EXCLUDED.next_run_at, updated_at = now()`;
+}
+
+function deleteDispatchSql(): string {
+  return `DELETE FROM extension_schedule_dispatch WHERE job_id = $1 AND tenant_id = $2`;
+}
+
+export interface PostgresJobEngineOptions {
+  /** Where "next occurrence" is computed from (tests pin it); default the wall clock. */
+  clock?: Clock;
+}
+
 /**
- * Records each recurring schedule as a tracker row in production's `jobs` shape; the firing side
- * (a later issue) reads the active rows. Like production's tracker, `metadata` carries the
- * singletonKey, `recurring: true` and the cron, plus the job data the handler needs.
+ * The durable recurring side of the job engine, in Postgres: a tracker row in production's `jobs`
+ * shape (metadata carries the singletonKey, `recurring: true`, the cron and the job data) plus the
+ * schedule's dispatch row (its next occurrence in its zone). The dispatcher
+ * (src/server/execution/dispatcher.ts) turns due occurrences into invocations on ONE pg-boss queue;
+ * nothing here creates a queue, table or partition per schedule.
  */
-export function createPostgresJobEngine(): JobEngine {
+export function createPostgresJobEngine(opts: PostgresJobEngineOptions = {}): JobEngine {
+  const clock = opts.clock ?? systemClock;
   return {
     async scheduleRecurring(q, job) {
       const metadata = {
@@ -70,10 +94,22 @@ export function createPostgresJobEngine(): JobEngine {
         POSTGRES_RUNNER_TYPE,
         job.singletonKey,
       ]);
-      return { jobId: res.rows[0].job_id, externalId: res.rows[0].external_id };
+      const jobId = res.rows[0].job_id;
+      await q.query(upsertDispatchSql(), [
+        job.scheduleId,
+        job.tenantId,
+        job.installId,
+        jobId,
+        job.cron,
+        job.timezone,
+        nextOccurrence(job.cron, job.timezone, clock.now()),
+      ]);
+      await q.query(`INSERT INTO extension_schedule_run_lock (schedule_id) VALUES ($1) ON CONFLICT DO NOTHING`, [job.scheduleId]);
+      return { jobId, externalId: res.rows[0].external_id };
     },
     async cancel(q, jobId, tenantId) {
       const res = await q.query(cancelJobSql(), [jobId, tenantId]);
+      await q.query(deleteDispatchSql(), [jobId, tenantId]);
       return (res.rowCount ?? 0) > 0;
     },
   };

@@ -1,5 +1,6 @@
 import * as m001 from './001_registry_and_schedules.js';
 import * as m002 from './002_scheduler.js';
+import * as m003 from './003_schedule_execution.js';
 
 export interface Migration {
   id: string;
@@ -10,4 +11,5 @@ export interface Migration {
 export const migrations: Migration[] = [
   { id: '001_registry_and_schedules', up: m001.up },
   { id: '002_scheduler', up: m002.up },
+  { id: '003_schedule_execution', up: m003.up },
 ];

@@ -1,0 +1,282 @@
+/**
+ * One attempt of a scheduled (or run-now) invocation: production's handler algorithm (SPEC §5,
+ * steps 1–12) with our fixes — an exact no-overlap lock (decision 8), identifying headers and an
+ * idempotency key stable across retries (decision 9), run-now that runs (decision 10), and every
+ * attempt recorded in the run history (decision 11).
+ */
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import type { ExecuteClient, ExecuteResponseBody } from '../../shared/execute-envelope.js';
+import type { Logger } from '../../shared/logger.js';
+import { buildExecuteCall } from '../execute-request.js';
+import { resolveInstallProviders, type InstallRuntime } from '../registry/registry.js';
+import type { Clock } from './clock.js';
+import type { InvocationJob } from './queue.js';
+import * as store from './store.js';
+
+/** Production's strings (SPEC §5), verbatim. */
+export const INVOCATION_ERRORS = {
+  missingData: 'Missing required job data (tenantId, installId, scheduleId)',
+  endpointMissing: 'Schedule endpoint not found; disabling schedule',
+  installConfigMissing: 'Install config not found',
+  tenantMismatch: 'Tenant mismatch for install',
+  contentHashMissing: 'Install content hash missing',
+  registryMissing: 'Install registry_id missing',
+  versionMismatch: 'Schedule endpoint does not belong to installed version',
+  tooLarge: (n: number, max: number) => `Runner response too large (${n} bytes; max ${max})`,
+  empty: (status: number) => `Runner returned empty body (http ${status})`,
+  nonJson: (status: number) => `Runner returned non-JSON response (http ${status})`,
+  status: (status: unknown) => `Runner returned status ${status}`,
+} as const;
+
+/** Production's log lines, prefixed `[extension-scheduled-invocation]`. */
+export const SKIP_REASONS = {
+  overlap: 'overlap prevented; skipping',
+  notFound: 'schedule not found; skipping',
+  disabled: 'schedule disabled; skipping',
+  installDisabled: 'install disabled; skipping',
+} as const;
+
+export const LAST_ERROR_MAX_CHARS = 4000;
+const RESPONSE_EXCERPT_CHARS = 2000;
+
+export type InvocationOutcome =
+  | { status: 'success'; httpStatus: number | null }
+  | { status: 'skipped'; reason: string }
+  | { status: 'error'; error: string; retry: boolean };
+
+export interface InvokeDeps {
+  /** Reads and the history/last-run writes (each committed at once, so a crash leaves a trace). */
+  pool: pg.Pool;
+  /** Connections that hold a run's lock for its whole duration; separate so that a guest's own
+   * scheduler calls (on `pool`) can never starve behind the locks. */
+  lockPool: pg.Pool;
+  runner: ExecuteClient;
+  clock: Clock;
+  logger: Logger;
+  /** EXT_GATEWAY_TIMEOUT_MS (production default 30 000). */
+  timeoutMs: number;
+  /** EXT_RUNNER_MAX_RESPONSE_BYTES (default 262 144; ≤ 0 disables the check). */
+  maxResponseBytes: number;
+  /** Newest runs kept per schedule (enforced on write). */
+  keepRunsPerSchedule: number;
+}
+
+/** The idempotency key of an occurrence: the same for every retry of it (decision 9). */
+export function idempotencyKeyFor(data: InvocationJob['data'], jobId: string): string {
+  return data.trigger === 'run-now' ? `runnow:${data.scheduleId}:${data.runNowJobId ?? jobId}` : `sched:${data.scheduleId}:${data.occurrence}`;
+}
+
+/** The install's config as the execute request carries it (string values; others as JSON). */
+function stringConfig(raw: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (raw && typeof raw === 'object' && !Array.isArray(raw)) {
+    for (const [k, v] of Object.entries(raw)) out[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  }
+  return out;
+}
+
+function trimmed(v: unknown): string {
+  return typeof v === 'string' ? v.trim() : '';
+}
+
+/** Production's response evaluation (SPEC §5 step 10) over the envelope the ExecuteClient returns. */
+export function evaluateResponse(env: ExecuteResponseBody | null | undefined, maxBytes: number): { error: string | null; httpStatus: number | null } {
+  const transportStatus = 200; // /v1/execute answers 200 for every outcome
+  if (env === null || env === undefined) return { error: INVOCATION_ERRORS.empty(transportStatus), httpStatus: null };
+  if (typeof env !== 'object') return { error: INVOCATION_ERRORS.nonJson(transportStatus), httpStatus: null };
+  const text = JSON.stringify(env);
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (Number.isFinite(maxBytes) && maxBytes > 0 && bytes > maxBytes) return { error: INVOCATION_ERRORS.tooLarge(bytes, maxBytes), httpStatus: null };
+  const outStatus = (env as { status?: unknown }).status ?? transportStatus;
+  const numeric = Number(outStatus);
+  if (numeric >= 400) return { error: INVOCATION_ERRORS.status(outStatus), httpStatus: numeric };
+  return { error: null, httpStatus: Number.isFinite(numeric) ? numeric : null };
+}
+
+function excerpt(env: ExecuteResponseBody | null | undefined): string | null {
+  if (!env?.body_b64) return env?.error ? env.error.slice(0, RESPONSE_EXCERPT_CHARS) : null;
+  try {
+    return Buffer.from(env.body_b64, 'base64').toString('utf8').slice(0, RESPONSE_EXCERPT_CHARS);
+  } catch {
+    return null;
+  }
+}
+
+async function executeWithTimeout(runner: ExecuteClient, call: ReturnType<typeof buildExecuteCall>, timeoutMs: number) {
+  const ac = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      ac.abort();
+      reject(new Error(`This operation was aborted (timeout after ${timeoutMs} ms)`));
+    }, timeoutMs);
+  });
+  try {
+    const env = await Promise.race([runner.execute(call.headers, call.body, ac.signal), timeout]);
+    if (ac.signal.aborted) throw new Error(`This operation was aborted (timeout after ${timeoutMs} ms)`);
+    return env;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Runs one attempt. Never throws for a business outcome: the caller maps the outcome to the queue
+ * (success/skipped → complete; error → fail, which pg-boss retries with backoff while attempts remain).
+ */
+export async function runInvocation(deps: InvokeDeps, job: InvocationJob): Promise<InvocationOutcome> {
+  const { pool, clock } = deps;
+  const data = job.data ?? ({} as InvocationJob['data']);
+  const tenantId = trimmed(data.tenantId);
+  const installId = trimmed(data.installId);
+  const scheduleId = trimmed(data.scheduleId);
+  const log = deps.logger.child({ component: 'extension-scheduled-invocation', tenantId, installId, scheduleId });
+  if (!tenantId || !installId || !scheduleId) {
+    log.error(`[extension-scheduled-invocation] ${INVOCATION_ERRORS.missingData}`);
+    return { status: 'error', error: INVOCATION_ERRORS.missingData, retry: false };
+  }
+  const trigger = data.trigger === 'run-now' ? 'run-now' : 'schedule';
+  const occurrenceAt = new Date(data.occurrence);
+  const runBase = {
+    scheduleId,
+    tenantId,
+    installId,
+    occurrenceAt: Number.isFinite(occurrenceAt.getTime()) ? occurrenceAt : clock.now(),
+    trigger,
+    attempt: job.attempt,
+    maxAttempts: job.maxAttempts,
+    jobId: job.id,
+  } as const;
+  const skip = async (reason: string, record: boolean): Promise<InvocationOutcome> => {
+    log.info(`[extension-scheduled-invocation] ${reason}`, { trigger, occurrence: data.occurrence });
+    if (record) await store.insertRun(pool, { ...runBase, requestId: null, startedAt: clock.now(), status: 'skipped', error: reason });
+    return { status: 'skipped', reason };
+  };
+
+  // Step 2, exact: a row lock on the schedule's own lock row, held by this transaction for the run.
+  const lockClient = await deps.lockPool.connect();
+  let lockBroken: Error | undefined;
+  try {
+    await lockClient.query('BEGIN');
+    let locked = await store.tryRunLock(lockClient, scheduleId);
+    if (!locked && !(await store.runLockRowExists(lockClient, scheduleId))) {
+      await store.ensureRunLockRow(pool, scheduleId); // a schedule that never ran nor was scheduled by the engine
+      locked = await store.tryRunLock(lockClient, scheduleId);
+    }
+    if (!locked) return await skip(SKIP_REASONS.overlap, true);
+    // Holding the lock: a `running` row of this schedule belongs to a worker that died mid-run.
+    const interrupted = await store.closeInterruptedRuns(lockClient, scheduleId, clock.now());
+    if (interrupted > 0) log.warn('closed runs interrupted by a stopped worker', { runs: interrupted });
+
+    const row = await store.loadRunContext(lockClient, scheduleId, installId, tenantId);
+    if (!row) return await skip(SKIP_REASONS.notFound, false);
+    if (!row.enabled && trigger === 'schedule') return await skip(SKIP_REASONS.disabled, true);
+    if (row.i_id && !row.i_active) return await skip(SKIP_REASONS.installDisabled, true);
+
+    const requestId = randomUUID();
+    const startedAt = clock.now();
+    const t0 = performance.now();
+    // Committed before the call, so that a worker dying mid-run leaves a trace the next attempt closes.
+    const runId = await store.insertRun(pool, { ...runBase, requestId, startedAt, status: 'running' });
+    let outcome: InvocationOutcome;
+    let httpStatus: number | null = null;
+    let responseExcerpt: string | null = null;
+    try {
+      const r = await attempt(row);
+      outcome = r.outcome;
+      httpStatus = r.httpStatus;
+      responseExcerpt = r.excerpt;
+    } catch (err) {
+      outcome = { status: 'error', error: (err as Error)?.message ?? String(err), retry: true };
+    }
+    const error = outcome.status === 'error' ? outcome.error.slice(0, LAST_ERROR_MAX_CHARS) : null;
+    const status = outcome.status === 'error' ? 'error' : 'success';
+    const finish = async (q: pg.PoolClient | pg.Pool) => {
+      await store.finishRun(q, runId, { finishedAt: clock.now(), durationMs: performance.now() - t0, status, httpStatus, error, responseExcerpt });
+      await store.writeLastRun(q, scheduleId, tenantId, clock.now(), status, error);
+      await store.pruneScheduleRuns(q, scheduleId, deps.keepRunsPerSchedule);
+      if (data.runNowJobId && (status === 'success' || job.attempt >= job.maxAttempts || (outcome.status === 'error' && !outcome.retry))) {
+        await q.query(`UPDATE jobs SET status = $2, updated_at = now() WHERE job_id = $1`, [data.runNowJobId, status === 'success' ? 'completed' : 'failed']);
+      }
+    };
+    // Step 11: written with the lock's commit (one commit per run); best-effort, as production.
+    try {
+      await lockClient.query('SAVEPOINT finish');
+      await finish(lockClient);
+    } catch (err) {
+      await lockClient.query('ROLLBACK TO SAVEPOINT finish').catch(() => {});
+      try {
+        await finish(pool);
+      } catch {
+        log.warn('[extension-scheduled-invocation] failed to update schedule last_run fields', { error: (err as Error).message });
+      }
+    }
+    if (outcome.status === 'error') log.warn('scheduled invocation failed', { trigger, attempt: job.attempt, of: job.maxAttempts, error });
+    else log.debug('scheduled invocation done', { trigger, attempt: job.attempt, httpStatus });
+    return outcome;
+
+    async function attempt(r: store.RunContextRow): Promise<{ outcome: InvocationOutcome; httpStatus: number | null; excerpt: string | null }> {
+      const fail = (error: string, retry = true) => ({ outcome: { status: 'error', error, retry } as InvocationOutcome, httpStatus: null, excerpt: null });
+      if (!r.e_id) {
+        // Production disables the schedule and leaves its runner schedule; we also stop dispatching it.
+        await store.disableSchedule(pool, scheduleId, tenantId);
+        return fail(INVOCATION_ERRORS.endpointMissing, false);
+      }
+      if (!r.i_id) return fail(INVOCATION_ERRORS.installConfigMissing);
+      if (r.i_tenant_id !== tenantId) return fail(INVOCATION_ERRORS.tenantMismatch);
+      if (!r.i_registry_id) return fail(INVOCATION_ERRORS.registryMissing);
+      if (!r.content_hash) return fail(INVOCATION_ERRORS.contentHashMissing);
+      if (r.e_version_id !== r.i_version_id) return fail(INVOCATION_ERRORS.versionMismatch);
+      const install: InstallRuntime = {
+        installId: r.i_id,
+        tenantId: r.i_tenant_id,
+        registryId: r.i_registry_id,
+        versionId: r.i_version_id!,
+        extensionName: r.extension_name ?? '',
+        contentHash: r.content_hash,
+        providers: resolveInstallProviders(r),
+        config: stringConfig(r.i_config),
+        enabled: r.i_active === true,
+        endpoints: [],
+      };
+
+      const method = r.e_method!.toUpperCase();
+      const payload = r.payload_json;
+      const call = buildExecuteCall(install, {
+        method,
+        path: r.e_path!,
+        query: {},
+        headers: {
+          'x-alga-trigger': trigger,
+          'x-alga-schedule-id': scheduleId,
+          'x-alga-scheduled-time': runBase.occurrenceAt.toISOString(),
+        },
+        // Step 9: no body for GET; otherwise the payload's JSON, omitted when null.
+        body: method !== 'GET' && payload !== null && payload !== undefined ? new TextEncoder().encode(JSON.stringify(payload)) : undefined,
+        requestId,
+        idempotencyKey: idempotencyKeyFor(data, job.id),
+        timeoutMs: deps.timeoutMs,
+        context: { trigger: 'schedule', schedule_id: scheduleId },
+      });
+      let env: ExecuteResponseBody;
+      try {
+        env = await executeWithTimeout(deps.runner, call, deps.timeoutMs);
+      } catch (err) {
+        return fail((err as Error)?.message ?? String(err));
+      }
+      const evaluated = evaluateResponse(env, deps.maxResponseBytes);
+      return {
+        outcome: evaluated.error ? { status: 'error', error: evaluated.error, retry: true } : { status: 'success', httpStatus: evaluated.httpStatus },
+        httpStatus: evaluated.httpStatus,
+        excerpt: excerpt(env),
+      };
+    }
+  } catch (err) {
+    lockBroken = err as Error;
+    throw err;
+  } finally {
+    await lockClient.query('COMMIT').catch((e: Error) => (lockBroken ??= e));
+    lockClient.release(lockBroken);
+  }
+}

@@ -1,0 +1,161 @@
+/** Retries with backoff (each attempt recorded), timeouts, exact no-overlap, history retention. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { envelopeError } from '../../../src/shared/execute-envelope.js';
+import { evaluateResponse, INVOCATION_ERRORS } from '../../../src/server/execution/invoke.js';
+import { ok, sleep, startHarness } from './support.js';
+
+describe('response evaluation (production\'s order and strings)', () => {
+  test('status ≥ 400 from the envelope is a failure named by its status', () => {
+    assert.deepEqual(evaluateResponse(envelopeError(500, 'boom'), 262_144), { error: 'Runner returned status 500', httpStatus: 500 });
+    assert.deepEqual(evaluateResponse({ status: 404, headers: {}, body_b64: null, error: null }, 262_144), { error: 'Runner returned status 404', httpStatus: 404 });
+  });
+  test('2xx and 3xx succeed; a non-numeric status counts as success (production: NaN)', () => {
+    assert.equal(evaluateResponse(ok(), 262_144).error, null);
+    assert.equal(evaluateResponse({ status: 'x' as unknown as number, headers: {}, body_b64: null, error: null }, 262_144).error, null);
+  });
+  test('oversize and empty', () => {
+    const big = ok({ s: 'x'.repeat(1000) });
+    const n = Buffer.byteLength(JSON.stringify(big));
+    assert.equal(evaluateResponse(big, 100).error, INVOCATION_ERRORS.tooLarge(n, 100));
+    assert.equal(evaluateResponse(big, 0).error, null); // ≤ 0 disables the check
+    assert.equal(evaluateResponse(null, 100).error, 'Runner returned empty body (http 200)');
+  });
+});
+
+describe('retries', () => {
+  test('a failing endpoint is tried 3 times with backoff, each attempt recorded, then recorded as error', async () => {
+    const h = await startHarness({ start: '2026-01-05T10:00:30Z', behaviour: () => envelopeError(503, 'unavailable') });
+    try {
+      const id = await h.create({ cron: '*/5 * * * *' });
+      h.clock.set('2026-01-05T10:05:00Z');
+      await h.exec.tick();
+      const runs = await h.until(async () => {
+        const r = await h.runs(id);
+        return r.length === 3 && r.every((x) => x.status === 'error') ? r : null;
+      }, 30_000);
+      assert.deepEqual(runs.map((r) => [r.attempt, r.max_attempts, r.status, r.http_status, r.error, r.trigger]), [
+        [1, 3, 'error', 503, 'Runner returned status 503', 'schedule'],
+        [2, 3, 'error', 503, 'Runner returned status 503', 'schedule'],
+        [3, 3, 'error', 503, 'Runner returned status 503', 'schedule'],
+      ]);
+      assert.ok(runs.every((r) => r.occurrence_at.toISOString() === '2026-01-05T10:05:00.000Z'));
+      // Backoff: real gaps between attempts (base 1 s: ≥ 1 s, then ≥ 2 s).
+      const gaps = h.runner.calls.slice(1).map((c, i) => c.at - h.runner.calls[i]!.at);
+      assert.ok(gaps[0]! >= 900 && gaps[1]! >= 1900, `gaps ${gaps}`);
+      // One idempotency key for the three attempts of the occurrence; a new request id for each.
+      assert.equal(new Set(h.runner.calls.map((c) => c.headers['x-idempotency-key'])).size, 1);
+      assert.equal(new Set(h.runner.calls.map((c) => c.headers['x-request-id'])).size, 3);
+      const s = (await h.db.pool.query(`SELECT last_run_status, last_error FROM tenant_extension_schedule WHERE id = $1`, [id])).rows[0];
+      assert.deepEqual(s, { last_run_status: 'error', last_error: 'Runner returned status 503' });
+      await sleep(2500);
+      assert.equal(h.runner.calls.length, 3, 'no 4th attempt');
+    } finally {
+      await h.stop();
+    }
+  });
+
+  test('a failure then a success: two attempts, last_run_status success', async () => {
+    let n = 0;
+    const h = await startHarness({ start: '2026-01-05T10:00:30Z', behaviour: () => (n++ === 0 ? envelopeError(500, 'x') : ok()) });
+    try {
+      const id = await h.create({ cron: '*/5 * * * *' });
+      h.clock.set('2026-01-05T10:05:00Z');
+      await h.exec.tick();
+      const runs = await h.until(async () => {
+        const r = await h.runs(id);
+        return r.length === 2 && r[1].status === 'success' ? r : null;
+      }, 20_000);
+      assert.deepEqual(runs.map((r) => [r.attempt, r.status]), [[1, 'error'], [2, 'success']]);
+      const s = (await h.db.pool.query(`SELECT last_run_status, last_error FROM tenant_extension_schedule WHERE id = $1`, [id])).rows[0];
+      assert.deepEqual(s, { last_run_status: 'success', last_error: null });
+    } finally {
+      await h.stop();
+    }
+  });
+
+  test('timeout: an endpoint that never answers is aborted and recorded with an abort message', async () => {
+    const h = await startHarness({
+      start: '2026-01-05T10:00:30Z',
+      behaviour: (_c, signal) => new Promise((_, reject) => signal?.addEventListener('abort', () => reject(new Error('This operation was aborted')))),
+      options: { timeoutMs: 300, maxAttempts: 1 },
+    });
+    try {
+      const id = await h.create({ cron: '*/5 * * * *' });
+      h.clock.set('2026-01-05T10:05:00Z');
+      await h.exec.tick();
+      const [run] = await h.until(async () => {
+        const r = await h.runs(id);
+        return r.length === 1 && r[0].status === 'error' ? r : null;
+      });
+      assert.match(run.error, /abort/);
+      assert.ok(run.duration_ms >= 250 && run.duration_ms < 5000);
+    } finally {
+      await h.stop();
+    }
+  });
+});
+
+describe('no overlap (exact)', () => {
+  test('a slow endpoint is never run twice at once; another schedule is not blocked by it', async () => {
+    const running = new Map<string, number>();
+    let maxSame = 0;
+    let bothAtOnce = false;
+    const h = await startHarness({
+      start: '2026-01-05T10:00:30Z',
+      behaviour: async (call) => {
+        const id = call.body.http.headers?.['x-alga-schedule-id'] ?? '';
+        running.set(id, (running.get(id) ?? 0) + 1);
+        maxSame = Math.max(maxSame, running.get(id)!);
+        if ([...running.values()].filter((v) => v > 0).length >= 2) bothAtOnce = true;
+        await sleep(1200);
+        running.set(id, running.get(id)! - 1);
+        return ok();
+      },
+    });
+    try {
+      const slow = await h.create({ cron: '*/5 * * * *', name: 'slow' });
+      const other = await h.create({ cron: '*/5 * * * *', name: 'other' });
+      // An occurrence and two run-nows of the same schedule, and one of another schedule, at once.
+      h.clock.set('2026-01-05T10:05:00Z');
+      await h.exec.tick();
+      await h.exec.admin.runNow(slow);
+      await h.exec.admin.runNow(slow);
+      await h.until(async () => (await h.runs(other)).some((r) => r.status === 'success'));
+      const runs = await h.until(async () => {
+        const r = await h.runs(slow);
+        return r.length === 3 && r.every((x) => x.status !== 'running') ? r : null;
+      });
+      assert.equal(maxSame, 1);
+      assert.ok(bothAtOnce, 'the other schedule ran while the slow one was running');
+      assert.equal(runs.filter((r) => r.status === 'success').length, 1);
+      assert.deepEqual(runs.filter((r) => r.status === 'skipped').map((r) => r.error), ['overlap prevented; skipping', 'overlap prevented; skipping']);
+      // Intervals of the runs that executed never intersect.
+      const done = runs.filter((r) => r.status === 'success');
+      for (let i = 1; i < done.length; i++) assert.ok(done[i].started_at >= done[i - 1].finished_at);
+    } finally {
+      await h.stop();
+    }
+  });
+});
+
+describe('history retention', () => {
+  test('on write, only the newest N runs of a schedule are kept; prune drops runs past the age bound', async () => {
+    const h = await startHarness({ start: '2026-01-05T10:00:30Z', options: { history: { keepPerSchedule: 3, keepDays: 1 } } });
+    try {
+      const id = await h.create({ cron: '*/5 * * * *' });
+      for (let i = 1; i <= 5; i++) {
+        h.clock.set(new Date(Date.parse('2026-01-05T10:00:00Z') + i * 300_000));
+        await h.exec.tick();
+        await h.until(async () => (await h.db.pool.query(`SELECT 1 FROM extension_schedule_run WHERE schedule_id = $1 AND status = 'success' AND occurrence_at = $2`, [id, h.clock.now()])).rowCount);
+      }
+      const runs = await h.runs(id);
+      assert.deepEqual(runs.map((r) => r.occurrence_at.toISOString()), ['2026-01-05T10:15:00.000Z', '2026-01-05T10:20:00.000Z', '2026-01-05T10:25:00.000Z']);
+      h.clock.set('2026-01-07T00:00:00Z');
+      await h.exec.prune();
+      assert.deepEqual(await h.runs(id), []);
+    } finally {
+      await h.stop();
+    }
+  });
+});
