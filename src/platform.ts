@@ -176,7 +176,9 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
     if (shape === 'in-process') {
       // The runner's scheduler calls go straight to the internal API's core, the function the
       // HTTP route serves, so both shapes answer alike.
-      const scheduler: SchedulerBackend = { call: async (installId, request) => handleSchedulerOperation(schedulerDeps, installId, request) };
+      const scheduler: SchedulerBackend = {
+        call: async (installId, request, signal) => handleSchedulerOperation(schedulerDeps, installId, request, signal),
+      };
       inProcess = createRunner({
         cacheDir,
         components: { load: ({ contentHash }) => loadBundle(pool, contentHash) },
