@@ -4,6 +4,7 @@ import { runConformanceCommand } from './conformance.js';
 import { runDev } from './dev.js';
 import { runExec } from './exec.js';
 import { runServe } from './serve.js';
+import { runSchedules } from './schedules.js';
 
 export const USAGE = `alga-runner — run Alga PSA extensions (alga:extension/runner components) locally
 
@@ -31,8 +32,14 @@ Usage:
       runner at --target, which must call the kit back at 127.0.0.1:<callback-port> (docs/conformance.md).
       Prints pass / FAIL / DIFFERS AS DOCUMENTED per world, function and case; exits 1 on any failure.
 
+  alga-runner schedules <runs|next|run-now> <scheduleId> [--url http://127.0.0.1:3000] [--token T]
+                        [--limit N] [--count N] [--tenant ID]
+      Ask a running server (dev or serve) for a schedule's run history, its next occurrences in its
+      timezone, or to run it now (even when disabled; 5 per minute per tenant). docs/scheduling.md.
+
 Environment: PORT, DATABASE_URL, ALGA_DATA_DIR (default ./.alga), EXT_EGRESS_ALLOWLIST, ALGA_RUNNER_API_KEY (require a key on /v1/execute),
-  RUNNER_BASE_URL, STORAGE_API_BASE_URL, REGISTRY_BASE_URL, RUNNER_STORAGE_API_TOKEN, RUNNER_SERVICE_TOKEN, NODE_ENV.
+  RUNNER_BASE_URL, STORAGE_API_BASE_URL, REGISTRY_BASE_URL, RUNNER_STORAGE_API_TOKEN, RUNNER_SERVICE_TOKEN, NODE_ENV,
+  ALGA_ADMIN_TOKEN (admin routes; without it only loopback callers), ALGA_SCHEDULE_EXECUTION=off (no firing).
 `;
 
 export class UsageError extends Error {}
@@ -47,6 +54,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runExec(rest);
       case 'serve':
         return await runServe(rest);
+      case 'schedules':
+        return await runSchedules(rest);
       case 'conformance':
         return await runConformanceCommand(rest);
       case undefined:

@@ -128,6 +128,27 @@ describe('alga-runner dev', () => {
         assert.equal(setup.status, 200);
         const list = (await (await fetch(`${dev.base}/api/schedules`)).json()) as { schedules: { name: string }[] };
         assert.deepEqual(list.schedules.map((s) => s.name).sort(), ['Daily Status Check', 'Heartbeat Check']);
+        if (!shape.length) {
+          // The admin operations, asked of the running server through the CLI.
+          const server = dev.base.replace(/\/api\/ext\/.*$/, '');
+          const hb = (list.schedules as unknown as { id: string; name: string }[]).find((s) => s.name === 'Heartbeat Check')!;
+          const next = await run(['schedules', 'next', hb.id, '--url', server, '--count', '3']);
+          assert.equal(next.code, 0, next.stderr + next.stdout);
+          const occ = JSON.parse(next.stdout).occurrences as string[];
+          assert.equal(occ.length, 3);
+          assert.equal(Date.parse(occ[1]!) - Date.parse(occ[0]!), 5 * 60_000);
+          const now = await run(['schedules', 'run-now', hb.id, '--url', server]);
+          assert.equal(now.code, 0, now.stderr + now.stdout);
+          let runs: { trigger: string; status: string }[] = [];
+          for (let i = 0; i < 100 && !runs.some((r) => r.status === 'success'); i++) {
+            await new Promise((r) => setTimeout(r, 200));
+            runs = JSON.parse((await run(['schedules', 'runs', hb.id, '--url', server])).stdout).runs;
+          }
+          assert.ok(runs.some((r) => r.trigger === 'run-now' && r.status === 'success'), JSON.stringify(runs));
+          const bad = await run(['schedules', 'runs', 'not-a-uuid', '--url', server]);
+          assert.equal(bad.code, 1);
+          assert.match(bad.stdout, /invalid_schedule_id/);
+        }
         // A tenant without an install of the extension gets the gateway's JSON 404.
         const other = await fetch(`${dev.base}/api/schedules`, { headers: { 'x-alga-tenant': 'nobody' } });
         assert.equal(other.status, 404);
