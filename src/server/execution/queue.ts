@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import PgBoss from 'pg-boss';
+import pg from 'pg';
 import type { Queryable } from '../db/database.js';
 import type { Logger } from '../../shared/logger.js';
 import { SCHEDULED_INVOCATION_JOB } from '../scheduler/job-engine.js';
@@ -73,6 +74,20 @@ export interface PgBossQueueOptions {
   logger?: Logger;
 }
 
+const QUEUE_SETUP_LOCK = 7_310_442_002;
+
+async function oneProcessAtATime(databaseUrl: string, fn: () => Promise<void>): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [QUEUE_SETUP_LOCK]);
+    await fn();
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [QUEUE_SETUP_LOCK]).catch(() => {});
+    await client.end().catch(() => {});
+  }
+}
+
 export async function createPgBossQueue(opts: PgBossQueueOptions): Promise<InvocationQueue> {
   const retryLimit = Math.max(0, opts.retry.maxAttempts - 1);
   const retryDelay = Math.max(1, Math.round(opts.retry.retryDelaySeconds));
@@ -88,10 +103,14 @@ export async function createPgBossQueue(opts: PgBossQueueOptions): Promise<Invoc
   });
   // An unhandled 'error' event would crash the process; pg-boss reports maintenance failures here.
   boss.on('error', (err: Error) => opts.logger?.warn('job queue error', { error: err.message }));
-  await boss.start();
   const queue = { name: INVOCATION_QUEUE, policy: 'standard' as const, retryLimit, retryDelay, retryBackoff: true, expireInSeconds };
-  await boss.createQueue(INVOCATION_QUEUE, queue);
-  if ((await boss.getQueue(INVOCATION_QUEUE))?.expireInSeconds !== expireInSeconds) await boss.updateQueue(INVOCATION_QUEUE, queue);
+  // Processes starting together on a fresh database deadlock inside pg-boss's schema install and
+  // queue creation: one at a time, across processes, under a session advisory lock.
+  await oneProcessAtATime(opts.databaseUrl, async () => {
+    await boss.start();
+    await boss.createQueue(INVOCATION_QUEUE, queue);
+    if ((await boss.getQueue(INVOCATION_QUEUE))?.expireInSeconds !== expireInSeconds) await boss.updateQueue(INVOCATION_QUEUE, queue);
+  });
 
   return {
     async enqueue(db, jobs) {

@@ -37,30 +37,35 @@ export interface JobEngine {
 
 export const POSTGRES_RUNNER_TYPE = 'postgres';
 
-function insertRecurringJobSql(): string {
-  return `INSERT INTO jobs (tenant, type, status, metadata, runner_type, external_id)
-    VALUES ($1, $2, 'scheduled', $3::jsonb, $4, $5)
-    RETURNING job_id, external_id`;
+/** The tracker row, the schedule's dispatch row (its next occurrence) and its run-lock row, in one
+ * statement: one round trip inside the scheduler service's transaction. */
+function scheduleRecurringSql(): string {
+  return `WITH job AS (
+      INSERT INTO jobs (tenant, type, status, metadata, runner_type, external_id)
+      VALUES ($1::varchar, $2::varchar, 'scheduled', $3::jsonb, $4::varchar, $5::varchar)
+      RETURNING job_id, external_id
+    ), dispatch AS (
+      INSERT INTO extension_schedule_dispatch (schedule_id, tenant_id, install_id, job_id, cron, timezone, next_run_at)
+      SELECT $6::uuid, $1::varchar, $7::uuid, job.job_id, $8::text, $9::varchar, $10::timestamptz FROM job
+      ON CONFLICT (schedule_id) DO UPDATE SET tenant_id = EXCLUDED.tenant_id, install_id = EXCLUDED.install_id,
+        job_id = EXCLUDED.job_id, cron = EXCLUDED.cron, timezone = EXCLUDED.timezone,
+        next_run_at = EXCLUDED.next_run_at, updated_at = now()
+    ), run_lock AS (
+      INSERT INTO extension_schedule_run_lock (schedule_id) VALUES ($6::uuid) ON CONFLICT DO NOTHING
+    )
+    SELECT job_id, external_id FROM job`;
 }
 
-function cancelJobSql(): string {
-  return `UPDATE jobs SET status = 'cancelled', updated_at = now()
-    WHERE job_id = $1 AND tenant = $2
-    RETURNING job_id`;
-}
-
-// The firing side's state: the schedule's next occurrence, written with the tracker row so that a
-// schedule exists for the dispatcher exactly when its row and its job do (defect 7).
-function upsertDispatchSql(): string {
-  return `INSERT INTO extension_schedule_dispatch (schedule_id, tenant_id, install_id, job_id, cron, timezone, next_run_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7)
-    ON CONFLICT (schedule_id) DO UPDATE SET tenant_id = EXCLUDED.tenant_id, install_id = EXCLUDED.install_id,
-      job_id = EXCLUDED.job_id, cron = EXCLUDED.cron, timezone = EXCLUDED.timezone,
-      next_run_at = EXCLUDED.next_run_at, updated_at = now()`;
-}
-
-function deleteDispatchSql(): string {
-  return `DELETE FROM extension_schedule_dispatch WHERE job_id = $1 AND tenant_id = $2`;
+/** Marks the tracker cancelled and removes the dispatch row, in one statement. */
+function cancelSql(): string {
+  return `WITH cancelled AS (
+      UPDATE jobs SET status = 'cancelled', updated_at = now()
+       WHERE job_id = $1::uuid AND tenant = $2::varchar
+      RETURNING job_id
+    ), undispatched AS (
+      DELETE FROM extension_schedule_dispatch WHERE job_id = $1::uuid AND tenant_id = $2::varchar
+    )
+    SELECT count(*)::int AS n FROM cancelled`;
 }
 
 export interface PostgresJobEngineOptions {
@@ -87,30 +92,24 @@ export function createPostgresJobEngine(opts: PostgresJobEngineOptions = {}): Jo
         timezone: job.timezone,
         data: { tenantId: job.tenantId, installId: job.installId, scheduleId: job.scheduleId },
       };
-      const res = await q.query<{ job_id: string; external_id: string }>(insertRecurringJobSql(), [
+      const res = await q.query<{ job_id: string; external_id: string }>(scheduleRecurringSql(), [
         job.tenantId,
         SCHEDULED_INVOCATION_JOB,
         JSON.stringify(metadata),
         POSTGRES_RUNNER_TYPE,
         job.singletonKey,
-      ]);
-      const jobId = res.rows[0].job_id;
-      await q.query(upsertDispatchSql(), [
         job.scheduleId,
-        job.tenantId,
         job.installId,
-        jobId,
         job.cron,
         job.timezone,
         nextOccurrence(job.cron, job.timezone, clock.now()),
       ]);
-      await q.query(`INSERT INTO extension_schedule_run_lock (schedule_id) VALUES ($1) ON CONFLICT DO NOTHING`, [job.scheduleId]);
+      const jobId = res.rows[0].job_id;
       return { jobId, externalId: res.rows[0].external_id };
     },
     async cancel(q, jobId, tenantId) {
-      const res = await q.query(cancelJobSql(), [jobId, tenantId]);
-      await q.query(deleteDispatchSql(), [jobId, tenantId]);
-      return (res.rowCount ?? 0) > 0;
+      const res = await q.query<{ n: number }>(cancelSql(), [jobId, tenantId]);
+      return res.rows[0].n > 0;
     },
   };
 }

@@ -56,22 +56,17 @@ export async function findActiveInstallRow(q: Queryable, installId: string): Pro
   return res.rows[0] ?? null;
 }
 
-/** Serializes this install's mutations: the quota count and insert then see every committed row. */
-export async function lockInstall(q: Queryable, installId: string, tenantId: string): Promise<boolean> {
-  const res = await q.query(`SELECT id FROM tenant_extension_install WHERE id = $1 AND tenant_id = $2 FOR UPDATE`, [installId, tenantId]);
+/**
+ * Locks the install row for the rest of the transaction and touches its `updated_at` (production
+ * touches it on every mutation), in one statement. Holding the lock serializes this install's
+ * mutations, so a later statement's quota count sees every committed schedule.
+ */
+export async function lockAndTouchInstall(q: Queryable, installId: string, tenantId: string): Promise<boolean> {
+  const res = await q.query(`UPDATE tenant_extension_install SET updated_at = now() WHERE id = $1 AND tenant_id = $2 RETURNING id`, [
+    installId,
+    tenantId,
+  ]);
   return (res.rowCount ?? 0) > 0;
-}
-
-export async function touchInstall(q: Queryable, installId: string, tenantId: string): Promise<void> {
-  await q.query(`UPDATE tenant_extension_install SET updated_at = now() WHERE id = $1 AND tenant_id = $2`, [installId, tenantId]);
-}
-
-export async function countInstallSchedules(q: Queryable, installId: string, tenantId: string): Promise<number> {
-  const res = await q.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM tenant_extension_schedule WHERE install_id = $1 AND tenant_id = $2`,
-    [installId, tenantId],
-  );
-  return res.rows[0].n;
 }
 
 export interface NewScheduleRow {
@@ -88,13 +83,19 @@ export interface NewScheduleRow {
   runnerScheduleId: string | null;
 }
 
-export async function insertSchedule(q: Queryable, s: NewScheduleRow): Promise<void> {
-  await q.query(
+/**
+ * Inserts the schedule unless the install already has `max` schedules; false when over quota.
+ * Run under the install's row lock, the count and the insert are one atomic step (defect 5).
+ */
+export async function insertScheduleWithinQuota(q: Queryable, s: NewScheduleRow, max: number): Promise<boolean> {
+  const res = await q.query(
     `INSERT INTO tenant_extension_schedule
        (id, install_id, tenant_id, endpoint_id, name, cron, timezone, enabled, payload_json, job_id, runner_schedule_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11)`,
-    [s.id, s.installId, s.tenantId, s.endpointId, s.name, s.cron, s.timezone, s.enabled, s.payloadJson, s.jobId, s.runnerScheduleId],
+     SELECT $1::uuid, $2::uuid, $3::varchar, $4::uuid, $5::varchar, $6::text, $7::varchar, $8::boolean, $9::jsonb, $10::uuid, $11::varchar
+      WHERE (SELECT count(*) FROM tenant_extension_schedule WHERE install_id = $2::uuid AND tenant_id = $3::varchar) < $12::int`,
+    [s.id, s.installId, s.tenantId, s.endpointId, s.name, s.cron, s.timezone, s.enabled, s.payloadJson, s.jobId, s.runnerScheduleId, max],
   );
+  return (res.rowCount ?? 0) > 0;
 }
 
 export async function selectScheduleForUpdate(q: Queryable, scheduleId: string, installId: string, tenantId: string): Promise<ScheduleRow | null> {

@@ -218,7 +218,7 @@ export function createSchedulerService(deps: SchedulerServiceDeps): SchedulerSer
   }
 
   async function lockInstallOrRefuse(tx: pg.PoolClient, ctx: InstallContext): Promise<void> {
-    if (!(await store.lockInstall(tx, ctx.installId, ctx.tenantId))) refuse('Install not found');
+    if (!(await store.lockAndTouchInstall(tx, ctx.installId, ctx.tenantId))) refuse('Install not found');
   }
 
   return {
@@ -273,25 +273,27 @@ export function createSchedulerService(deps: SchedulerServiceDeps): SchedulerSer
             await lockInstallOrRefuse(tx, ctx);
             const endpoint = await resolveScheduleEndpoint(tx, ctx.versionId, String(input.endpoint ?? ''));
             if (!endpoint) refuse(MESSAGES.endpointNotSchedulable, 'endpoint');
-            if ((await store.countInstallSchedules(tx, ctx.installId, ctx.tenantId)) >= MAX_SCHEDULES_PER_INSTALL) {
-              refuse(MESSAGES.tooManySchedules);
-            }
             const scheduleId = randomUUID();
+            // The job is made first; a refused quota below rolls it back with everything else.
             const handles = enabled ? await scheduleJob(tx, ctx, scheduleId, cron, timezone) : null;
-            await store.insertSchedule(tx, {
-              id: scheduleId,
-              installId: ctx.installId,
-              tenantId: ctx.tenantId,
-              endpointId: endpoint.id,
-              name,
-              cron,
-              timezone,
-              enabled,
-              payloadJson,
-              jobId: handles?.jobId ?? null,
-              runnerScheduleId: handles?.externalId ?? null,
-            });
-            await store.touchInstall(tx, ctx.installId, ctx.tenantId);
+            const inserted = await store.insertScheduleWithinQuota(
+              tx,
+              {
+                id: scheduleId,
+                installId: ctx.installId,
+                tenantId: ctx.tenantId,
+                endpointId: endpoint.id,
+                name,
+                cron,
+                timezone,
+                enabled,
+                payloadJson,
+                jobId: handles?.jobId ?? null,
+                runnerScheduleId: handles?.externalId ?? null,
+              },
+              MAX_SCHEDULES_PER_INSTALL,
+            );
+            if (!inserted) refuse(MESSAGES.tooManySchedules);
             return { success: true, scheduleId };
           }, signal);
         } catch (err) {
@@ -352,7 +354,6 @@ export function createSchedulerService(deps: SchedulerServiceDeps): SchedulerSer
               name,
               payloadJson,
             });
-            await store.touchInstall(tx, ctx.installId, ctx.tenantId);
             return { success: true };
           }, signal);
         } catch (err) {
@@ -380,7 +381,6 @@ export function createSchedulerService(deps: SchedulerServiceDeps): SchedulerSer
               if (!cancelled) refuse(CANCEL_BEFORE_DELETE_FAILED);
             }
             await store.deleteSchedule(tx, scheduleId, ctx.tenantId);
-            await store.touchInstall(tx, ctx.installId, ctx.tenantId);
             return { success: true };
           }, signal);
         } catch (err) {
