@@ -21,6 +21,7 @@ import { createPool, migrate } from './server/db/database.js';
 import { freePort, startEmbeddedPostgres, type EmbeddedPostgresHandle } from './server/db/embedded.js';
 import { GATEWAY_PREFIX, handleGateway } from './server/http/gateway.js';
 import { internalApiRoutes } from './server/http/internal-api.js';
+import { extensionUpdateRoutes } from './server/http/extension-update.js';
 import { createHttpRunnerClient } from './server/http/runner-client.js';
 import { handleSchedulerOperation } from './server/internal-api/scheduler-operation.js';
 import { findInstall, installExtension, registerExtension } from './server/registry/registry.js';
@@ -32,6 +33,7 @@ import { createPostgresJobEngine, type JobEngine } from './server/scheduler/job-
 import { METRICS_CONTENT_TYPE, renderMetrics } from './server/scheduler/metrics.js';
 import { createRateLimiter } from './server/scheduler/rate-limit.js';
 import { createSchedulerService } from './server/scheduler/service.js';
+import { updateInstallVersion } from './server/registry/version-update.js';
 import { loadExtensionDir, PROJECT_ROOT, type LoadedExtension } from './dev/extension-dir.js';
 
 export type PlatformShape = 'in-process' | 'split';
@@ -88,7 +90,7 @@ export interface Platform {
   /** Schedule execution, when enabled. */
   execution?: ScheduleExecution;
   /** Builds (or reuses) an extension folder's component, registers it and installs it for a tenant. */
-  installDir(dir: string, o?: { tenantId?: string; grant?: string[] }): Promise<InstalledExtension>;
+  installDir(dir: string, o?: { tenantId?: string; grant?: string[]; disableMissingSchedules?: boolean }): Promise<InstalledExtension>;
   stop(): Promise<void>;
 }
 
@@ -162,7 +164,8 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
     await migrate(pool);
 
     const clock = opts.execution?.clock ?? systemClock;
-    const service = createSchedulerService({ pool, jobs: opts.jobs ?? createPostgresJobEngine({ clock }), logger, now: () => clock.now() });
+    const jobs = opts.jobs ?? createPostgresJobEngine({ clock });
+    const service = createSchedulerService({ pool, jobs, logger, now: () => clock.now() });
     const schedulerDeps = { service, rateLimiter: createRateLimiter({ pool }), logger };
     const token = opts.runnerToken ?? runnerToken() ?? (shape === 'split' && !opts.runnerUrl ? randomBytes(24).toString('hex') : undefined);
 
@@ -219,6 +222,8 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
 
     let url: string | undefined;
     if (port !== undefined) {
+      const adminToken = opts.adminToken ?? (process.env.ALGA_ADMIN_TOKEN?.trim() || undefined);
+      const production = process.env.NODE_ENV === 'production';
       const routes: Route[] = [
         { method: 'GET', path: '/healthz', handle: async (_q, res) => sendJson(res, 200, { ok: true }) },
         {
@@ -232,11 +237,9 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
         },
         { path: GATEWAY_PREFIX, handle: (req, res, u) => handleGateway({ pool, runner, defaultTenant: tenantId }, req, res, u) },
         ...internalApiRoutes({ pool, scheduler: schedulerDeps, token }),
+        ...extensionUpdateRoutes({ pool, jobs, defaultTenant: tenantId, token: adminToken, production }),
       ];
-      if (execution) {
-        const adminToken = opts.adminToken ?? (process.env.ALGA_ADMIN_TOKEN?.trim() || undefined);
-        routes.push(...adminScheduleRoutes({ admin: execution.admin, token: adminToken, production: process.env.NODE_ENV === 'production' }));
-      }
+      if (execution) routes.push(...adminScheduleRoutes({ admin: execution.admin, token: adminToken, production }));
       if (opts.serveExecute && inProcess) routes.push(...runnerRoutes({ runner: inProcess, cacheDir, apiKey: process.env.ALGA_RUNNER_API_KEY }));
       const server: Server = createHttpServer(routes, logger);
       const host = opts.host ?? '127.0.0.1';
@@ -265,6 +268,27 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
         const extension = await loadExtensionDir(dir, { cacheDir, onProgress: progress });
         const reg = await registerExtension(pool, extension.manifest, extension.component);
         const tenant = o.tenantId ?? tenantId;
+        // A new manifest version moves the install's schedules along by (METHOD, path), as
+        // production's update does; a schedule whose endpoint is gone blocks it unless disabled.
+        const existing = await pool.query<{ version_id: string }>(
+          `SELECT version_id FROM tenant_extension_install WHERE tenant_id = $1 AND registry_id = $2`,
+          [tenant, reg.registryId],
+        );
+        if (existing.rows[0] && existing.rows[0].version_id !== reg.versionId) {
+          const moved = await updateInstallVersion(pool, jobs, {
+            tenantId: tenant,
+            registryId: reg.registryId,
+            version: reg.versionId,
+            disableMissingSchedules: o.disableMissingSchedules,
+          });
+          if (!moved.success && moved.code === 'SCHEDULE_REMAP_FAILED') {
+            const list = moved.missing.map((m) => `${m.method} ${m.path} (schedule ${m.scheduleId})`).join(', ');
+            throw new Error(`${moved.message}: ${list}. Restore those endpoints, or pass --disable-missing-schedules to disable the schedules.`);
+          }
+          if (moved.success && moved.disabled.length) {
+            logger.warn('schedules disabled: their endpoints are gone in the new version', { schedules: moved.disabled.map((m) => m.scheduleId) });
+          }
+        }
         const { installId } = await installExtension(pool, {
           tenantId: tenant,
           registryId: reg.registryId,

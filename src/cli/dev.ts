@@ -16,6 +16,7 @@ export async function runDev(argv: string[]): Promise<number> {
       'data-dir': { type: 'string' },
       'log-format': { type: 'string', default: 'pretty' },
       split: { type: 'boolean', default: false },
+      'disable-missing-schedules': { type: 'boolean', default: false },
     },
   });
   const dir = positionals[0];
@@ -44,7 +45,7 @@ export async function runDev(argv: string[]): Promise<number> {
   process.on('SIGTERM', () => void stop());
 
   try {
-    const installed = await platform.installDir(dir);
+    const installed = await platform.installDir(dir, { disableMissingSchedules: values['disable-missing-schedules'] });
     const name = installed.extension.manifest.name;
     const base = `${platform.url}/api/ext/${name}`;
     const lines = [

@@ -9,10 +9,13 @@ import { runSchedules } from './schedules.js';
 export const USAGE = `alga-runner — run Alga PSA extensions (alga:extension/runner components) locally
 
 Usage:
-  alga-runner dev <extension-dir> [--port N] [--tenant ID] [--data-dir DIR] [--split] [--log-format pretty|json]
+  alga-runner dev <extension-dir> [--port N] [--tenant ID] [--data-dir DIR] [--split]
+                  [--disable-missing-schedules] [--log-format pretty|json]
       Start PostgreSQL (embedded unless DATABASE_URL is set), build and install the extension,
       and serve its endpoints at http://127.0.0.1:<port>/api/ext/<extension>/<path>.
       --split runs the runner as a second process talking HTTP both ways, as in production.
+      A new manifest version moves existing schedules to the new endpoints by (METHOD, path);
+      --disable-missing-schedules disables those whose endpoint is gone instead of refusing.
 
   alga-runner exec --component <file.wasm> --manifest <manifest.json> [--grant cap,cap] [--tenant ID]
                    [--data-dir DIR] <METHOD> <PATH> [--body <json|@file>]

@@ -1,0 +1,58 @@
+/**
+ * `POST /api/v1/extensions/update` {registryId, version, disableMissingSchedules?} — production's
+ * version update (SPEC §6): 200 `{data: {registryId, version, success, message?}}`, or 409
+ * `{success: false, code: "SCHEDULE_REMAP_FAILED", message, missing}`. Production authorizes an API
+ * key with `extension:write`; here the admin token (or loopback in development) guards it, and the
+ * tenant is `x-alga-tenant`, else the platform's default tenant.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type pg from 'pg';
+import { z } from 'zod';
+import { HttpError, sendJson } from '../../shared/http-error.js';
+import type { Route } from '../../shared/http-server.js';
+import { readBody } from '../../shared/read-body.js';
+import { checkAdminAuth } from '../execution/admin-routes.js';
+import type { JobEngine } from '../scheduler/job-engine.js';
+import { updateInstallVersion } from '../registry/version-update.js';
+
+const bodySchema = z.object({
+  registryId: z.string().uuid(),
+  version: z.string().min(1),
+  disableMissingSchedules: z.boolean().optional(),
+});
+
+export interface ExtensionUpdateRouteOptions {
+  pool: pg.Pool;
+  jobs: JobEngine;
+  defaultTenant: string;
+  token: string | undefined;
+  production?: boolean;
+}
+
+export function extensionUpdateRoutes(o: ExtensionUpdateRouteOptions): Route[] {
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    checkAdminAuth(req, o);
+    let raw: unknown;
+    try {
+      raw = JSON.parse((await readBody(req, 64 * 1024)).toString('utf8'));
+    } catch {
+      throw new HttpError(400, 'invalid_json', 'Request body must be JSON');
+    }
+    const parsed = bodySchema.safeParse(raw);
+    if (!parsed.success) throw new HttpError(400, 'validation_failed', 'Validation error', z.flattenError(parsed.error));
+    const { registryId, version, disableMissingSchedules } = parsed.data;
+    const tenant = (req.headers['x-alga-tenant'] as string | undefined)?.trim() || o.defaultTenant;
+    const result = await updateInstallVersion(o.pool, o.jobs, { tenantId: tenant, registryId, version, disableMissingSchedules });
+    if (!result.success && result.code === 'SCHEDULE_REMAP_FAILED') {
+      sendJson(res, 409, { success: false, code: result.code, message: result.message, missing: result.missing });
+      return;
+    }
+    // Production answers 200 with success:false for a missing install or version.
+    sendJson(res, 200, {
+      data: result.success
+        ? { registryId, version, success: true, remapped: result.remapped, disabled: result.disabled }
+        : { registryId, version, success: false, message: result.message },
+    });
+  }
+  return [{ method: 'POST', path: '/api/v1/extensions/update', handle }];
+}
