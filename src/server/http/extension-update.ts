@@ -1,4 +1,5 @@
 /**
+ * Extension lifecycle routes. `POST /api/v1/extensions/uninstall|enable|disable` {registryId}; and
  * `POST /api/v1/extensions/update` {registryId, version, disableMissingSchedules?} — production's
  * version update (SPEC §6): 200 `{data: {registryId, version, success, message?}}`, or 409
  * `{success: false, code: "SCHEDULE_REMAP_FAILED", message, missing}`. Production authorizes an API
@@ -14,6 +15,9 @@ import { readBody } from '../../shared/read-body.js';
 import { checkAdminAuth } from '../execution/admin-routes.js';
 import type { JobEngine } from '../scheduler/job-engine.js';
 import { updateInstallVersion } from '../registry/version-update.js';
+import { setInstallEnabled, uninstallExtension } from '../registry/install-lifecycle.js';
+
+const installSchema = z.object({ registryId: z.string().uuid() });
 
 const bodySchema = z.object({
   registryId: z.string().uuid(),
@@ -54,5 +58,28 @@ export function extensionUpdateRoutes(o: ExtensionUpdateRouteOptions): Route[] {
         : { registryId, version, success: false, message: result.message },
     });
   }
-  return [{ method: 'POST', path: '/api/v1/extensions/update', handle }];
+  /** enable / disable / uninstall: `{registryId}` → 200 `{data: {registryId, success, message?}}`. */
+  function lifecycle(action: 'enable' | 'disable' | 'uninstall') {
+    return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+      checkAdminAuth(req, o);
+      let raw: unknown;
+      try {
+        raw = JSON.parse((await readBody(req, 64 * 1024)).toString('utf8'));
+      } catch {
+        throw new HttpError(400, 'invalid_json', 'Request body must be JSON');
+      }
+      const parsed = installSchema.safeParse(raw);
+      if (!parsed.success) throw new HttpError(400, 'validation_failed', 'Validation error', z.flattenError(parsed.error));
+      const ref = { tenantId: (req.headers['x-alga-tenant'] as string | undefined)?.trim() || o.defaultTenant, registryId: parsed.data.registryId };
+      const result =
+        action === 'uninstall' ? await uninstallExtension(o.pool, o.jobs, ref) : await setInstallEnabled(o.pool, o.jobs, ref, action === 'enable');
+      sendJson(res, 200, { data: { registryId: ref.registryId, ...result } });
+    };
+  }
+  return [
+    { method: 'POST', path: '/api/v1/extensions/update', handle },
+    { method: 'POST', path: '/api/v1/extensions/enable', handle: lifecycle('enable') },
+    { method: 'POST', path: '/api/v1/extensions/disable', handle: lifecycle('disable') },
+    { method: 'POST', path: '/api/v1/extensions/uninstall', handle: lifecycle('uninstall') },
+  ];
 }

@@ -109,7 +109,7 @@ describe('version update', () => {
   });
 });
 
-test('platform: a new manifest version in `dev` remaps, refuses when an endpoint vanished, and POST /api/v1/extensions/update answers 409', async () => {
+test('platform: a new manifest version in `dev` remaps, refuses when an endpoint vanished; update answers 409; disable, enable, uninstall over HTTP', async () => {
   const tp = await startTestPlatform();
   const root = mkdtempSync(join(tmpdir(), 'alga-remap-'));
   // The sample imports the SDK by relative path: copy both, side by side as in the repo.
@@ -142,6 +142,21 @@ test('platform: a new manifest version in `dev` remaps, refuses when an endpoint
     const body = (await res.body.json()) as { code: string; missing: { path: string }[] };
     assert.equal(body.code, 'SCHEDULE_REMAP_FAILED');
     assert.deepEqual(body.missing.map((m) => m.path), ['/api/heartbeat']);
+
+    const lifecycle = async (action: string) => {
+      const r = await request(`${tp.url}/api/v1/extensions/${action}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-alga-tenant': 'remap' },
+        body: JSON.stringify({ registryId: reg.rows[0].id }),
+      });
+      return { status: r.statusCode, body: (await r.body.json()) as { data: { success: boolean } } };
+    };
+    assert.equal((await lifecycle('disable')).body.data.success, true);
+    assert.equal((await tp.call('GET', 'com.alga.sample.scheduler-demo', '/api/status', { tenant: 'remap' })).json.error, 'extension_disabled');
+    assert.equal((await lifecycle('enable')).body.data.success, true);
+    assert.equal((await tp.call('GET', 'com.alga.sample.scheduler-demo', '/api/status', { tenant: 'remap' })).status, 200);
+    assert.equal((await lifecycle('uninstall')).body.data.success, true);
+    assert.equal((await tp.call('GET', 'com.alga.sample.scheduler-demo', '/api/status', { tenant: 'remap' })).json.error, 'extension_not_found');
   } finally {
     rmSync(root, { recursive: true, force: true });
     await tp.stop();
