@@ -236,7 +236,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
           },
         },
         { path: GATEWAY_PREFIX, handle: (req, res, u) => handleGateway({ pool, runner, defaultTenant: tenantId }, req, res, u) },
-        ...internalApiRoutes({ pool, scheduler: schedulerDeps, token }),
+        ...internalApiRoutes({ pool, scheduler: schedulerDeps, token, production }),
         ...extensionUpdateRoutes({ pool, jobs, defaultTenant: tenantId, token: adminToken, production }),
       ];
       if (execution) routes.push(...adminScheduleRoutes({ admin: execution.admin, token: adminToken, production }));

@@ -183,7 +183,10 @@ export function createRunner(opts: RunnerOptions): Runner {
       services: opts.services ?? {},
       guestLogs: [],
     };
-    const timeoutMs = req.limits?.timeout_ms ?? defaultTimeoutMs;
+    // Production's deadline is max(1, timeout_ms/10) ticks of 10 ms: a requested 0 is the shortest
+    // deadline, not "none" (only the operator's defaultTimeoutMs = 0 turns the deadline off).
+    const requestedTimeout = req.limits?.timeout_ms;
+    const timeoutMs = requestedTimeout === null || requestedTimeout === undefined ? defaultTimeoutMs : Math.max(10, requestedTimeout);
     const memoryMb = Math.min(req.limits?.memory_mb ?? defaultMemoryMb, MAX_MEMORY_MB);
     let variant;
     try {

@@ -16,7 +16,15 @@ export interface Route {
  * generic 500 (no stack leaves the process). */
 export function createHttpServer(routes: Route[], logger: Logger): Server {
   return createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      // An absolute-form request target Node accepts but URL refuses (`GET http://a:99999/`):
+      // a throw here would escape the request listener and end the process.
+      sendJson(res, 400, { error: 'bad_request', message: 'Invalid request URL' });
+      return;
+    }
     const route = routes.find(
       (r) => (r.path.endsWith('/') ? url.pathname.startsWith(r.path) : url.pathname === r.path) && (!r.method || r.method === req.method),
     );

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { request } from 'undici';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 
 const SAMPLE = 'com.alga.sample.scheduler-demo';
@@ -125,6 +126,12 @@ for (const shape of ['in-process', 'split'] as const) describe(`${shape}`, () =>
       const r = await tp.call('GET', 'com.nobody.nothing', '/api/status', { tenant: 'tenant-a' });
       assert.equal(r.status, 404);
       assert.equal(r.json.error, 'extension_not_found');
+    });
+
+    test('a malformed %-escape in the extension name → JSON 404, not a 500', async () => {
+      const res = await request(`${tp.url}/api/ext/%E0%A4%A/api/status`, { headers: { 'x-alga-tenant': 'tenant-a' } });
+      assert.equal(res.statusCode, 404);
+      assert.equal(((await res.body.json()) as { error: string }).error, 'extension_not_found');
     });
 
     test('unknown route → JSON 404 naming the declared endpoints', async () => {

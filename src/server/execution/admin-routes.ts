@@ -55,7 +55,12 @@ export function adminScheduleRoutes(o: AdminRouteOptions): Route[] {
   async function handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     checkAdminAuth(req, o);
     const [rawId, action, ...rest] = url.pathname.slice(ADMIN_SCHEDULES_PREFIX.length).split('/');
-    const id = decodeURIComponent(rawId ?? '');
+    let id = rawId ?? '';
+    try {
+      id = decodeURIComponent(id);
+    } catch {
+      /* malformed %-escape: not a UUID, so `invalid_schedule_id` (400), not a 500 */
+    }
     const tenantId = url.searchParams.get('tenant') ?? undefined;
     try {
       if (rest.length === 0 && action === 'run-now' && req.method === 'POST') {

@@ -37,7 +37,13 @@ export function endpointMatches(pattern: string, path: string): boolean {
 export async function handleGateway(opts: GatewayOptions, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
   const rest = url.pathname.slice(GATEWAY_PREFIX.length);
   const slash = rest.indexOf('/');
-  const extension = decodeURIComponent(slash < 0 ? rest : rest.slice(0, slash));
+  const rawExtension = slash < 0 ? rest : rest.slice(0, slash);
+  let extension: string;
+  try {
+    extension = decodeURIComponent(rawExtension);
+  } catch {
+    extension = rawExtension; // malformed %-escape: no extension has this name (404 below, not a 500)
+  }
   const path = slash < 0 ? '/' : rest.slice(slash);
   const tenant = (req.headers['x-alga-tenant'] as string | undefined)?.trim() || opts.defaultTenant;
   const method = (req.method ?? 'GET').toUpperCase();

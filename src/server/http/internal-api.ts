@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type pg from 'pg';
-import { tokensEqual } from '../../shared/auth.js';
+import { tokensEqual, WEAK_TOKENS } from '../../shared/auth.js';
 import { sendJson } from '../../shared/http-error.js';
 import type { Route } from '../../shared/http-server.js';
 import { readBody } from '../../shared/read-body.js';
@@ -25,11 +25,14 @@ export interface InternalApiOptions {
   scheduler: SchedulerOperationDeps;
   /** The shared runner token; without one every request is refused (as production). */
   token: string | undefined;
+  /** NODE_ENV=production: a well-known default token refuses every request (SPEC §4.3). */
+  production?: boolean;
 }
 
-function authorized(req: IncomingMessage, token: string | undefined): boolean {
+function authorized(req: IncomingMessage, token: string | undefined, production = false): boolean {
+  if (token === undefined || (production && WEAK_TOKENS.includes(token))) return false;
   const given = req.headers['x-runner-auth'];
-  return token !== undefined && tokensEqual(Array.isArray(given) ? given[0] : given, token);
+  return tokensEqual(Array.isArray(given) ? given[0] : given, token);
 }
 
 /** installId: the path segment after /install/, URI-decoded (production's route param). */
@@ -44,7 +47,7 @@ function installIdFrom(url: URL): string {
 
 export function internalApiRoutes(opts: InternalApiOptions): Route[] {
   async function scheduler(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    if (!authorized(req, opts.token)) {
+    if (!authorized(req, opts.token, opts.production)) {
       sendJson(res, UNAUTHORIZED_REPLY.status, UNAUTHORIZED_REPLY.body);
       return;
     }
@@ -65,7 +68,7 @@ export function internalApiRoutes(opts: InternalApiOptions): Route[] {
   }
 
   async function bundle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    if (!authorized(req, opts.token)) {
+    if (!authorized(req, opts.token, opts.production)) {
       sendJson(res, UNAUTHORIZED_REPLY.status, UNAUTHORIZED_REPLY.body);
       return;
     }

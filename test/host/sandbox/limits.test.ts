@@ -33,6 +33,17 @@ describe('sandbox limits', () => {
     await assertHealthy();
   });
 
+  test('timeout: limits.timeout_ms = 0 is the shortest deadline (production: one 10 ms tick), never "no deadline"', async () => {
+    const r = await Promise.race([
+      h.call('POST', '/loop', { body: {}, limits: { timeout_ms: 0 } }),
+      new Promise<undefined>((res) => setTimeout(() => res(undefined), 5000).unref()),
+    ]);
+    assert.ok(r, 'a looping guest with timeout_ms 0 was never stopped (it holds a sandbox forever)');
+    assert.equal(r.status, 500);
+    assert.match(r.error!, /^execute_failed: timeout: /);
+    await assertHealthy();
+  });
+
   test('memory: a guest allocating without bound fails at limits.memory_mb', async () => {
     const r = await h.call('POST', '/alloc', { body: {}, limits: { memory_mb: 64 } });
     assert.equal(r.status, 500);

@@ -105,6 +105,9 @@ describe('admin', () => {
       const bad = await request(`${base}/not-a-uuid/runs`, { headers: { 'x-alga-admin-token': 's3cret-admin' } });
       assert.equal(bad.statusCode, 400);
       assert.equal(((await bad.body.json()) as { error: string }).error, 'invalid_schedule_id');
+      const badEscape = await request(`${base}/%E0%A4%A/runs`, { headers: auth });
+      assert.equal(badEscape.statusCode, 400);
+      assert.equal(((await badEscape.body.json()) as { error: string }).error, 'invalid_schedule_id');
       const missing = await request(`${base}/00000000-0000-4000-8000-000000000000/next`, { headers: auth });
       assert.equal(missing.statusCode, 404);
       assert.equal(((await missing.body.json()) as { error: string }).error, 'schedule_not_found');

@@ -69,6 +69,41 @@ describe('internal API: auth', () => {
   });
 });
 
+describe('internal API: well-known tokens in production', () => {
+  test('NODE_ENV=production: a well-known default token refuses every call, even when presented', async () => {
+    const saved = process.env.NODE_ENV;
+    process.env.NODE_ENV = 'production';
+    let prod: Platform | undefined;
+    try {
+      prod = await startPlatform({ databaseUrl: db.url, dataDir, port: 0, runnerToken: 'changeme', logger: silentLogger, execution: { enabled: false } });
+    } finally {
+      process.env.NODE_ENV = saved;
+    }
+    const dev = await startPlatform({ databaseUrl: db.url, dataDir, port: 0, runnerToken: 'changeme', logger: silentLogger, execution: { enabled: false } });
+    try {
+      const post = (base: string) =>
+        request(`${base}/api/internal/ext-scheduler/install/${active.installId}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-runner-auth': 'changeme' },
+          body: '{"operation":"list"}',
+        });
+      const refused = await post(prod.url!);
+      assert.equal(refused.statusCode, 401);
+      assert.deepEqual(await refused.body.json(), { error: 'Invalid runner token', code: 'UNAUTHORIZED', details: null });
+      const bundle = await request(`${prod.url}/api/internal/ext-bundles/sha256/${'0'.repeat(64)}`, { headers: { 'x-runner-auth': 'changeme' } });
+      assert.equal(bundle.statusCode, 401);
+      await bundle.body.dump();
+      // Outside production the same token is accepted.
+      const accepted = await post(dev.url!);
+      assert.equal(accepted.statusCode, 200);
+      await accepted.body.dump();
+    } finally {
+      await prod.stop();
+      await dev.stop();
+    }
+  });
+});
+
 describe('internal API: bad input', () => {
   test('invalid JSON → 400 Invalid JSON body', async () => {
     const r = await call(active.installId, undefined, { raw: '{"operation":' });
