@@ -109,6 +109,16 @@ export function defaultDataDir(): string {
 
 const CLI = join(PROJECT_ROOT, 'bin', 'alga-runner.js');
 
+/** SIGTERM, and SIGKILL when it has not exited within 5 s: stop() never hangs on a stuck child. */
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
 /** Starts `alga-runner serve --role runner` and waits for its health check. */
 async function spawnRunner(o: { port: number; callbackBase: string; token: string; dataDir: string; logger: Logger }): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(process.execPath, [CLI, 'serve', '--role', 'runner', '--port', String(o.port), '--data-dir', o.dataDir], {
@@ -128,7 +138,7 @@ async function spawnRunner(o: { port: number; callbackBase: string; token: strin
       /* not up yet */
     }
     if (Date.now() > deadline) {
-      child.kill();
+      await stopChild(child);
       throw new Error('runner process did not become healthy within 30 s');
     }
     await new Promise((r) => setTimeout(r, 100));
@@ -202,8 +212,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
         const spawned = await spawnRunner({ port: await freePort(), callbackBase: `http://127.0.0.1:${port}`, token: token!, dataDir, logger });
         runnerUrl = spawned.url;
         cleanup.unshift(async () => {
-          spawned.child.kill('SIGTERM');
-          await new Promise((r) => (spawned.child.exitCode !== null ? r(undefined) : spawned.child.once('exit', r)));
+          await stopChild(spawned.child);
         });
       }
       const client = createHttpRunnerClient({ baseUrl: runnerUrl, apiKey: process.env.ALGA_RUNNER_API_KEY });

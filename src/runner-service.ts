@@ -53,9 +53,11 @@ export async function startRunnerService(opts: RunnerServiceOptions): Promise<Ru
     url: `http://${host}:${port}`,
     runner,
     async stop() {
-      await new Promise((r) => server.close(() => r(undefined)));
+      // Stop accepting, drop open connections (an execution in flight is abandoned), then close.
+      const closed = new Promise((r) => server.close(() => r(undefined)));
       server.closeAllConnections?.();
       await runner.close();
+      await closed;
       await components.close();
       await scheduler.close();
     },

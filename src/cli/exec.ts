@@ -59,7 +59,7 @@ export async function runExec(argv: string[]): Promise<number> {
     });
     const install = await findInstall(platform.pool, values.tenant!, reg.registryId);
     if (!install) throw new Error('install vanished');
-    const url = new URL(path, 'http://x');
+    const url = new URL(`http://x${path}`); // not new URL(path, base): `//a/b` would read `a` as a host
     const call = buildExecuteCall(install, {
       method,
       path: url.pathname,

@@ -47,6 +47,14 @@ describe('alga-runner exec', () => {
     assert.deepEqual(JSON.parse(Buffer.from(env.body_b64, 'base64').toString()), { counter: 1 });
   });
 
+  test('a path starting with // reaches the guest as given (not read as a host)', async () => {
+    const r = await run(['exec', '--component', probe.wasmPath, '--manifest', probe.manifestPath, 'GET', '//echo?x=1']);
+    assert.equal(r.code, 0, r.stderr);
+    const env = JSON.parse(r.stdout);
+    assert.equal(env.status, 200);
+    assert.equal(JSON.parse(Buffer.from(env.body_b64, 'base64').toString()).url, '//echo?x=1');
+  });
+
   test('a guest trap: the envelope carries execute_failed and the exit code is 1', async () => {
     const r = await run(['exec', '--component', probe.wasmPath, '--manifest', probe.manifestPath, 'POST', '/trap']);
     assert.equal(r.code, 1);

@@ -4,6 +4,8 @@ import type { HttpRequest } from '../wit-types/interfaces/alga-extension-types.j
 
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
 const TIMEOUT_MS = 30_000; // production's outbound client timeout
+/** Ours: an outbound response body past this is refused (`internal`) rather than buffered whole. */
+export const DEFAULT_MAX_FETCH_BYTES = 32 * 1024 * 1024;
 
 /** Exact host or a subdomain of an allowed entry; an empty list allows every host (production). */
 export function egressAllowed(host: string, allowlist: readonly string[]): boolean {
@@ -43,12 +45,22 @@ export const http: HostInterface = {
       } catch {
         return err('transport');
       }
-      let body: Uint8Array;
+      const max = ctx.services.maxFetchBytes ?? DEFAULT_MAX_FETCH_BYTES;
+      const chunks: Buffer[] = [];
+      let size = 0;
       try {
-        body = new Uint8Array(await res.body.arrayBuffer());
+        for await (const chunk of res.body) {
+          size += (chunk as Buffer).length;
+          if (size > max) {
+            res.body.destroy();
+            return err('internal');
+          }
+          chunks.push(chunk as Buffer);
+        }
       } catch {
         return err('internal');
       }
+      const body = new Uint8Array(Buffer.concat(chunks));
       const headers: { name: string; value: string }[] = [];
       for (const [name, value] of Object.entries(res.headers)) {
         for (const v of Array.isArray(value) ? value : [value]) if (v !== undefined) headers.push({ name, value: String(v) });

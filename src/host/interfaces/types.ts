@@ -25,7 +25,7 @@ export interface ExecutionContext {
   secrets?: Record<string, string>;
   logger: Logger;
   services: HostServices;
-  /** Where guest log lines of this execution are collected (besides the logger). */
+  /** Where guest log lines of this execution are collected (besides the logger); bounded by the logging interface. */
   guestLogs: { level: 'info' | 'warn' | 'error'; message: string }[];
 }
 
@@ -36,6 +36,8 @@ export interface HostServices {
   egressAllowlist?: string[];
   /** Base URL of the UI proxy (UI_PROXY_BASE_URL); without it call-route answers route-not-found. */
   uiProxyBaseUrl?: string;
+  /** Largest outbound http.fetch response body (default 32 MiB). */
+  maxFetchBytes?: number;
 }
 
 export type HostFunction = (ctx: ExecutionContext, args: unknown[], signal: AbortSignal) => HostOutcome | Promise<HostOutcome>;

@@ -39,7 +39,8 @@ export function extensionUpdateRoutes(o: ExtensionUpdateRouteOptions): Route[] {
     let raw: unknown;
     try {
       raw = JSON.parse((await readBody(req, 64 * 1024)).toString('utf8'));
-    } catch {
+    } catch (e) {
+      if (e instanceof HttpError) throw e; // 413 past the cap
       throw new HttpError(400, 'invalid_json', 'Request body must be JSON');
     }
     const parsed = bodySchema.safeParse(raw);
@@ -65,7 +66,8 @@ export function extensionUpdateRoutes(o: ExtensionUpdateRouteOptions): Route[] {
       let raw: unknown;
       try {
         raw = JSON.parse((await readBody(req, 64 * 1024)).toString('utf8'));
-      } catch {
+      } catch (e) {
+        if (e instanceof HttpError) throw e; // 413 past the cap
         throw new HttpError(400, 'invalid_json', 'Request body must be JSON');
       }
       const parsed = installSchema.safeParse(raw);

@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type pg from 'pg';
 import { tokensEqual, WEAK_TOKENS } from '../../shared/auth.js';
-import { sendJson } from '../../shared/http-error.js';
+import { HttpError, sendJson } from '../../shared/http-error.js';
 import type { Route } from '../../shared/http-server.js';
 import { readBody } from '../../shared/read-body.js';
 import {
@@ -54,7 +54,11 @@ export function internalApiRoutes(opts: InternalApiOptions): Route[] {
     let body: unknown;
     try {
       body = JSON.parse((await readBody(req, SCHEDULER_BODY_LIMIT)).toString('utf8'));
-    } catch {
+    } catch (e) {
+      if (e instanceof HttpError && e.status === 413) {
+        sendJson(res, 413, { error: 'Request body too large', code: 'PAYLOAD_TOO_LARGE', details: null });
+        return;
+      }
       sendJson(res, INVALID_JSON_REPLY.status, INVALID_JSON_REPLY.body);
       return;
     }

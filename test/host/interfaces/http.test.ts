@@ -10,6 +10,11 @@ let base: string;
 
 before(async () => {
   server = createServer((req, res) => {
+    if (req.url === '/big') {
+      res.writeHead(200);
+      res.end(Buffer.alloc(4096, 1));
+      return;
+    }
     if (req.url === '/redirect') {
       res.writeHead(302, { location: '/elsewhere' });
       res.end();
@@ -54,6 +59,13 @@ describe('http.fetch', () => {
     const listed = executionContext({ grant: ['cap:http.fetch'], services: { egressAllowlist: ['example.com'] } });
     assert.deepEqual(await callHost(listed, H, 'fetch', req(`${base}/x`)), { err: 'not-allowed' });
     assert.deepEqual(await callHost(ctx, H, 'fetch', req('http://127.0.0.1:1/x')), { err: 'transport' });
+  });
+
+  test('a response body past the cap is refused with internal, not buffered whole', async () => {
+    const small = executionContext({ grant: ['cap:http.fetch'], services: { maxFetchBytes: 1024 } });
+    assert.deepEqual(await callHost(small, H, 'fetch', req(`${base}/big`)), { err: 'internal' });
+    const roomy = (await callHost(executionContext({ grant: ['cap:http.fetch'], services: { maxFetchBytes: 8192 } }), H, 'fetch', req(`${base}/big`))) as { ok: { body: Uint8Array } };
+    assert.equal(roomy.ok.body.length, 4096);
   });
 
   test('allowlist: exact host or a subdomain; an empty list allows all', () => {

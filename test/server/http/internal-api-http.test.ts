@@ -111,6 +111,12 @@ describe('internal API: bad input', () => {
     assert.deepEqual(r.body, { error: 'Invalid JSON body', code: 'VALIDATION_FAILED', details: null });
   });
 
+  test('a body over 1 MiB → 413, not a JSON error', async () => {
+    const r = await call(active.installId, undefined, { raw: JSON.stringify({ operation: 'list', pad: 'x'.repeat(1024 * 1024 + 10) }) });
+    assert.equal(r.status, 413);
+    assert.equal(r.body.code, 'PAYLOAD_TOO_LARGE');
+  });
+
   test('unknown operation → 400 Validation error with zod details', async () => {
     const r = await call(active.installId, { operation: 'explode' });
     assert.equal(r.status, 400);
