@@ -33,21 +33,26 @@ export interface ExtensionUpdateRouteOptions {
   production?: boolean;
 }
 
+/** A JSON body up to 64 KiB, validated: 413 past the cap, 400 for bad JSON or a failed schema. */
+async function readJson<T extends z.ZodType>(req: IncomingMessage, schema: T): Promise<z.output<T>> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse((await readBody(req, 64 * 1024)).toString('utf8'));
+  } catch (e) {
+    if (e instanceof HttpError) throw e;
+    throw new HttpError(400, 'invalid_json', 'Request body must be JSON');
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw new HttpError(400, 'validation_failed', 'Validation error', z.flattenError(parsed.error));
+  return parsed.data;
+}
+
 export function extensionUpdateRoutes(o: ExtensionUpdateRouteOptions): Route[] {
+  const tenantOf = (req: IncomingMessage) => (req.headers['x-alga-tenant'] as string | undefined)?.trim() || o.defaultTenant;
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     checkAdminAuth(req, o);
-    let raw: unknown;
-    try {
-      raw = JSON.parse((await readBody(req, 64 * 1024)).toString('utf8'));
-    } catch (e) {
-      if (e instanceof HttpError) throw e; // 413 past the cap
-      throw new HttpError(400, 'invalid_json', 'Request body must be JSON');
-    }
-    const parsed = bodySchema.safeParse(raw);
-    if (!parsed.success) throw new HttpError(400, 'validation_failed', 'Validation error', z.flattenError(parsed.error));
-    const { registryId, version, disableMissingSchedules } = parsed.data;
-    const tenant = (req.headers['x-alga-tenant'] as string | undefined)?.trim() || o.defaultTenant;
-    const result = await updateInstallVersion(o.pool, o.jobs, { tenantId: tenant, registryId, version, disableMissingSchedules });
+    const { registryId, version, disableMissingSchedules } = await readJson(req, bodySchema);
+    const result = await updateInstallVersion(o.pool, o.jobs, { tenantId: tenantOf(req), registryId, version, disableMissingSchedules });
     if (!result.success && result.code === 'SCHEDULE_REMAP_FAILED') {
       sendJson(res, 409, { success: false, code: result.code, message: result.message, missing: result.missing });
       return;
@@ -63,16 +68,7 @@ export function extensionUpdateRoutes(o: ExtensionUpdateRouteOptions): Route[] {
   function lifecycle(action: 'enable' | 'disable' | 'uninstall') {
     return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
       checkAdminAuth(req, o);
-      let raw: unknown;
-      try {
-        raw = JSON.parse((await readBody(req, 64 * 1024)).toString('utf8'));
-      } catch (e) {
-        if (e instanceof HttpError) throw e; // 413 past the cap
-        throw new HttpError(400, 'invalid_json', 'Request body must be JSON');
-      }
-      const parsed = installSchema.safeParse(raw);
-      if (!parsed.success) throw new HttpError(400, 'validation_failed', 'Validation error', z.flattenError(parsed.error));
-      const ref = { tenantId: (req.headers['x-alga-tenant'] as string | undefined)?.trim() || o.defaultTenant, registryId: parsed.data.registryId };
+      const ref = { tenantId: tenantOf(req), registryId: (await readJson(req, installSchema)).registryId };
       const result =
         action === 'uninstall' ? await uninstallExtension(o.pool, o.jobs, ref) : await setInstallEnabled(o.pool, o.jobs, ref, action === 'enable');
       sendJson(res, 200, { data: { registryId: ref.registryId, ...result } });
