@@ -61,6 +61,7 @@ export async function runDev(argv: string[]): Promise<number> {
         return `    curl -s -X ${e.method} ${base}${path}${data}`;
       }),
       '',
+      `  Schedules fire while this runs; their runs: npx alga-runner schedules runs <id> --url ${platform.url}`,
       `  Metrics: ${platform.url}/metrics   Stop: Ctrl-C`,
       '',
     ];
