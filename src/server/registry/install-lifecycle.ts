@@ -9,7 +9,7 @@
  */
 import type pg from 'pg';
 import { withTransaction } from '../db/database.js';
-import { SCHEDULED_INVOCATION_JOB, type JobEngine } from '../scheduler/job-engine.js';
+import { recurringJobFor, type JobEngine } from '../scheduler/job-engine.js';
 
 export type LifecycleResult = { success: true; schedules: number } | { success: false; message: 'Install not found' };
 
@@ -61,15 +61,10 @@ export function setInstallEnabled(pool: pg.Pool, jobs: JobEngine, ref: InstallRe
     } else {
       for (const s of schedules) {
         if (!s.enabled || s.job_id) continue;
-        const handles = await jobs.scheduleRecurring(tx, {
-          tenantId: ref.tenantId,
-          installId,
-          scheduleId: s.id,
-          cron: s.cron,
-          timezone: s.timezone || 'UTC',
-          singletonKey: `extsched:${installId}:${s.id}`,
-          metadata: { kind: 'extension_schedule', scheduleId: s.id, timezone: s.timezone || 'UTC', jobName: SCHEDULED_INVOCATION_JOB },
-        });
+        const handles = await jobs.scheduleRecurring(
+          tx,
+          recurringJobFor({ tenantId: ref.tenantId, installId, scheduleId: s.id, cron: s.cron, timezone: s.timezone || 'UTC' }),
+        );
         await tx.query(`UPDATE tenant_extension_schedule SET job_id = $2, runner_schedule_id = $3, updated_at = now() WHERE id = $1`, [
           s.id,
           handles.jobId,

@@ -7,7 +7,7 @@
  */
 import type pg from 'pg';
 import { withTransaction } from '../db/database.js';
-import { SCHEDULED_INVOCATION_JOB, type JobEngine } from '../scheduler/job-engine.js';
+import { recurringJobFor, type JobEngine } from '../scheduler/job-engine.js';
 import { materializeEndpoints, normalizeEndpointPath } from './endpoints.js';
 
 export const REMAP_BLOCKED_MESSAGE = 'Extension update blocked: one or more schedules reference endpoints missing in target version';
@@ -94,15 +94,10 @@ export async function updateInstallVersion(pool: pg.Pool, jobs: JobEngine, u: Ve
           );
         } else if (s.enabled && (!s.job_id || !s.runner_schedule_id)) {
           // Repair: an enabled schedule without its durable handle gets one again.
-          const handles = await jobs.scheduleRecurring(tx, {
-            tenantId: u.tenantId,
-            installId: install.id,
-            scheduleId: s.id,
-            cron: s.cron,
-            timezone: s.timezone,
-            singletonKey: `extsched:${install.id}:${s.id}`,
-            metadata: { kind: 'extension_schedule', scheduleId: s.id, timezone: s.timezone, jobName: SCHEDULED_INVOCATION_JOB },
-          });
+          const handles = await jobs.scheduleRecurring(
+            tx,
+            recurringJobFor({ tenantId: u.tenantId, installId: install.id, scheduleId: s.id, cron: s.cron, timezone: s.timezone }),
+          );
           await tx.query(`UPDATE tenant_extension_schedule SET job_id = $2, runner_schedule_id = $3 WHERE id = $1`, [s.id, handles.jobId, handles.externalId]);
         }
       }

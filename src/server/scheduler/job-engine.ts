@@ -35,6 +35,36 @@ export interface JobEngine {
   cancel(q: Queryable, jobId: string, tenantId: string): Promise<boolean>;
 }
 
+/**
+ * The recurring job of one schedule, as production schedules it (SPEC §4.7): singletonKey
+ * `extsched:{installId}:{scheduleId}`, metadata `{kind, scheduleId, timezone}` plus the trigger when
+ * the host API made it. One builder for the service and the install lifecycle operations.
+ */
+export function recurringJobFor(s: {
+  tenantId: string;
+  installId: string;
+  scheduleId: string;
+  cron: string;
+  timezone: string;
+  trigger?: 'host_api';
+}): RecurringJobRequest {
+  return {
+    tenantId: s.tenantId,
+    installId: s.installId,
+    scheduleId: s.scheduleId,
+    cron: s.cron,
+    timezone: s.timezone,
+    singletonKey: `extsched:${s.installId}:${s.scheduleId}`,
+    metadata: {
+      kind: 'extension_schedule',
+      scheduleId: s.scheduleId,
+      timezone: s.timezone,
+      ...(s.trigger ? { trigger: s.trigger } : {}),
+      jobName: SCHEDULED_INVOCATION_JOB,
+    },
+  };
+}
+
 export const POSTGRES_RUNNER_TYPE = 'postgres';
 
 /** The tracker row, the schedule's dispatch row (its next occurrence) and its run-lock row, in one

@@ -4,7 +4,7 @@ import { TransactionCancelledError, withTransaction } from '../db/database.js';
 import type { Logger } from '../../shared/logger.js';
 import { isSchedulable, resolveScheduleEndpoint } from './endpoint-resolution.js';
 import type { JobEngine, ScheduledJobHandles } from './job-engine.js';
-import { SCHEDULED_INVOCATION_JOB } from './job-engine.js';
+import { recurringJobFor } from './job-engine.js';
 import { recordSchedulerCall, type SchedulerOperationName } from './metrics.js';
 import { materializeEndpoints } from '../registry/endpoints.js';
 import * as store from './schedule-store.js';
@@ -141,10 +141,6 @@ function failureResult(err: unknown): ScheduleMutationResult {
   throw err;
 }
 
-function singletonKey(installId: string, scheduleId: string): string {
-  return `extsched:${installId}:${scheduleId}`;
-}
-
 function truthy(v: unknown): boolean {
   return v !== undefined && v !== null && v !== '' && v !== false;
 }
@@ -206,15 +202,10 @@ export function createSchedulerService(deps: SchedulerServiceDeps): SchedulerSer
   }
 
   function scheduleJob(tx: pg.PoolClient, ctx: InstallContext, scheduleId: string, cron: string, timezone: string): Promise<ScheduledJobHandles> {
-    return jobs.scheduleRecurring(tx, {
-      tenantId: ctx.tenantId,
-      installId: ctx.installId,
-      scheduleId,
-      cron,
-      timezone,
-      singletonKey: singletonKey(ctx.installId, scheduleId),
-      metadata: { kind: 'extension_schedule', scheduleId, timezone, trigger: 'host_api', jobName: SCHEDULED_INVOCATION_JOB },
-    });
+    return jobs.scheduleRecurring(
+      tx,
+      recurringJobFor({ tenantId: ctx.tenantId, installId: ctx.installId, scheduleId, cron, timezone, trigger: 'host_api' }),
+    );
   }
 
   async function lockInstallOrRefuse(tx: pg.PoolClient, ctx: InstallContext): Promise<void> {
