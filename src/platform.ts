@@ -12,6 +12,7 @@ import type pg from 'pg';
 import { createRunner, type Runner } from './host/runner.js';
 import type { SchedulerBackend } from './host/ports.js';
 import { runnerRoutes } from './host/http/runner-service.js';
+import { egressAllowlistFromEnv } from './host/interfaces/http.js';
 import { runnerToken } from './shared/auth.js';
 import type { ExecuteClient } from './shared/execute-envelope.js';
 import { sendJson } from './shared/http-error.js';
@@ -195,7 +196,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
       inProcess = createRunner({
         cacheDir,
         components: { load: ({ contentHash }) => loadBundle(pool, contentHash) },
-        services: { scheduler, egressAllowlist: (process.env.EXT_EGRESS_ALLOWLIST ?? '').split(',').filter(Boolean) },
+        services: { scheduler, egressAllowlist: egressAllowlistFromEnv() },
         logger,
         onProgress: progress,
         // The guest's wasi:clocks read the platform clock (a manual one in tests). The split shape's

@@ -7,6 +7,7 @@ import { createRunner, type Runner } from './host/runner.js';
 import { callbackBaseUrl } from './host/http/callback-base.js';
 import { createHttpComponentSource } from './host/http/component-client.js';
 import { runnerRoutes } from './host/http/runner-service.js';
+import { egressAllowlistFromEnv } from './host/interfaces/http.js';
 import { createHttpSchedulerBackend } from './host/http/scheduler-client.js';
 import { runnerToken } from './shared/auth.js';
 import { createHttpServer, listen } from './shared/http-server.js';
@@ -42,7 +43,7 @@ export async function startRunnerService(opts: RunnerServiceOptions): Promise<Ru
   const runner = createRunner({
     cacheDir,
     components,
-    services: { scheduler, egressAllowlist: (process.env.EXT_EGRESS_ALLOWLIST ?? '').split(',').filter(Boolean) },
+    services: { scheduler, egressAllowlist: egressAllowlistFromEnv() },
     logger,
     concurrency: opts.concurrency,
   });

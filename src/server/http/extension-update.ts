@@ -13,6 +13,7 @@ import { HttpError, sendJson } from '../../shared/http-error.js';
 import type { Route } from '../../shared/http-server.js';
 import { readBody } from '../../shared/read-body.js';
 import { checkAdminAuth } from '../execution/admin-routes.js';
+import { requestTenant } from './gateway.js';
 import type { JobEngine } from '../scheduler/job-engine.js';
 import { updateInstallVersion } from '../registry/version-update.js';
 import { setInstallEnabled, uninstallExtension } from '../registry/install-lifecycle.js';
@@ -48,7 +49,7 @@ async function readJson<T extends z.ZodType>(req: IncomingMessage, schema: T): P
 }
 
 export function extensionUpdateRoutes(o: ExtensionUpdateRouteOptions): Route[] {
-  const tenantOf = (req: IncomingMessage) => (req.headers['x-alga-tenant'] as string | undefined)?.trim() || o.defaultTenant;
+  const tenantOf = (req: IncomingMessage) => requestTenant(req, o.defaultTenant);
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     checkAdminAuth(req, o);
     const { registryId, version, disableMissingSchedules } = await readJson(req, bodySchema);

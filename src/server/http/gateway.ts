@@ -34,6 +34,12 @@ export function endpointMatches(pattern: string, path: string): boolean {
   return a.every((seg, i) => seg.startsWith(':') || (seg.startsWith('{') && seg.endsWith('}')) || seg === b[i]);
 }
 
+/** The tenant a platform request acts for: `x-alga-tenant`, else the platform's default. */
+export function requestTenant(req: IncomingMessage, fallback: string): string {
+  const h = req.headers['x-alga-tenant'];
+  return (Array.isArray(h) ? h[0] : h)?.trim() || fallback;
+}
+
 export async function handleGateway(opts: GatewayOptions, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
   const rest = url.pathname.slice(GATEWAY_PREFIX.length);
   const slash = rest.indexOf('/');
@@ -45,7 +51,7 @@ export async function handleGateway(opts: GatewayOptions, req: IncomingMessage, 
     extension = rawExtension; // malformed %-escape: no extension has this name (404 below, not a 500)
   }
   const path = slash < 0 ? '/' : rest.slice(slash);
-  const tenant = (req.headers['x-alga-tenant'] as string | undefined)?.trim() || opts.defaultTenant;
+  const tenant = requestTenant(req, opts.defaultTenant);
   const method = (req.method ?? 'GET').toUpperCase();
   if (!extension) throw new HttpError(404, 'extension_not_found', 'no extension named in the path');
 
