@@ -23,8 +23,8 @@
  * Errors are `ComponentBuildError`s: a bundle error names file:line:column of the first esbuild error
  * (`/abs/src/index.ts:12:7: Expected ";" but found "x"`); a componentize error carries its message.
  *
- * `componentHash(bytes)` is the content hash of component bytes, `sha256:<hex>` — the form the
- * production tables (`extension_bundle.content_hash`) and the `/v1/execute` envelope use.
+ * The content hash of the built bytes (`sha256:<hex>`, what `extension_bundle.content_hash` and the
+ * `/v1/execute` envelope carry) is `contentHashOf` in src/shared/content-hash.ts.
  *
  * Other exports: `planBuild(opts)` (steps 1–2 only: bundle, hash, whether it is cached — ~100 ms),
  * `bundleGuest(entry)`, `componentizeJsVersion()`, `ComponentBuildError`, `KNOWN_FEATURES`,
@@ -69,7 +69,7 @@ export interface BuiltComponent {
   /** `<cacheDir>/<hash>.wasm`. */
   wasmPath: string;
   /** Cache key: sha256 hex of bundle + WIT + options + componentize-js version. Not the content hash
-   * of the component bytes — use `componentHash` for that. */
+   * of the component bytes — use `contentHashOf` (src/shared/content-hash.ts) for that. */
   hash: string;
   fromCache: boolean;
 }
@@ -117,11 +117,6 @@ export function componentizeJsVersion(): string {
     }
   }
   return cachedComponentizeVersion;
-}
-
-/** Content hash of component bytes: `sha256:<hex>`. */
-export function componentHash(bytes: Uint8Array): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }
 
 /** Bundles a guest entry to one ES module (the text componentize-js receives). */

@@ -4,10 +4,10 @@
  * (each variant's memories declare the cap as their maximum; see sandbox/wasm-binary.ts), shared
  * with every sandbox worker.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { transpileBytes } from '@bytecodealliance/jco-transpile';
+import { contentHashHex, sha256Hex } from '../shared/content-hash.js';
 import type { ComponentSource } from './ports.js';
 import type { ComponentVariant } from './sandbox/protocol.js';
 import { rewriteCoreModule, WASM_PAGE } from './sandbox/wasm-binary.js';
@@ -27,15 +27,6 @@ export class BundleError extends Error {}
 
 const COMPLETE = '.complete';
 
-/** `sha256:<hex>` or bare hex → lowercase hex (production strips the prefix the same way). */
-export function normalizeContentHash(raw: string): string {
-  return raw.trim().replace(/^sha256:/i, '').toLowerCase();
-}
-
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
-
 export interface ComponentCacheOptions {
   cacheDir: string;
   source: ComponentSource;
@@ -49,7 +40,7 @@ export class ComponentCache {
 
   /** Throws BundleError when the hash is unknown or the bytes do not match it. */
   get(ref: { tenantId: string; extensionId: string; contentHash: string }): Promise<LoadedComponent> {
-    const hash = normalizeContentHash(ref.contentHash);
+    const hash = contentHashHex(ref.contentHash);
     let p = this.loaded.get(hash);
     if (!p) {
       p = this.load(hash, ref);

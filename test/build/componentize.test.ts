@@ -3,7 +3,8 @@ import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ComponentBuildError, buildComponent, componentHash, planBuild } from '../../src/build/componentize.js';
+import { ComponentBuildError, buildComponent, planBuild } from '../../src/build/componentize.js';
+import { contentHashOf as componentHash } from '../../src/shared/content-hash.js';
 import { projectRoot } from '../support/components.js';
 
 const root = projectRoot();

@@ -4,6 +4,7 @@
  * bundle from object storage instead; what the runner does with the bytes is the same.
  */
 import { Agent, request } from 'undici';
+import { contentHashHex } from '../../shared/content-hash.js';
 import type { ComponentSource } from '../ports.js';
 
 export function createHttpComponentSource(opts: { baseUrl: string | undefined; token: string | undefined; timeoutMs?: number }): ComponentSource & { close(): Promise<void> } {
@@ -12,7 +13,7 @@ export function createHttpComponentSource(opts: { baseUrl: string | undefined; t
   return {
     async load({ contentHash }) {
       if (!opts.baseUrl || !opts.token) throw new Error('registry base URL or runner token not configured');
-      const hex = contentHash.replace(/^sha256:/i, '').toLowerCase();
+      const hex = contentHashHex(contentHash);
       const res = await request(`${opts.baseUrl}/api/internal/ext-bundles/sha256/${hex}`, {
         headers: { 'x-runner-auth': opts.token },
         dispatcher: agent,

@@ -2,8 +2,8 @@
  * Registry and installs: extension → version → bundle (component bytes by content hash) →
  * materialized endpoints → tenant install with its capabilities (SPEC §1, §3).
  */
-import { createHash } from 'node:crypto';
 import type pg from 'pg';
+import { contentHashHex, contentHashOf } from '../../shared/content-hash.js';
 import { coerceCapabilities, DEFAULT_CAPABILITIES, type Capability } from '../../shared/capabilities.js';
 import { withTransaction, type Queryable } from '../db/database.js';
 import { materializeEndpoints } from './endpoints.js';
@@ -16,9 +16,6 @@ export interface RegisteredVersion {
   contentHash: string;
 }
 
-export function contentHashOf(bytes: Uint8Array): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-}
 
 /**
  * Registers (or refreshes) a manifest's version and stores its component. Re-registering the same
@@ -175,7 +172,7 @@ export async function findInstall(q: Queryable, tenantId: string, extension: str
 
 /** Component bytes by content hash (`sha256:<hex>` or bare hex), or null. */
 export async function loadBundle(q: Queryable, contentHash: string): Promise<Uint8Array | null> {
-  const hex = contentHash.trim().replace(/^sha256:/i, '').toLowerCase();
+  const hex = contentHashHex(contentHash);
   const r = await q.query<{ bytes: Buffer }>(`SELECT bytes FROM extension_bundle_blob WHERE content_hash = $1`, [`sha256:${hex}`]);
   return r.rows[0] ? new Uint8Array(r.rows[0].bytes) : null;
 }

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRunner, type Runner, type RunnerOptions } from '../../../src/host/runner.js';
-import { contentHashOf } from '../../../src/server/registry/registry.js';
+import { contentHashOf } from '../../../src/shared/content-hash.js';
 import { buildTestComponent, projectRoot } from '../../support/components.js';
 
 export interface ProbeRunner {

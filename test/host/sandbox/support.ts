@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRunner, type Runner, type RunnerOptions } from '../../../src/host/runner.js';
-import { sha256Hex } from '../../../src/host/component-cache.js';
+import { sha256Hex } from '../../../src/shared/content-hash.js';
 import type { ExecuteResponseBody } from '../../../src/shared/execute-envelope.js';
 import { createLogger, type Logger } from '../../../src/shared/logger.js';
 import { buildTestComponent, projectRoot } from '../../support/components.js';
