@@ -18,6 +18,7 @@ import { createSchedulerService } from '../src/server/scheduler/service.js';
 import { createPostgresJobEngine } from '../src/server/scheduler/job-engine.js';
 import { createRunner } from '../src/host/runner.js';
 import { loadBundle } from '../src/server/registry/registry.js';
+import { createAdmission } from '../src/server/scheduler/rate-limit.js';
 import { handleSchedulerOperation } from '../src/server/internal-api/scheduler-operation.js';
 import { PROJECT_ROOT } from '../src/dev/extension-dir.js';
 
@@ -41,7 +42,7 @@ try {
   const install = (await findInstall(pool, probeInst.tenantId, probeInst.registryId))!;
   const service = createSchedulerService({ pool, jobs: createPostgresJobEngine(), logger: silentLogger });
   // The rate limit is production's 10/min: lift it here, it is not what is measured.
-  const deps = { service, rateLimiter: { consume: async () => true }, logger: silentLogger };
+  const deps = { service, admission: createAdmission({ pool, limit: 1_000_000_000 }), logger: silentLogger };
   const ctx = (await service.findActiveInstall(install.installId))!;
   // A runner whose scheduler calls reach the same unlimited internal API core.
   const runner = createRunner({

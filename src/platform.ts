@@ -32,7 +32,7 @@ import { clockOffsetMs, systemClock, type Clock } from './server/execution/clock
 import { startScheduleExecution, type ExecutionOptions, type ScheduleExecution } from './server/execution/index.js';
 import { createPostgresJobEngine, type JobEngine } from './server/scheduler/job-engine.js';
 import { METRICS_CONTENT_TYPE, renderMetrics } from './server/scheduler/metrics.js';
-import { createRateLimiter } from './server/scheduler/rate-limit.js';
+import { createAdmission } from './server/scheduler/rate-limit.js';
 import { createSchedulerService } from './server/scheduler/service.js';
 import { updateInstallVersion } from './server/registry/version-update.js';
 import { loadExtensionDir, PROJECT_ROOT, type LoadedExtension } from './dev/extension-dir.js';
@@ -177,7 +177,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
     const clock = opts.execution?.clock ?? systemClock;
     const jobs = opts.jobs ?? createPostgresJobEngine({ clock });
     const service = createSchedulerService({ pool, jobs, logger, now: () => clock.now() });
-    const schedulerDeps = { service, rateLimiter: createRateLimiter({ pool }), logger };
+    const schedulerDeps = { service, admission: createAdmission({ pool }), logger };
     const token = opts.runnerToken ?? runnerToken() ?? (shape === 'split' && !opts.runnerUrl ? randomBytes(24).toString('hex') : undefined);
 
     let port = opts.port;

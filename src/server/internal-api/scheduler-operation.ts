@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { silentLogger, type Logger } from '../../shared/logger.js';
 import { recordSchedulerCall, type CallOutcome } from '../scheduler/metrics.js';
-import type { RateLimiter } from '../scheduler/rate-limit.js';
+import type { Admission } from '../scheduler/rate-limit.js';
 import type { InstallContext, SchedulerService } from '../scheduler/service.js';
 import { ScheduleInputError } from '../scheduler/validation.js';
 
@@ -11,7 +11,8 @@ import type { SchedulerRequest as SchedulerOperationRequest, SchedulerReply as S
 
 export interface SchedulerOperationDeps {
   service: SchedulerService;
-  rateLimiter: RateLimiter;
+  /** Install lookup and rate limit, in one statement. */
+  admission: Admission;
   logger?: Logger;
 }
 
@@ -95,12 +96,10 @@ export async function handleSchedulerOperation(
     if (!op.success) return turnedAway(zodReply(op.error), 'invalid');
     operation = op.data.operation;
 
-    const ctx = await deps.service.findActiveInstall(String(installId ?? '').trim());
-    if (!ctx) return turnedAway(INSTALL_NOT_FOUND_REPLY, 'not_found');
-
-    if (RATE_LIMITED_OPERATIONS.has(operation) && !(await deps.rateLimiter.consume(ctx.installId))) {
-      return turnedAway(RATE_LIMITED_REPLY, 'rate_limited');
-    }
+    const admitted = await deps.admission.admit(String(installId ?? '').trim(), RATE_LIMITED_OPERATIONS.has(operation));
+    if (!admitted) return turnedAway(INSTALL_NOT_FOUND_REPLY, 'not_found');
+    if (!admitted.allowed) return turnedAway(RATE_LIMITED_REPLY, 'rate_limited');
+    const ctx = admitted.install;
 
     const args = operationSchemas[operation].safeParse(body);
     if (!args.success) return turnedAway(zodReply(args.error), 'invalid');

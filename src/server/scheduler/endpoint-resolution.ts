@@ -7,13 +7,6 @@ export interface ResolvedEndpoint {
   path: string;
 }
 
-export const SCHEDULABLE_METHODS = ['GET', 'POST'] as const;
-
-/** Production's v1 rule: GET or POST, and no path parameter (`:` anywhere, `{`, `}`). */
-export function isSchedulable(method: string, path: string): boolean {
-  return (SCHEDULABLE_METHODS as readonly string[]).includes(method.toUpperCase()) && !/[:{}]/.test(path);
-}
-
 /** `"METHOD /path"` → method + path; anything else is a bare path (`"sync"` → `/sync`). */
 export function parseEndpointSelector(selector: string): { method: string | null; path: string } {
   const s = selector.trim();
@@ -23,19 +16,13 @@ export function parseEndpointSelector(selector: string): { method: string | null
 }
 
 // Production takes the first row with no ORDER BY, so a bare path that has both GET and POST picks
-// either (SPEC §4.9 #7). We order by method, so such a selector always means GET; "POST /path"
-// selects the POST. The path may also be stored without its leading slash (older rows).
-function findEndpointSql(): string {
-  return `SELECT id, method, path FROM extension_api_endpoint
-    WHERE version_id = $1
-      AND (path = $2 OR path = $3)
-      AND (method = $4 OR ($4::text IS NULL AND method IN ('GET', 'POST')))
-    ORDER BY method ASC, path ASC
-    LIMIT 1`;
-}
-
+// either (SPEC §4.9 #7). alga_find_schedule_endpoint (migration 004) orders by method, so such a
+// selector always means GET; "POST /path" selects the POST. The create statement uses it too.
 async function findEndpoint(q: Queryable, versionId: string, method: string | null, path: string) {
-  const res = await q.query<ResolvedEndpoint>(findEndpointSql(), [versionId, path, path.slice(1), method]);
+  const res = await q.query<ResolvedEndpoint & { schedulable: boolean }>(
+    'SELECT id, method, path, schedulable FROM alga_find_schedule_endpoint($1, $2, $3)',
+    [versionId, method, path],
+  );
   return res.rows[0] ?? null;
 }
 
@@ -51,6 +38,6 @@ export async function resolveScheduleEndpoint(q: Queryable, versionId: string, s
     await materializeEndpoints(q, versionId);
     hit = await findEndpoint(q, versionId, method, path);
   }
-  if (!hit || !isSchedulable(hit.method, hit.path)) return null;
-  return hit;
+  if (!hit?.schedulable) return null;
+  return { id: hit.id, method: hit.method, path: hit.path };
 }

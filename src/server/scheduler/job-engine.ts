@@ -33,6 +33,12 @@ export interface JobEngine {
   scheduleRecurring(q: Queryable, job: RecurringJobRequest): Promise<ScheduledJobHandles>;
   /** false when the engine does not know the job (production: tracker row missing). */
   cancel(q: Queryable, jobId: string, tenantId: string): Promise<boolean>;
+  /**
+   * Only for an engine whose state is in the same database: the job as the argument of
+   * `alga_schedule_recurring_job(jsonb)`, so a create can make it inside its own single statement
+   * (fewer round trips, same atomicity). Without it the service calls scheduleRecurring.
+   */
+  recurringJobArgument?(job: RecurringJobRequest): string;
 }
 
 /**
@@ -67,25 +73,6 @@ export function recurringJobFor(s: {
 
 export const POSTGRES_RUNNER_TYPE = 'postgres';
 
-/** The tracker row, the schedule's dispatch row (its next occurrence) and its run-lock row, in one
- * statement: one round trip inside the scheduler service's transaction. */
-function scheduleRecurringSql(): string {
-  return `WITH job AS (
-      INSERT INTO jobs (tenant, type, status, metadata, runner_type, external_id)
-      VALUES ($1::varchar, $2::varchar, 'scheduled', $3::jsonb, $4::varchar, $5::varchar)
-      RETURNING job_id, external_id
-    ), dispatch AS (
-      INSERT INTO extension_schedule_dispatch (schedule_id, tenant_id, install_id, job_id, cron, timezone, next_run_at)
-      SELECT $6::uuid, $1::varchar, $7::uuid, job.job_id, $8::text, $9::varchar, $10::timestamptz FROM job
-      ON CONFLICT (schedule_id) DO UPDATE SET tenant_id = EXCLUDED.tenant_id, install_id = EXCLUDED.install_id,
-        job_id = EXCLUDED.job_id, cron = EXCLUDED.cron, timezone = EXCLUDED.timezone,
-        next_run_at = EXCLUDED.next_run_at, updated_at = now()
-    ), run_lock AS (
-      INSERT INTO extension_schedule_run_lock (schedule_id) VALUES ($6::uuid) ON CONFLICT DO NOTHING
-    )
-    SELECT job_id, external_id FROM job`;
-}
-
 /** Marks the tracker cancelled and removes the dispatch row, in one statement. */
 function cancelSql(): string {
   return `WITH cancelled AS (
@@ -112,30 +99,35 @@ export interface PostgresJobEngineOptions {
  */
 export function createPostgresJobEngine(opts: PostgresJobEngineOptions = {}): JobEngine {
   const clock = opts.clock ?? systemClock;
-  return {
-    async scheduleRecurring(q, job) {
-      const metadata = {
+  /** What `alga_schedule_recurring_job` (migration 004) writes: the tracker row in production's shape. */
+  const argument = (job: RecurringJobRequest) =>
+    JSON.stringify({
+      tenantId: job.tenantId,
+      installId: job.installId,
+      scheduleId: job.scheduleId,
+      type: SCHEDULED_INVOCATION_JOB,
+      runnerType: POSTGRES_RUNNER_TYPE,
+      externalId: job.singletonKey,
+      cron: job.cron,
+      timezone: job.timezone,
+      nextRunAt: nextOccurrence(job.cron, job.timezone, clock.now())?.toISOString() ?? null,
+      metadata: {
         ...job.metadata,
         singletonKey: job.singletonKey,
         recurring: true,
         interval: job.cron,
         timezone: job.timezone,
         data: { tenantId: job.tenantId, installId: job.installId, scheduleId: job.scheduleId },
-      };
-      const res = await q.query<{ job_id: string; external_id: string }>(scheduleRecurringSql(), [
-        job.tenantId,
-        SCHEDULED_INVOCATION_JOB,
-        JSON.stringify(metadata),
-        POSTGRES_RUNNER_TYPE,
-        job.singletonKey,
-        job.scheduleId,
-        job.installId,
-        job.cron,
-        job.timezone,
-        nextOccurrence(job.cron, job.timezone, clock.now()),
-      ]);
-      const jobId = res.rows[0].job_id;
-      return { jobId, externalId: res.rows[0].external_id };
+      },
+    });
+  return {
+    recurringJobArgument: argument,
+    async scheduleRecurring(q, job) {
+      const res = await q.query<{ job_id: string; external_id: string }>(
+        'SELECT job_id, external_id FROM alga_schedule_recurring_job($1::jsonb)',
+        [argument(job)],
+      );
+      return { jobId: res.rows[0].job_id, externalId: res.rows[0].external_id };
     },
     async cancel(q, jobId, tenantId) {
       const res = await q.query<{ n: number }>(cancelSql(), [jobId, tenantId]);

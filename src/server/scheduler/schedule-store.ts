@@ -2,7 +2,7 @@
  * SQL of the scheduler service: one small function per statement, `$n` placeholders only, every
  * schedule query scoped by install and tenant (production's tenant facade adds the tenant filter).
  */
-import type { Queryable } from '../db/database.js';
+import { sqlLiteral, type Queryable } from '../db/database.js';
 
 export interface InstallRow {
   id: string;
@@ -44,6 +44,7 @@ export interface EndpointRow {
   method: string;
   path: string;
   handler: string;
+  schedulable: boolean;
 }
 
 /** An install is active only when `is_enabled AND status = 'enabled'` (SPEC §1). */
@@ -96,6 +97,60 @@ export async function insertScheduleWithinQuota(q: Queryable, s: NewScheduleRow,
     [s.id, s.installId, s.tenantId, s.endpointId, s.name, s.cron, s.timezone, s.enabled, s.payloadJson, s.jobId, s.runnerScheduleId, max],
   );
   return (res.rowCount ?? 0) > 0;
+}
+
+export interface NewScheduleRequest {
+  id: string;
+  installId: string;
+  tenantId: string;
+  versionId: string;
+  /** The selector, parsed: null method means "GET or POST" (parseEndpointSelector). */
+  method: string | null;
+  path: string;
+  name: string | null;
+  cron: string;
+  timezone: string;
+  enabled: boolean;
+  payloadJson: string | null;
+  /** The job engine's `alga_schedule_recurring_job` argument, or null for no job (disabled). */
+  jobArgument: string | null;
+}
+
+/** Why `alga_create_extension_schedule` refused, by the SQLSTATE it raised (migration 004). */
+const CREATE_REFUSALS = {
+  AL001: 'install-not-found',
+  AL002: 'endpoint-missing',
+  AL003: 'endpoint-not-schedulable',
+  AL004: 'over-quota',
+} as const;
+export type CreateRefusal = (typeof CREATE_REFUSALS)[keyof typeof CREATE_REFUSALS];
+
+export function createRefusalOf(err: unknown): CreateRefusal | null {
+  const code = (err as { code?: string })?.code;
+  return code && Object.hasOwn(CREATE_REFUSALS, code) ? CREATE_REFUSALS[code as keyof typeof CREATE_REFUSALS] : null;
+}
+
+/**
+ * The whole create (install lock, endpoint, quota, job, row) as one statement with its values as
+ * literals, for withOneStatementTransaction. Refusals raise (see createRefusalOf).
+ */
+export function createScheduleStatement(s: NewScheduleRequest, max: number): string {
+  const args = [
+    `p_id => ${sqlLiteral(s.id)}::uuid`,
+    `p_install_id => ${sqlLiteral(s.installId)}::uuid`,
+    `p_tenant_id => ${sqlLiteral(s.tenantId)}::varchar`,
+    `p_version_id => ${sqlLiteral(s.versionId)}::uuid`,
+    `p_method => ${sqlLiteral(s.method)}::text`,
+    `p_path => ${sqlLiteral(s.path)}::text`,
+    `p_name => ${sqlLiteral(s.name)}::varchar`,
+    `p_cron => ${sqlLiteral(s.cron)}::text`,
+    `p_timezone => ${sqlLiteral(s.timezone)}::varchar`,
+    `p_enabled => ${sqlLiteral(s.enabled)}::boolean`,
+    `p_payload_json => ${sqlLiteral(s.payloadJson)}::jsonb`,
+    `p_max => ${sqlLiteral(max)}::integer`,
+    `p_job => ${sqlLiteral(s.jobArgument)}::jsonb`,
+  ];
+  return `SELECT alga_create_extension_schedule(${args.join(', ')})`;
 }
 
 export async function selectScheduleForUpdate(q: Queryable, scheduleId: string, installId: string, tenantId: string): Promise<ScheduleRow | null> {
@@ -173,7 +228,8 @@ export async function getScheduleInfo(q: Queryable, scheduleId: string, installI
 
 export async function listVersionEndpoints(q: Queryable, versionId: string): Promise<EndpointRow[]> {
   const res = await q.query<EndpointRow>(
-    `SELECT id, method, path, handler FROM extension_api_endpoint WHERE version_id = $1 ORDER BY path ASC, method ASC`,
+    `SELECT id, method, path, handler, alga_endpoint_schedulable(method, path) AS schedulable
+       FROM extension_api_endpoint WHERE version_id = $1 ORDER BY path ASC, method ASC`,
     [versionId],
   );
   return res.rows;

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { TransactionCancelledError, withTransaction } from '../db/database.js';
+import { TransactionCancelledError, withOneStatementTransaction, withTransaction } from '../db/database.js';
 import type { Logger } from '../../shared/logger.js';
-import { isSchedulable, resolveScheduleEndpoint } from './endpoint-resolution.js';
+import { parseEndpointSelector, resolveScheduleEndpoint } from './endpoint-resolution.js';
 import type { JobEngine, ScheduledJobHandles } from './job-engine.js';
 import { recurringJobFor } from './job-engine.js';
 import { recordSchedulerCall, type SchedulerOperationName } from './metrics.js';
@@ -141,6 +141,29 @@ function failureResult(err: unknown): ScheduleMutationResult {
   throw err;
 }
 
+interface ValidCreate {
+  endpoint: string;
+  cron: string;
+  timezone: string;
+  enabled: boolean;
+  payloadJson: string | null;
+  name: string | null;
+}
+
+/** Production's order: cron → timezone → enabled → payload → name; the first failure throws. */
+function validateCreate(input: CreateScheduleInput, now: Date): ValidCreate {
+  const cron = validateCronSyntax(input.cron);
+  assertMinimumInterval(cron, typeof input.timezone === 'string' ? input.timezone.trim() : undefined, now);
+  return {
+    endpoint: String(input.endpoint ?? ''),
+    cron,
+    timezone: validateTimezone(input.timezone),
+    enabled: validateEnabled(input.enabled),
+    payloadJson: validatePayload(input.payload),
+    name: validateName(input.name),
+  };
+}
+
 function truthy(v: unknown): boolean {
   return v !== undefined && v !== null && v !== '' && v !== false;
 }
@@ -212,6 +235,79 @@ export function createSchedulerService(deps: SchedulerServiceDeps): SchedulerSer
     if (!(await store.lockAndTouchInstall(tx, ctx.installId, ctx.tenantId))) refuse('Install not found');
   }
 
+  /**
+   * The engine's job is made inside the create's one statement: BEGIN + statement, then COMMIT, is
+   * two round trips. An endpoint not found once makes us materialize the version's endpoints and
+   * try again (SPEC §4.6).
+   */
+  async function createInOneStatement(
+    ctx: InstallContext,
+    scheduleId: string,
+    f: ValidCreate,
+    jobArgument: NonNullable<JobEngine['recurringJobArgument']>,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const { method, path } = parseEndpointSelector(f.endpoint);
+    const job = recurringJobFor({ tenantId: ctx.tenantId, installId: ctx.installId, scheduleId, cron: f.cron, timezone: f.timezone, trigger: 'host_api' });
+    const statement = store.createScheduleStatement(
+      {
+        id: scheduleId,
+        installId: ctx.installId,
+        tenantId: ctx.tenantId,
+        versionId: ctx.versionId,
+        method,
+        path,
+        name: f.name,
+        cron: f.cron,
+        timezone: f.timezone,
+        enabled: f.enabled,
+        payloadJson: f.payloadJson,
+        jobArgument: f.enabled ? jobArgument(job) : null,
+      },
+      MAX_SCHEDULES_PER_INSTALL,
+    );
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await withOneStatementTransaction(pool, statement, signal);
+        return;
+      } catch (err) {
+        const refusal = store.createRefusalOf(err);
+        if (refusal === 'endpoint-missing' && attempt === 0 && (await materializeEndpoints(pool, ctx.versionId)) > 0) continue;
+        if (refusal === 'install-not-found') refuse('Install not found');
+        if (refusal === 'endpoint-missing' || refusal === 'endpoint-not-schedulable') refuse(MESSAGES.endpointNotSchedulable, 'endpoint');
+        if (refusal === 'over-quota') refuse(MESSAGES.tooManySchedules);
+        throw err;
+      }
+    }
+  }
+
+  /** For a job engine whose state is elsewhere: the same steps, each a statement of one transaction. */
+  function createInTransaction(ctx: InstallContext, scheduleId: string, f: ValidCreate, signal?: AbortSignal): Promise<void> {
+    return withTransaction(pool, async (tx) => {
+      // Held to commit: concurrent creates for this install queue here, so count + insert is
+      // atomic and the 50-per-install quota cannot be overshot (defect 5).
+      await lockInstallOrRefuse(tx, ctx);
+      const endpoint = await resolveScheduleEndpoint(tx, ctx.versionId, f.endpoint);
+      if (!endpoint) refuse(MESSAGES.endpointNotSchedulable, 'endpoint');
+      // The job is made first; a refused quota below rolls it back with everything else.
+      const handles = f.enabled ? await scheduleJob(tx, ctx, scheduleId, f.cron, f.timezone) : null;
+      const row = {
+        id: scheduleId,
+        installId: ctx.installId,
+        tenantId: ctx.tenantId,
+        endpointId: endpoint.id,
+        name: f.name,
+        cron: f.cron,
+        timezone: f.timezone,
+        enabled: f.enabled,
+        payloadJson: f.payloadJson,
+        jobId: handles?.jobId ?? null,
+        runnerScheduleId: handles?.externalId ?? null,
+      };
+      if (!(await store.insertScheduleWithinQuota(tx, row, MAX_SCHEDULES_PER_INSTALL))) refuse(MESSAGES.tooManySchedules);
+    }, signal);
+  }
+
   return {
     async findActiveInstall(installId) {
       if (!GUID.test(installId)) return null;
@@ -239,54 +335,23 @@ export function createSchedulerService(deps: SchedulerServiceDeps): SchedulerSer
         if (rows.length === 0 && (await materializeEndpoints(pool, ctx.versionId)) > 0) {
           rows = await store.listVersionEndpoints(pool, ctx.versionId);
         }
-        return rows.map((r) => ({ ...r, method: r.method.toUpperCase(), schedulable: isSchedulable(r.method, r.path) }));
+        return rows.map((r) => ({ ...r, method: r.method.toUpperCase() }));
       });
     },
 
     create(ctx, input, signal) {
       return instrument('create', ctx, undefined, async () => {
-        let cron: string, timezone: string, enabled: boolean, payloadJson: string | null, name: string | null;
+        let fields: ValidCreate;
         try {
-          // Production's order: cron → timezone → enabled → payload → name; first failure wins.
-          cron = validateCronSyntax(input.cron);
-          assertMinimumInterval(cron, typeof input.timezone === 'string' ? input.timezone.trim() : undefined, now());
-          timezone = validateTimezone(input.timezone);
-          enabled = validateEnabled(input.enabled);
-          payloadJson = validatePayload(input.payload);
-          name = validateName(input.name);
+          fields = validateCreate(input, now());
         } catch (err) {
           return failureResult(err);
         }
+        const scheduleId = randomUUID();
         try {
-          return await withTransaction(pool, async (tx) => {
-            // Held to commit: concurrent creates for this install queue here, so count + insert is
-            // atomic and the 50-per-install quota cannot be overshot (defect 5).
-            await lockInstallOrRefuse(tx, ctx);
-            const endpoint = await resolveScheduleEndpoint(tx, ctx.versionId, String(input.endpoint ?? ''));
-            if (!endpoint) refuse(MESSAGES.endpointNotSchedulable, 'endpoint');
-            const scheduleId = randomUUID();
-            // The job is made first; a refused quota below rolls it back with everything else.
-            const handles = enabled ? await scheduleJob(tx, ctx, scheduleId, cron, timezone) : null;
-            const inserted = await store.insertScheduleWithinQuota(
-              tx,
-              {
-                id: scheduleId,
-                installId: ctx.installId,
-                tenantId: ctx.tenantId,
-                endpointId: endpoint.id,
-                name,
-                cron,
-                timezone,
-                enabled,
-                payloadJson,
-                jobId: handles?.jobId ?? null,
-                runnerScheduleId: handles?.externalId ?? null,
-              },
-              MAX_SCHEDULES_PER_INSTALL,
-            );
-            if (!inserted) refuse(MESSAGES.tooManySchedules);
-            return { success: true, scheduleId };
-          }, signal);
+          if (jobs.recurringJobArgument) await createInOneStatement(ctx, scheduleId, fields, jobs.recurringJobArgument, signal);
+          else await createInTransaction(ctx, scheduleId, fields, signal);
+          return { success: true, scheduleId };
         } catch (err) {
           return failureResult(err);
         }

@@ -5,12 +5,12 @@
 import { createPool } from '../../../src/server/db/database.js';
 import { handleSchedulerOperation } from '../../../src/server/internal-api/scheduler-operation.js';
 import { createPostgresJobEngine } from '../../../src/server/scheduler/job-engine.js';
-import { createRateLimiter } from '../../../src/server/scheduler/rate-limit.js';
+import { createAdmission } from '../../../src/server/scheduler/rate-limit.js';
 import { createSchedulerService } from '../../../src/server/scheduler/service.js';
 
 const { DATABASE_URL, INSTALL_ID, COUNT, START_AT, OFFSET } = process.env;
 const pool = createPool(DATABASE_URL!, 4);
-const deps = { service: createSchedulerService({ pool, jobs: createPostgresJobEngine() }), rateLimiter: createRateLimiter({ pool }) };
+const deps = { service: createSchedulerService({ pool, jobs: createPostgresJobEngine() }), admission: createAdmission({ pool }) };
 await new Promise((r) => setTimeout(r, Math.max(0, Number(START_AT) - Date.now())));
 const statuses: number[] = [];
 for (let i = 0; i < Number(COUNT); i++) {

@@ -8,7 +8,7 @@ import {
   type SchedulerOperationDeps,
 } from '../../../src/server/internal-api/scheduler-operation.js';
 import { createPostgresJobEngine } from '../../../src/server/scheduler/job-engine.js';
-import { createRateLimiter } from '../../../src/server/scheduler/rate-limit.js';
+import { createAdmission } from '../../../src/server/scheduler/rate-limit.js';
 import { createSchedulerService } from '../../../src/server/scheduler/service.js';
 import { createLogger } from '../../../src/shared/logger.js';
 import { createTestDatabase, type TestDatabase } from '../../support/db.js';
@@ -18,7 +18,7 @@ let db: TestDatabase;
 let deps: SchedulerOperationDeps;
 before(async () => {
   db = await createTestDatabase();
-  deps = { service: createSchedulerService({ pool: db.pool, jobs: createPostgresJobEngine() }), rateLimiter: createRateLimiter({ pool: db.pool }) };
+  deps = { service: createSchedulerService({ pool: db.pool, jobs: createPostgresJobEngine() }), admission: createAdmission({ pool: db.pool }) };
 });
 after(async () => db.drop());
 
@@ -188,7 +188,7 @@ describe('failures', () => {
     const broken = createPool('postgres://nobody:nothing@127.0.0.1:1/none', 1);
     const brokenDeps = {
       service: createSchedulerService({ pool: broken, jobs: createPostgresJobEngine() }),
-      rateLimiter: createRateLimiter({ pool: broken }),
+      admission: createAdmission({ pool: broken }),
       logger: createLogger({ write: (l) => lines.push(l) }),
     };
     const r = await handleSchedulerOperation(brokenDeps, UNKNOWN_ID, { operation: 'list' });

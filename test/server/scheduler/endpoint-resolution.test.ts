@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { isSchedulable, parseEndpointSelector, resolveScheduleEndpoint } from '../../../src/server/scheduler/endpoint-resolution.js';
+import { parseEndpointSelector, resolveScheduleEndpoint } from '../../../src/server/scheduler/endpoint-resolution.js';
 import { createTestDatabase, type TestDatabase } from '../../support/db.js';
 import { insertInstall } from '../../support/fixtures.js';
 
@@ -16,13 +16,16 @@ test('selector: "METHOD /path", "/path" and "path" forms', () => {
   assert.deepEqual(parseEndpointSelector('sync'), { method: null, path: '/sync' });
 });
 
-test('schedulable: GET and POST without path parameters only', () => {
-  assert.equal(isSchedulable('GET', '/a'), true);
-  assert.equal(isSchedulable('post', '/a'), true);
-  assert.equal(isSchedulable('PUT', '/a'), false);
-  assert.equal(isSchedulable('GET', '/a/:id'), false);
-  assert.equal(isSchedulable('GET', '/a:b'), false, 'any colon counts');
-  assert.equal(isSchedulable('POST', '/a/{id}'), false);
+test('schedulable: GET and POST without path parameters only', async () => {
+  const isSchedulable = async (method: string, path: string) =>
+    (await db.pool.query<{ ok: boolean }>('SELECT alga_endpoint_schedulable($1, $2) AS ok', [method, path])).rows[0].ok;
+  assert.equal(await isSchedulable('GET', '/a'), true);
+  assert.equal(await isSchedulable('post', '/a'), true);
+  assert.equal(await isSchedulable('PUT', '/a'), false);
+  assert.equal(await isSchedulable('GET', '/a/:id'), false);
+  assert.equal(await isSchedulable('GET', '/a:b'), false, 'any colon counts');
+  assert.equal(await isSchedulable('POST', '/a/{id}'), false);
+  assert.equal(await isSchedulable('GET', '/a/}'), false);
 });
 
 // Production takes whichever row Postgres returns first (SPEC §4.9 #7).

@@ -19,15 +19,15 @@ before(async () => {
     BEGIN RAISE EXCEPTION 'injected database failure'; END $$`);
 });
 after(async () => db.drop());
+const FAILABLE_TABLES = ['tenant_extension_schedule', 'tenant_extension_install', 'jobs', 'extension_schedule_dispatch', 'extension_schedule_run_lock'] as const;
 afterEach(async () => {
-  await db.pool.query(`DROP TRIGGER IF EXISTS fail_step ON tenant_extension_schedule`);
-  await db.pool.query(`DROP TRIGGER IF EXISTS fail_step ON tenant_extension_install`);
+  for (const table of FAILABLE_TABLES) await db.pool.query(`DROP TRIGGER IF EXISTS fail_step ON ${table}`);
 });
 
 const failing = (injection: FailureInjection) =>
   createSchedulerService({ pool: db.pool, jobs: failingJobEngine(createPostgresJobEngine(), injection) });
 
-async function failDb(table: 'tenant_extension_schedule' | 'tenant_extension_install', event: 'INSERT' | 'UPDATE' | 'DELETE') {
+async function failDb(table: (typeof FAILABLE_TABLES)[number], event: 'INSERT' | 'UPDATE' | 'DELETE') {
   await db.pool.query(`CREATE TRIGGER fail_step BEFORE ${event} ON ${table} FOR EACH ROW EXECUTE FUNCTION injected_failure()`);
 }
 
@@ -72,6 +72,44 @@ describe('create', () => {
     await failDb('tenant_extension_install', 'UPDATE');
     await assertNoChange(() => good.create(ctx, { endpoint: '/status', cron: '0 * * * *' }));
   });
+
+  // The Postgres engine makes its job inside the create's one statement; an engine without
+  // recurringJobArgument goes step by step in a transaction. Every write of each path fails once.
+  const engine = createPostgresJobEngine();
+  const paths = {
+    'one statement': () => good,
+    'step by step': () => createSchedulerService({ pool: db.pool, jobs: { scheduleRecurring: engine.scheduleRecurring, cancel: engine.cancel } }),
+  };
+  for (const [path, service] of Object.entries(paths)) {
+    for (const [table, event] of [
+      ['tenant_extension_install', 'UPDATE'],
+      ['jobs', 'INSERT'],
+      ['extension_schedule_dispatch', 'INSERT'],
+      ['extension_schedule_run_lock', 'INSERT'],
+      ['tenant_extension_schedule', 'INSERT'],
+    ] as const) {
+      test(`create (${path}): ${table} ${event} fails → nothing written`, async () => {
+        const ctx = await insertInstall(db.pool);
+        await failDb(table, event);
+        await assertNoChange(() => service().create(ctx, { endpoint: '/status', cron: '0 * * * *', name: 'x', payload: { a: 1 } }));
+      });
+    }
+    test(`create (${path}): succeeds with the job, dispatch and run-lock rows`, async () => {
+      const ctx = await insertInstall(db.pool);
+      const r = await service().create(ctx, { endpoint: 'GET /status', cron: '0 * * * *', timezone: 'Europe/Paris' });
+      assert.equal(r.success, true);
+      const row = (await db.pool.query(`SELECT job_id, runner_schedule_id FROM tenant_extension_schedule WHERE id = $1`, [r.scheduleId])).rows[0];
+      assert.equal(row.runner_schedule_id, `extsched:${ctx.installId}:${r.scheduleId}`);
+      const job = (await db.pool.query(`SELECT status, external_id, metadata FROM jobs WHERE job_id = $1`, [row.job_id])).rows[0];
+      assert.equal(job.status, 'scheduled');
+      assert.equal(job.metadata.trigger, 'host_api');
+      assert.equal(job.metadata.timezone, 'Europe/Paris');
+      const dispatch = (await db.pool.query(`SELECT job_id, timezone, next_run_at FROM extension_schedule_dispatch WHERE schedule_id = $1`, [r.scheduleId])).rows[0];
+      assert.equal(dispatch.job_id, row.job_id);
+      assert.ok(dispatch.next_run_at > new Date(), 'the next occurrence is in the future');
+      assert.equal((await db.pool.query(`SELECT 1 FROM extension_schedule_run_lock WHERE schedule_id = $1`, [r.scheduleId])).rowCount, 1);
+    });
+  }
 });
 
 describe('update and reschedule', () => {
