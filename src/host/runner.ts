@@ -209,8 +209,10 @@ export function createRunner(opts: RunnerOptions): Runner {
     });
     signal?.removeEventListener('abort', onAbort);
     const duration_ms = Date.now() - started;
+    // Where the time went: host calls as the guest waited for them (bridge + host work).
+    const calls = result.hostCalls ? { host_calls: result.hostCalls.count, host_call_ms: Math.round(result.hostCalls.ms * 1000) / 1000 } : {};
     if (!result.ok) {
-      log.warn('execute failed', { duration_ms, reason: result.reason, error: result.message });
+      log.warn('execute failed', { duration_ms, ...calls, reason: result.reason, error: result.message });
       if (result.reason === 'busy') return envelopeError(503, `runner_busy: ${result.message}`);
       return envelopeError(500, `execute_failed: ${failureMessage(result, memoryMb)}`);
     }
@@ -220,7 +222,7 @@ export function createRunner(opts: RunnerOptions): Runner {
       body_b64: result.response.body ? Buffer.from(result.response.body).toString('base64') : null,
       error: null,
     };
-    log.info('execute done', { duration_ms, status: out.status });
+    log.info('execute done', { duration_ms, ...calls, status: out.status });
     if (idemKey) idempotency.set(tenant, idemKey, out);
     return out;
   }

@@ -37,10 +37,17 @@ export type MainToWorker = ExecuteJob | PrepareJob;
 /** Why an execution failed, for the runner's message. */
 export type FailureKind = 'trap' | 'memory' | 'stack-overflow' | 'response-too-large' | 'instantiate';
 
+/** The guest's host calls in one execution, timed at its import boundary (post → reply), so the
+ * bridge's cost is seen from where the guest pays it. */
+export interface HostCallStats {
+  count: number;
+  ms: number;
+}
+
 export type WorkerToMain =
   | { type: 'ready' }
-  | { type: 'done'; jobId: number; response: ExecuteResponse }
-  | { type: 'failed'; jobId: number; kind: FailureKind; message: string }
+  | { type: 'done'; jobId: number; response: ExecuteResponse; hostCalls: HostCallStats }
+  | { type: 'failed'; jobId: number; kind: FailureKind; message: string; hostCalls?: HostCallStats }
   | { type: 'stdio'; jobId: number; stream: 'stdout' | 'stderr'; line: string }
   | { type: 'prepared'; key: string; error?: string };
 

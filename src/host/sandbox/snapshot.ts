@@ -13,8 +13,11 @@
  * A restore is refused (the instance is discarded instead) when memory grew (it cannot shrink)
  * or a table changed size; the caller also discards it after any trap.
  */
-/** Granularity of the compare-and-copy restore (an OS page). */
+/** Granularity of the copy (an OS page). */
 const RESTORE_PAGE = 4096;
+/** Memory is first compared in chunks this large (one native call each), then page by page only
+ * inside chunks that differ: most chunks are untouched, and a compare call costs ~0.2 µs. */
+const RESTORE_CHUNK = 16 * RESTORE_PAGE;
 
 export interface CoreInstanceState {
   instance: WebAssembly.Instance;
@@ -61,9 +64,13 @@ export class InstanceSnapshot {
   restore(): void {
     const current = Buffer.from(this.memory.buffer);
     const snap = this.memoryBytes;
-    for (let start = 0; start < snap.length; start += RESTORE_PAGE) {
-      const end = Math.min(start + RESTORE_PAGE, snap.length);
-      if (current.compare(snap, start, end, start, end) !== 0) snap.copy(current, start, start, end);
+    for (let chunk = 0; chunk < snap.length; chunk += RESTORE_CHUNK) {
+      const chunkEnd = Math.min(chunk + RESTORE_CHUNK, snap.length);
+      if (current.compare(snap, chunk, chunkEnd, chunk, chunkEnd) === 0) continue;
+      for (let start = chunk; start < chunkEnd; start += RESTORE_PAGE) {
+        const end = Math.min(start + RESTORE_PAGE, chunkEnd);
+        if (current.compare(snap, start, end, start, end) !== 0) snap.copy(current, start, start, end);
+      }
     }
     for (const g of this.globals) g.global.value = g.value;
   }

@@ -21,6 +21,7 @@ import {
   type ExecuteJob,
   type FailureKind,
   type HostCallMessage,
+  type HostCallStats,
   type HostOutcome,
   type MainToWorker,
   type WorkerToMain,
@@ -54,8 +55,19 @@ const dropLines: LineSink = () => {};
 const stdio = new GuestStdio(dropLines);
 
 const SPIN_MS = 0.05;
+let hostCalls: HostCallStats = { count: 0, ms: 0 };
 
 function callHost(iface: string, fn: string, args: unknown[]): unknown {
+  const started = performance.now();
+  try {
+    return bridgeCall(iface, fn, args);
+  } finally {
+    hostCalls.count++;
+    hostCalls.ms += performance.now() - started;
+  }
+}
+
+function bridgeCall(iface: string, fn: string, args: unknown[]): unknown {
   Atomics.store(flag, 0, FLAG_WAITING);
   const msg: HostCallMessage = { jobId: currentJob, iface, fn, args };
   bridge.postMessage(msg);
@@ -214,20 +226,21 @@ async function execute(job: ExecuteJob): Promise<void> {
   currentJob = jobId;
   clockOffsetMs = job.clockOffsetMs;
   stdio.reset((stream, line) => post({ type: 'stdio', jobId, stream, line }));
+  hostCalls = { count: 0, ms: 0 };
   let result: WorkerToMain;
   let succeeded = false;
   try {
     const response = ready.guest.handler(job.request) as ExecuteResponse;
     const size = responseBytes(response);
     if (size > job.maxResponseBytes) {
-      result = { type: 'failed', jobId, kind: 'response-too-large', message: `response of ${size} bytes exceeds the runner's limit of ${job.maxResponseBytes} bytes` };
+      result = { type: 'failed', jobId, kind: 'response-too-large', message: `response of ${size} bytes exceeds the runner's limit of ${job.maxResponseBytes} bytes`, hostCalls };
     } else {
-      result = { type: 'done', jobId, response };
+      result = { type: 'done', jobId, response, hostCalls };
     }
     succeeded = true; // the guest itself finished cleanly: its instance can be restored
   } catch (err) {
     stdio.flush();
-    result = { type: 'failed', jobId, ...failureOf(err, ready.memory, capBytesOf(variant.key)) };
+    result = { type: 'failed', jobId, ...failureOf(err, ready.memory, capBytesOf(variant.key)), hostCalls };
   }
   stdio.flush();
   post(result);
