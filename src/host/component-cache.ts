@@ -6,9 +6,9 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { transpileBytes } from '@bytecodealliance/jco-transpile';
 import { contentHashHex, sha256Hex } from '../shared/content-hash.js';
 import type { ComponentSource } from './ports.js';
+import { transpileComponent } from './transpile.js';
 import type { ComponentVariant } from './sandbox/protocol.js';
 import { rewriteCoreModule, WASM_PAGE } from './sandbox/wasm-binary.js';
 
@@ -73,7 +73,7 @@ export class ComponentCache {
     if (!bytes) throw new BundleError(`bundle not found for content hash sha256:${hash}`);
     if (sha256Hex(bytes) !== hash) throw new BundleError(`bundle content does not match sha256:${hash}`);
     this.opts.onProgress?.(`transpiling component sha256:${hash.slice(0, 12)}… with jco`);
-    const { files } = await transpileBytes(bytes, { name: 'component', instantiation: { tag: 'async' } } as Parameters<typeof transpileBytes>[1]);
+    const { files } = await transpileComponent(bytes);
     // Write beside the final folder and rename, so a concurrent process never sees half a transpile.
     const tmp = `${glueDir}.tmp-${process.pid}-${Date.now()}`;
     for (const [name, data] of Object.entries(files)) {

@@ -26,7 +26,7 @@ export class MemoryCapError extends Error {}
 
 const SECTION = { import: 2, table: 4, memory: 5, global: 6, export: 7 } as const;
 
-class Reader {
+export class Reader {
   pos = 0;
   constructor(readonly buf: Uint8Array) {}
   byte(): number {
@@ -78,7 +78,7 @@ class Reader {
   }
 }
 
-function u32Bytes(n: number): number[] {
+export function u32Bytes(n: number): number[] {
   const out: number[] = [];
   do {
     let b = n & 0x7f;
@@ -94,7 +94,7 @@ function nameBytes(s: string): number[] {
   return [...u32Bytes(b.length), ...b];
 }
 
-function section(id: number, body: number[] | Uint8Array): Uint8Array {
+export function section(id: number, body: number[] | Uint8Array): Uint8Array {
   const head = [id, ...u32Bytes(body.length)];
   const out = new Uint8Array(head.length + body.length);
   out.set(head);
@@ -102,15 +102,16 @@ function section(id: number, body: number[] | Uint8Array): Uint8Array {
   return out;
 }
 
-interface Section {
+export interface Section {
   id: number;
   start: number; // of the whole section (id byte)
   bodyStart: number;
   end: number;
 }
 
-function sections(bytes: Uint8Array): Section[] {
-  if (bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) throw new Error('not a wasm module');
+/** The sections of a core module or a component (same framing: magic, 4-byte version/layer). */
+export function sections(bytes: Uint8Array): Section[] {
+  if (bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) throw new Error('not a wasm binary');
   const r = new Reader(bytes);
   r.pos = 8;
   const out: Section[] = [];

@@ -1,0 +1,110 @@
+/**
+ * jco's transpile of a component, without making jco read what it does not need.
+ *
+ * jco validates and walks every byte of the component, yet copies each core module to its output
+ * unchanged; for componentize-js output that is a 12 MB SpiderMonkey module, ~75% of the transpile.
+ * So each large core module is swapped for a stub with the same types, imports, exports, memories,
+ * tables and globals whose function bodies are `unreachable` (and without code, data, element and
+ * large custom sections); jco transpiles that, and the stub's output file is replaced by the real
+ * module. The swap is verified: every stub must come out as exactly one output file, byte for byte,
+ * or the component is transpiled again as it is. The real modules are validated when compiled.
+ */
+import { transpileBytes } from '@bytecodealliance/jco-transpile';
+import { Reader, section, sections, u32Bytes } from './sandbox/wasm-binary.js';
+
+const TRANSPILE_OPTIONS = { name: 'component', instantiation: { tag: 'async' } } as Parameters<typeof transpileBytes>[1];
+/** Core modules smaller than this are left in place (not worth it). */
+const STUB_MIN_BYTES = 64 * 1024;
+/** Custom sections up to this size are kept in a stub (e.g. target features); larger ones (names,
+ * debug info) are dropped. */
+const KEEP_CUSTOM_MAX_BYTES = 4096;
+
+const COMPONENT_CORE_MODULE = 1;
+const MODULE = { custom: 0, function: 3, element: 9, code: 10, data: 11, dataCount: 12 } as const;
+/** An empty body (no locals) that traps: `unreachable end`. Valid for any function type. */
+const TRAP_BODY = [3, 0x00, 0x00, 0x0b];
+
+export interface StubSwap {
+  module: Uint8Array;
+  stub: Uint8Array;
+}
+
+/** A core module with the same interface and no code (see above). */
+export function stubCoreModule(module: Uint8Array): Uint8Array {
+  const parts: Uint8Array[] = [module.subarray(0, 8)];
+  let definedFunctions = 0;
+  for (const s of sections(module)) {
+    if (s.id === MODULE.function) definedFunctions = new Reader(module.subarray(s.bodyStart, s.end)).u32();
+    if (s.id === MODULE.element || s.id === MODULE.data || s.id === MODULE.dataCount) continue;
+    if (s.id === MODULE.custom && s.end - s.bodyStart > KEEP_CUSTOM_MAX_BYTES) continue;
+    if (s.id === MODULE.code) {
+      const body = [...u32Bytes(definedFunctions)];
+      for (let i = 0; i < definedFunctions; i++) body.push(...TRAP_BODY);
+      parts.push(section(MODULE.code, body));
+      continue;
+    }
+    parts.push(module.subarray(s.start, s.end));
+  }
+  return concat(parts);
+}
+
+/** The component with each large top-level core module replaced by its stub. */
+export function stubComponent(component: Uint8Array): { component: Uint8Array; swaps: StubSwap[] } {
+  const parts: Uint8Array[] = [component.subarray(0, 8)];
+  const swaps: StubSwap[] = [];
+  for (const s of sections(component)) {
+    if (s.id === COMPONENT_CORE_MODULE && s.end - s.bodyStart >= STUB_MIN_BYTES) {
+      const module = component.subarray(s.bodyStart, s.end);
+      const stub = stubCoreModule(module);
+      swaps.push({ module, stub });
+      parts.push(section(COMPONENT_CORE_MODULE, stub));
+    } else {
+      parts.push(component.subarray(s.start, s.end));
+    }
+  }
+  return { component: swaps.length ? concat(parts) : component, swaps };
+}
+
+/** The output files with each stub replaced by its module, or null when a stub is not exactly one
+ * output file (jco changed it, or two files are alike): then the stubbed output cannot be trusted. */
+export function unstub(files: Record<string, Uint8Array>, swaps: StubSwap[]): Record<string, Uint8Array> | null {
+  const out = { ...files };
+  for (const { module, stub } of swaps) {
+    const names = Object.keys(files).filter((n) => n.endsWith('.wasm') && Buffer.from(files[n]!).equals(stub));
+    if (names.length !== 1) return null;
+    out[names[0]!] = module;
+  }
+  return out;
+}
+
+export interface TranspileResult {
+  files: Record<string, Uint8Array>;
+  /** False when the stubbed transpile failed or did not verify and the whole component was read. */
+  stubbed: boolean;
+}
+
+/** jco's transpile output (glue + core modules) for a component's bytes. */
+export async function transpileComponent(bytes: Uint8Array): Promise<TranspileResult> {
+  const { component, swaps } = stubComponent(bytes);
+  if (swaps.length) {
+    try {
+      const { files } = await transpileBytes(component, TRANSPILE_OPTIONS);
+      const restored = unstub(files as Record<string, Uint8Array>, swaps);
+      if (restored) return { files: restored, stubbed: true };
+    } catch {
+      // Fall through: jco reports the real problem on the real component.
+    }
+  }
+  const { files } = await transpileBytes(bytes, TRANSPILE_OPTIONS);
+  return { files: files as Record<string, Uint8Array>, stubbed: false };
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
