@@ -42,11 +42,43 @@ async function isolated(mode: 'snapshot' | 'fresh-instance'): Promise<number> {
 const snapshot = await isolated('snapshot');
 const fresh = await isolated('fresh-instance');
 
+/** Where a snapshot-isolated call's time goes: the guest's own work from the warm-up snapshot's
+ * state (its JS engine has not run this route before: lazily compiled functions, cold inline
+ * caches) and the restore, against the same call on the instance reused all along. */
+async function breakdown(): Promise<{ warm: number; fromSnapshot: number; restore: number }> {
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+  const warmTimes: number[] = [];
+  for (let i = 0; i < 500; i++) {
+    const t = performance.now();
+    reused.handler(counter);
+    warmTimes.push(performance.now() - t);
+  }
+  const ready = new ReadyInstances('snapshot');
+  ready.register('probe', create, warmUp);
+  ready.fill('probe');
+  const calls: number[] = [];
+  const restores: number[] = [];
+  for (let i = 0; i < 500; i++) {
+    const inst = ready.take('probe');
+    let t = performance.now();
+    inst.guest.handler(counter);
+    calls.push(performance.now() - t);
+    t = performance.now();
+    ready.release('probe', inst, true);
+    restores.push(performance.now() - t);
+    await new Promise((res) => setImmediate(res));
+  }
+  return { warm: median(warmTimes), fromSnapshot: median(calls), restore: median(restores) };
+}
+const parts = await breakdown();
+
 console.log('Benchmark 1: isolated execution throughput (probe, GET /counter)');
 console.log(`A. one thread, no runner (${SECONDS} s each)`);
 console.log(`   reuse one warm instance (baseline): ${fmt(baseline)} calls/s`);
 console.log(`   snapshot restore per call:          ${fmt(snapshot)} calls/s   ratio ${fmt(snapshot / baseline, 2)}  (target ≥ 0.5)`);
 console.log(`   fresh instance per call:            ${fmt(fresh)} calls/s   ratio ${fmt(fresh / baseline, 2)}`);
+console.log(`   per call (medians): warm instance ${fmt(parts.warm, 3)} ms; from the snapshot ${fmt(parts.fromSnapshot, 3)} ms (×${fmt(parts.fromSnapshot / parts.warm, 2)}) + restore ${fmt(parts.restore, 3)} ms`);
+console.log(`   → even a free restore would give at most ${fmt(parts.warm / parts.fromSnapshot, 2)} here: fresh state means a guest engine that has not run this route yet`);
 
 const cores = availableParallelism();
 const sample = await component('scheduler-demo');
