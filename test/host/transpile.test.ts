@@ -48,3 +48,64 @@ test('stubComponent: a component without a large core module is left as it is', 
   assert.equal(out.swaps.length, 0);
   assert.equal(out.component, empty);
 });
+
+/** A core module with what a stub drops or must keep: start function, active element and data
+ * segments, a data count, a global initialized by ref.func, a small and a large custom section. */
+function featureModule(): Uint8Array<ArrayBuffer> {
+  const sec = (id: number, body: number[]) => [id, ...leb(body.length), ...body];
+  const leb = (n: number) => {
+    const out: number[] = [];
+    do {
+      let b = n & 0x7f;
+      n >>>= 7;
+      if (n) b |= 0x80;
+      out.push(b);
+    } while (n);
+    return out;
+  };
+  const custom = (name: string, size: number) => sec(0, [name.length, ...Buffer.from(name), ...new Array(size).fill(0)]);
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...sec(1, [1, 0x60, 0, 0]), // type: () -> ()
+    ...sec(3, [2, 0, 0]), // two functions
+    ...sec(4, [1, 0x70, 0, 1]), // funcref table, min 1
+    ...sec(5, [1, 0, 1]), // memory, min 1 page
+    ...sec(6, [1, 0x70, 0, 0xd2, 0, 0x0b]), // global funcref = ref.func 0
+    ...sec(7, [2, 1, 0x66, 0, 1, 1, 0x6d, 2, 0]), // export "f" = func 1, "m" = memory 0
+    ...sec(8, [1]), // start: func 1
+    ...sec(9, [1, 0, 0x41, 0, 0x0b, 1, 1]), // active element: table[0] = func 1
+    ...sec(12, [1]), // data count
+    ...sec(10, [2, 2, 0, 0x0b, 2, 0, 0x0b]), // two empty bodies
+    ...sec(11, [1, 0, 0x41, 0, 0x0b, 2, 0x68, 0x69]), // active data "hi" at 0
+    ...custom('small', 3),
+    ...custom('big', 5000),
+  ]);
+}
+
+test('stubCoreModule: keeps start, tables, globals (with ref.func) and small custom sections; drops code, data, elements', async () => {
+  const { sections } = await import('../../src/host/sandbox/wasm-binary.js');
+  const module = featureModule();
+  assert.ok(WebAssembly.validate(module), 'the fixture itself is valid');
+  const stub = new Uint8Array(stubCoreModule(module));
+  assert.ok(WebAssembly.validate(stub));
+  assert.deepEqual(WebAssembly.Module.exports(new WebAssembly.Module(stub)), WebAssembly.Module.exports(new WebAssembly.Module(module)));
+  assert.deepEqual(WebAssembly.Module.customSections(new WebAssembly.Module(stub), 'small').length, 1);
+  assert.deepEqual(WebAssembly.Module.customSections(new WebAssembly.Module(stub), 'big').length, 0);
+  const ids = sections(stub).map((s) => s.id);
+  assert.deepEqual(ids, [1, 3, 4, 5, 6, 7, 8, 10, 0]);
+});
+
+test('unstub: two stubs never land on the same file', () => {
+  const stub = new Uint8Array([9, 9]);
+  const swaps = [
+    { module: new Uint8Array([1]), stub },
+    { module: new Uint8Array([2]), stub },
+  ];
+  assert.equal(unstub({ 'c.core.wasm': stub }, swaps), null);
+});
+
+test('transpileComponent: a truncated component or a core module gets jco’s own error, not ours', async () => {
+  const bytes = await probe();
+  await assert.rejects(transpileComponent(bytes.subarray(0, 1_000_000)), (err: Error) => !/truncated wasm binary/.test(err.message));
+  assert.equal(stubComponent(featureModule()).swaps.length, 0, 'a core module is not a component');
+});

@@ -58,6 +58,8 @@ interface Slot {
   prepared: Map<string, () => void>;
   /** Until when (performance.now()) the main thread polls this bridge instead of waiting on it. */
   hotUntil: number;
+  /** A poll loop is scheduled (at most one per slot). */
+  polling: boolean;
 }
 
 interface ActiveJob {
@@ -177,6 +179,7 @@ export class SandboxPool {
       known: new Set(),
       prepared: new Map(),
       hotUntil: 0,
+      polling: false,
     };
     worker.on('message', (msg: WorkerToMain) => this.onMessage(slot, msg, markReady));
     worker.on('error', (err) => this.lose(slot, `sandbox worker crashed: ${err.message}`));
@@ -228,16 +231,22 @@ export class SandboxPool {
 
   private keepHot(slot: Slot): void {
     if (this.slots.filter((s) => s.job).length >= CORES) return;
-    const polling = slot.hotUntil > performance.now();
     slot.hotUntil = performance.now() + HOT_POLL_MS;
-    if (!polling) setImmediate(() => this.poll(slot));
+    if (slot.polling) return;
+    slot.polling = true;
+    setImmediate(() => this.poll(slot));
   }
 
   private poll(slot: Slot): void {
-    if (!slot.job || !this.slots.includes(slot)) return; // the execution is over: sleep again
+    // Stop when the execution is over, the slot is gone or the window has passed: sleep again.
+    if (!slot.job || !this.slots.includes(slot)) {
+      slot.polling = false;
+      return;
+    }
     const next = receiveMessageOnPort(slot.bridge) as { message: HostCallMessage } | undefined;
     if (next) void this.answer(slot, next.message);
     if (performance.now() < slot.hotUntil) setImmediate(() => this.poll(slot));
+    else slot.polling = false;
   }
 
   private start(slot: Slot, job: ActiveJob): void {

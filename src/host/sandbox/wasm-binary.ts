@@ -119,6 +119,7 @@ export function sections(bytes: Uint8Array): Section[] {
     const start = r.pos;
     const id = r.byte();
     const size = r.u32();
+    if (r.pos + size > bytes.length) throw new Error('truncated wasm binary');
     out.push({ id, start, bodyStart: r.pos, end: r.pos + size });
     r.pos += size;
   }

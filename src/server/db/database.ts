@@ -39,7 +39,8 @@ export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClie
 }
 
 /** A SQL literal for the simple query protocol (no `$n` there): NULL, a boolean, a finite number, or
- * text escaped by pg's own escapeLiteral. */
+ * text escaped by pg's own escapeLiteral. Text with NUL is refused (it would cut the query short;
+ * callers validate it away first). */
 export function sqlLiteral(value: string | number | boolean | null): string {
   if (value === null) return 'NULL';
   if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
@@ -47,6 +48,7 @@ export function sqlLiteral(value: string | number | boolean | null): string {
     if (!Number.isFinite(value)) throw new TypeError(`not a SQL number: ${value}`);
     return String(value);
   }
+  if (value.includes('\0')) throw new TypeError('a SQL literal cannot contain NUL');
   return pg.escapeLiteral(value);
 }
 
@@ -59,6 +61,7 @@ export async function withOneStatementTransaction(pool: pg.Pool, statement: stri
   if (signal?.aborted) throw new TransactionCancelledError();
   const client = await pool.connect();
   try {
+    if (signal?.aborted) throw new TransactionCancelledError(); // fired while waiting for a connection
     const results = (await client.query(`BEGIN; ${statement}`)) as unknown as pg.QueryResult[];
     if (signal?.aborted) throw new TransactionCancelledError();
     await client.query('COMMIT');

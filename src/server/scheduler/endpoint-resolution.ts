@@ -7,9 +7,11 @@ export interface ResolvedEndpoint {
   path: string;
 }
 
-/** `"METHOD /path"` → method + path; anything else is a bare path (`"sync"` → `/sync`). */
-export function parseEndpointSelector(selector: string): { method: string | null; path: string } {
+/** `"METHOD /path"` → method + path; anything else is a bare path (`"sync"` → `/sync`). null for a
+ * selector that can name no endpoint (a NUL character, which Postgres cannot even compare). */
+export function parseEndpointSelector(selector: string): { method: string | null; path: string } | null {
   const s = selector.trim();
+  if (s.includes('\0')) return null;
   const m = /^([A-Za-z]+)\s+(.+)$/.exec(s);
   if (m) return { method: m[1].toUpperCase(), path: normalizeEndpointPath(m[2]) };
   return { method: null, path: normalizeEndpointPath(s) };
@@ -32,7 +34,9 @@ async function findEndpoint(q: Queryable, versionId: string, method: string | nu
  * @example resolveScheduleEndpoint(q, versionId, 'POST /sync') // → { id, method: 'POST', path: '/sync' }
  */
 export async function resolveScheduleEndpoint(q: Queryable, versionId: string, selector: string): Promise<ResolvedEndpoint | null> {
-  const { method, path } = parseEndpointSelector(selector);
+  const parsed = parseEndpointSelector(selector);
+  if (!parsed) return null;
+  const { method, path } = parsed;
   let hit = await findEndpoint(q, versionId, method, path);
   if (!hit) {
     await materializeEndpoints(q, versionId);

@@ -247,7 +247,9 @@ export function createSchedulerService(deps: SchedulerServiceDeps): SchedulerSer
     jobArgument: NonNullable<JobEngine['recurringJobArgument']>,
     signal?: AbortSignal,
   ): Promise<void> {
-    const { method, path } = parseEndpointSelector(f.endpoint);
+    const selector = parseEndpointSelector(f.endpoint);
+    if (!selector) refuse(MESSAGES.endpointNotSchedulable, 'endpoint');
+    const { method, path } = selector;
     const job = recurringJobFor({ tenantId: ctx.tenantId, installId: ctx.installId, scheduleId, cron: f.cron, timezone: f.timezone, trigger: 'host_api' });
     const statement = store.createScheduleStatement(
       {

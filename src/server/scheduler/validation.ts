@@ -24,6 +24,9 @@ export const MESSAGES = {
   payloadTooLarge: 'Payload too large',
   payloadNotSerializable: 'Payload must be JSON-serializable',
   nameTooLong: 'Name too long',
+  // Not production's: Postgres cannot store NUL, so production answers these with a 500.
+  nameNul: 'Name must not contain NUL characters',
+  payloadNul: 'Payload must not contain NUL characters',
   nameInUse: 'Schedule name already in use for this extension',
   scheduleIdMissing: 'Missing scheduleId',
   scheduleIdInvalid: 'Invalid scheduleId',
@@ -233,6 +236,9 @@ export function validateTimezone(input: unknown): string {
 }
 
 /** Returns the JSON text to store (or null). Objects and arrays only, ≤ 100 000 chars of JSON. */
+/** `\u0000` in JSON text (an unescaped backslash before it), which jsonb refuses. */
+const ESCAPED_NUL = /(?:^|[^\\])(?:\\\\)*\\u0000/;
+
 export function validatePayload(input: unknown): string | null {
   if (input === null || input === undefined) return null;
   if (typeof input !== 'object') throw new ScheduleInputError('payload', MESSAGES.payloadShape);
@@ -244,6 +250,7 @@ export function validatePayload(input: unknown): string | null {
   }
   if (json === undefined) throw new ScheduleInputError('payload', MESSAGES.payloadNotSerializable);
   if (json.length > PAYLOAD_MAX_CHARS) throw new ScheduleInputError('payload', MESSAGES.payloadTooLarge);
+  if (ESCAPED_NUL.test(json)) throw new ScheduleInputError('payload', MESSAGES.payloadNul);
   return json;
 }
 
@@ -252,6 +259,7 @@ export function validateName(input: unknown): string | null {
   const name = asTrimmedString(input, '');
   if (!name) return null;
   if (name.length > NAME_MAX_LENGTH) throw new ScheduleInputError('name', MESSAGES.nameTooLong);
+  if (name.includes('\0')) throw new ScheduleInputError('name', MESSAGES.nameNul);
   return name;
 }
 

@@ -14,6 +14,7 @@ test('selector: "METHOD /path", "/path" and "path" forms', () => {
   assert.deepEqual(parseEndpointSelector(' post  //sync '), { method: 'POST', path: '/sync' });
   assert.deepEqual(parseEndpointSelector('/sync'), { method: null, path: '/sync' });
   assert.deepEqual(parseEndpointSelector('sync'), { method: null, path: '/sync' });
+  assert.equal(parseEndpointSelector('/sy\0nc'), null, 'NUL names no endpoint');
 });
 
 test('schedulable: GET and POST without path parameters only', async () => {

@@ -4,7 +4,7 @@ import { createPostgresJobEngine } from '../../../src/server/scheduler/job-engin
 import { createSchedulerService, type InstallContext, type SchedulerService } from '../../../src/server/scheduler/service.js';
 import { MESSAGES } from '../../../src/server/scheduler/validation.js';
 import { createTestDatabase, type TestDatabase } from '../../support/db.js';
-import { insertInstall, insertSchedules } from '../../support/fixtures.js';
+import { insertInstall, insertSchedules, snapshotSchedulerState } from '../../support/fixtures.js';
 
 let db: TestDatabase;
 let svc: SchedulerService;
@@ -102,6 +102,22 @@ describe('create', () => {
     assert.deepEqual((await svc.create(ctx, { endpoint: '/status', cron: '0 * * * *', timezone: 'Nowhere/City' })).fieldErrors, {
       timezone: MESSAGES.timezoneInvalid,
     });
+  });
+
+  // Postgres cannot store or compare NUL; production answers these with a 500.
+  test('create and update: a NUL in the name, payload or endpoint is a field error, and nothing is written', async () => {
+    const ctx = await newInstall();
+    const made = await svc.create(ctx, { endpoint: '/status', cron: '0 * * * *', name: 'ok' });
+    assert.equal(made.success, true);
+    const before = (await snapshotSchedulerState(db.pool)) as { schedules: unknown[] };
+    assert.deepEqual((await svc.create(ctx, { endpoint: '/status', cron: '0 * * * *', name: 'a\0b' })).fieldErrors, { name: MESSAGES.nameNul });
+    assert.deepEqual((await svc.create(ctx, { endpoint: '/status', cron: '0 * * * *', payload: { k: 'x\0' } })).fieldErrors, { payload: MESSAGES.payloadNul });
+    assert.equal((await svc.create(ctx, { endpoint: '/status', cron: '0 * * * *', payload: { k: '\\u0000 is text' } })).success, true, 'an escaped backslash is fine');
+    assert.deepEqual((await svc.create(ctx, { endpoint: '/sta\0tus', cron: '0 * * * *' })).fieldErrors, { endpoint: MESSAGES.endpointNotSchedulable });
+    assert.deepEqual((await svc.update(ctx, made.scheduleId!, { name: '\0' })).fieldErrors, { name: MESSAGES.nameNul });
+    assert.deepEqual((await svc.update(ctx, made.scheduleId!, { endpoint: '/sta\0tus' })).fieldErrors, { endpoint: MESSAGES.endpointNotSchedulable });
+    const after = (await snapshotSchedulerState(db.pool)) as { schedules: unknown[] };
+    assert.equal(after.schedules.length, before.schedules.length + 1, 'only the valid create wrote a row');
   });
 
   test('create: endpoint field error for an unknown path, a path parameter, PUT and DELETE (SPEC §8.11)', async () => {
