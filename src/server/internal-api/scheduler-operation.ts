@@ -75,7 +75,9 @@ function zodReply(error: z.ZodError): SchedulerOperationReply {
  * Production's internal scheduler route without its `x-runner-auth` check (the HTTP layer's job),
  * usable in-process with the same request objects. Order: operation → install (decision 6: an
  * unknown install is 404, never rate limited) → rate limit (create/update/delete, valid or not) →
- * per-operation schema → service. Never throws; an unexpected failure is a 500 without details.
+ * per-operation schema → service. The install lookup is one statement with the rate limit for a
+ * mutation and with the list itself for `list`. Never throws; an unexpected failure is a 500 without
+ * details.
  * @example await handleSchedulerOperation(deps, installId, { operation: 'list' }) // → { status: 200, body: { schedules: [] } }
  */
 export async function handleSchedulerOperation(
@@ -96,6 +98,13 @@ export async function handleSchedulerOperation(
     if (!op.success) return turnedAway(zodReply(op.error), 'invalid');
     operation = op.data.operation;
 
+    if (operation === 'list') {
+      // The install lookup and the list are one query; list takes no arguments and is not rate limited.
+      const listed = await deps.service.listForInstall(String(installId ?? '').trim());
+      if (!listed) return turnedAway(INSTALL_NOT_FOUND_REPLY, 'not_found');
+      return { status: 200, body: { schedules: listed.schedules } };
+    }
+
     const admitted = await deps.admission.admit(String(installId ?? '').trim(), RATE_LIMITED_OPERATIONS.has(operation));
     if (!admitted) return turnedAway(INSTALL_NOT_FOUND_REPLY, 'not_found');
     if (!admitted.allowed) return turnedAway(RATE_LIMITED_REPLY, 'rate_limited');
@@ -103,7 +112,7 @@ export async function handleSchedulerOperation(
 
     const args = operationSchemas[operation].safeParse(body);
     if (!args.success) return turnedAway(zodReply(args.error), 'invalid');
-    return await dispatch(deps.service, ctx, { ...(args.data as object), operation } as SchedulerOperationRequest, signal);
+    return await dispatch(deps.service, ctx, { ...(args.data as object), operation } as Exclude<SchedulerOperationRequest, { operation: 'list' }>, signal);
   } catch (err) {
     logger.error('[ext-scheduler-internal] unexpected error', { installId, operation, error: (err as Error)?.message });
     return INTERNAL_ERROR_REPLY;
@@ -113,12 +122,10 @@ export async function handleSchedulerOperation(
 async function dispatch(
   service: SchedulerService,
   ctx: InstallContext,
-  req: SchedulerOperationRequest,
+  req: Exclude<SchedulerOperationRequest, { operation: 'list' }>,
   signal?: AbortSignal,
 ): Promise<SchedulerOperationReply> {
   switch (req.operation) {
-    case 'list':
-      return { status: 200, body: { schedules: await service.list(ctx) } };
     case 'get':
       try {
         return { status: 200, body: { schedule: await service.get(ctx, req.scheduleId) } };

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { Queryable } from '../db/database.js';
-import { GUID, type InstallContext } from './service.js';
+import { ACTIVE_INSTALL_SELECT } from './schedule-store.js';
+import { GUID, installContextOf, type InstallContext } from './service.js';
 
 /** Production's numbers: 10 create/update/delete per install per fixed 60 s window (SPEC §4.3). */
 export const MUTATIONS_PER_WINDOW = 10;
@@ -19,10 +20,7 @@ export const PURGE_EVERY_MS = 5 * 60_000;
  * $2 is the caller's clock or null for the database's (one clock for every process).
  */
 function admitSql(): string {
-  return `WITH install AS (
-      SELECT id, tenant_id, version_id, registry_id FROM tenant_extension_install
-       WHERE id = $1::uuid AND is_enabled AND status = 'enabled'
-    ), counted AS (
+  return `WITH install AS (${ACTIVE_INSTALL_SELECT}), counted AS (
       INSERT INTO extension_scheduler_rate_limit AS r (install_id, window_start, count)
       SELECT id, COALESCE($2::timestamptz, clock_timestamp()), 1 FROM install WHERE $5::boolean
       ON CONFLICT (install_id) DO UPDATE SET
@@ -80,7 +78,7 @@ export function createAdmission(opts: AdmissionOptions): Admission {
         purgeStaleRateLimits(opts.pool, at ?? undefined).catch(() => {});
       }
       return {
-        install: { tenantId: row.tenant_id, installId: row.id, versionId: row.version_id, registryId: row.registry_id },
+        install: installContextOf(row),
         allowed: !mutation || (row.count !== null && row.count <= limit),
       };
     },

@@ -47,13 +47,12 @@ export interface EndpointRow {
   schedulable: boolean;
 }
 
-/** An install is active only when `is_enabled AND status = 'enabled'` (SPEC §1). */
+/** An install is active only when `is_enabled AND status = 'enabled'` (SPEC §1). `$1` is its id. */
+export const ACTIVE_INSTALL_SELECT = `SELECT id, tenant_id, version_id, registry_id FROM tenant_extension_install
+  WHERE id = $1::uuid AND is_enabled AND status = 'enabled'`;
+
 export async function findActiveInstallRow(q: Queryable, installId: string): Promise<InstallRow | null> {
-  const res = await q.query<InstallRow>(
-    `SELECT id, tenant_id, version_id, registry_id FROM tenant_extension_install
-      WHERE id = $1 AND is_enabled AND status = 'enabled'`,
-    [installId],
-  );
+  const res = await q.query<InstallRow>(ACTIVE_INSTALL_SELECT, [installId]);
   return res.rows[0] ?? null;
 }
 
@@ -215,6 +214,29 @@ export async function listScheduleInfo(q: Queryable, installId: string, tenantId
     [installId, tenantId],
   );
   return res.rows;
+}
+
+/**
+ * The active install and its schedules in one query (the internal API's list: no separate install
+ * lookup). null when the install is unknown or inactive; one row with no schedule when it has none.
+ */
+export async function listScheduleInfoOfActiveInstall(q: Queryable, installId: string): Promise<{ install: InstallRow; rows: ScheduleInfoRow[] } | null> {
+  type Row = Omit<InstallRow, 'id'> & { install_id: string } & { [K in keyof ScheduleInfoRow]: ScheduleInfoRow[K] | null };
+  const res = await q.query<Row>(
+    `WITH install AS (${ACTIVE_INSTALL_SELECT})
+     SELECT install.id AS install_id, install.tenant_id, install.version_id, install.registry_id, x.*
+       FROM install LEFT JOIN LATERAL (
+         ${SCHEDULE_INFO_SELECT} WHERE s.install_id = install.id AND s.tenant_id = install.tenant_id
+       ) x ON true
+      ORDER BY x.created_at ASC, x.id ASC`,
+    [installId],
+  );
+  const first = res.rows[0];
+  if (!first) return null;
+  const install = { id: first.install_id, tenant_id: first.tenant_id, version_id: first.version_id, registry_id: first.registry_id };
+  // The LEFT JOIN's one all-null row for an install without schedules has no id.
+  const rows = res.rows.filter((r) => r.id !== null).map(({ install_id: _i, tenant_id: _t, version_id: _v, registry_id: _r, ...info }) => info as ScheduleInfoRow);
+  return { install, rows };
 }
 
 export async function getScheduleInfo(q: Queryable, scheduleId: string, installId: string, tenantId: string): Promise<ScheduleInfoRow | null> {

@@ -84,6 +84,8 @@ export interface SchedulerService {
   /** The active install (`is_enabled AND status='enabled'`) with this id, or null (also for a non-UUID id). */
   findActiveInstall(installId: string): Promise<InstallContext | null>;
   list(ctx: InstallContext): Promise<ScheduleInfo[]>;
+  /** The active install with this id and its schedules, in one query; null as findActiveInstall. */
+  listForInstall(installId: string): Promise<{ ctx: InstallContext; schedules: ScheduleInfo[] } | null>;
   /** null for an unknown id or another install's schedule; throws ScheduleInputError for a non-UUID id. */
   get(ctx: InstallContext, scheduleId: string): Promise<ScheduleInfo | null>;
   /** Mutations take the caller's signal: fired before commit, the change is rolled back. */
@@ -166,6 +168,10 @@ function validateCreate(input: CreateScheduleInput, now: Date): ValidCreate {
 
 function truthy(v: unknown): boolean {
   return v !== undefined && v !== null && v !== '' && v !== false;
+}
+
+export function installContextOf(row: store.InstallRow): InstallContext {
+  return { tenantId: row.tenant_id, installId: row.id, versionId: row.version_id, registryId: row.registry_id };
 }
 
 function toScheduleInfo(r: store.ScheduleInfoRow): ScheduleInfo {
@@ -314,7 +320,23 @@ export function createSchedulerService(deps: SchedulerServiceDeps): SchedulerSer
     async findActiveInstall(installId) {
       if (!GUID.test(installId)) return null;
       const row = await store.findActiveInstallRow(pool, installId);
-      return row ? { tenantId: row.tenant_id, installId: row.id, versionId: row.version_id, registryId: row.registry_id } : null;
+      return row ? installContextOf(row) : null;
+    },
+
+    async listForInstall(installId) {
+      if (!GUID.test(installId)) return null;
+      const started = performance.now();
+      let found;
+      try {
+        found = await store.listScheduleInfoOfActiveInstall(pool, installId);
+      } catch (err) {
+        recordSchedulerCall(logger, { operation: 'list', installId, outcome: 'error', durationMs: performance.now() - started, error: (err as Error)?.message });
+        throw err;
+      }
+      if (!found) return null;
+      const ctx = installContextOf(found.install);
+      recordSchedulerCall(logger, { operation: 'list', tenantId: ctx.tenantId, installId, outcome: 'ok', durationMs: performance.now() - started });
+      return { ctx, schedules: found.rows.map(toScheduleInfo) };
     },
 
     list(ctx) {

@@ -92,6 +92,26 @@ describe('operations', () => {
     assert.equal((eps.body as { endpoints: unknown[] }).endpoints.length, 6);
   });
 
+  test('list: the install lookup and the list are one query; the same answer as service.list; 404 for an inactive install', async () => {
+    const ctx = await insertInstall(db.pool);
+    for (const cron of ['5 * * * *', '10 * * * *', '15 * * * *']) {
+      assert.equal((await deps.service.create(ctx, { endpoint: '/status', cron, payload: { n: 12345678901234567890 } })).success, true);
+    }
+    const queries: unknown[] = [];
+    const spy = new Proxy(db.pool, {
+      get: (target, key) => (key === 'query' ? (...args: unknown[]) => (queries.push(args[0]), (target.query as (...a: unknown[]) => unknown)(...args)) : Reflect.get(target, key)),
+    });
+    const spied = { ...deps, service: createSchedulerService({ pool: spy, jobs: createPostgresJobEngine() }) };
+    const r = await handleSchedulerOperation(spied, ctx.installId, { operation: 'list' });
+    assert.equal(queries.length, 1, 'one round trip');
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.body, { schedules: await deps.service.list(ctx) });
+    assert.equal((r.body as { schedules: unknown[] }).schedules.length, 3);
+
+    await db.pool.query(`UPDATE tenant_extension_install SET is_enabled = false WHERE id = $1`, [ctx.installId]);
+    assert.deepEqual(await call(ctx.installId, { operation: 'list' }), NOT_FOUND);
+  });
+
   test('create → 201 {success, scheduleId}; the tenant comes from the install, not the body', async () => {
     const ctx = await insertInstall(db.pool);
     const r = await call(ctx.installId, { operation: 'create', endpoint: '/status', cron: '0 * * * *', tenantId: 'intruder', tenant_id: 'intruder' });
