@@ -11,6 +11,7 @@
  * - GET  /counter          increments a module-level counter and returns `{ counter }` (isolation tests)
  * - GET  /time             `{ now: Date.now(), iso, random: Math.random() }` (clocks / random present)
  * - POST /trap             throws from `handler` (an uncaught guest exception → trap)
+ * - POST /reject           returns a promise that rejects (an async guest failure)
  * - POST /loop             never returns
  * - POST /alloc            allocates 1 MiB blocks without bound; `{ "mb": N }` allocates N MiB and answers
  * - POST /big              answers a body of N bytes, N = body `{ "bytes": N }` or a bare number
@@ -160,6 +161,11 @@ export function handler(request: ExecuteRequest): ExecuteResponse {
 
   if (route === 'POST /trap') {
     throw new Error('boom');
+  }
+
+  if (route === 'POST /reject') {
+    // componentize-js settles a returned promise by running the guest's event loop.
+    return Promise.reject(new Error('rejected on purpose')) as unknown as ExecuteResponse;
   }
 
   if (route === 'POST /loop') {

@@ -76,6 +76,13 @@ describe('sandbox limits', () => {
     await assertHealthy();
   });
 
+  test('rejected promise: a handler whose promise rejects fails only its execution, with its message', async () => {
+    const r = await h.call('POST', '/reject', { body: {} });
+    assert.equal(r.status, 500);
+    assert.match(r.error!, /^execute_failed: .*rejected on purpose/);
+    await assertHealthy();
+  });
+
   test('recursion: unbounded recursion is a stack overflow', async () => {
     const r = await h.call('POST', '/recurse', { body: {} });
     assert.equal(r.status, 500);
