@@ -18,15 +18,16 @@ export class TransactionCancelledError extends Error {
 }
 
 /**
- * Runs fn in one transaction; rolls back on any throw and rethrows. When `signal` has fired by the
- * time fn is done, the transaction is rolled back instead of committed: a host call whose execution
- * was stopped leaves nothing behind.
+ * The transaction around `body`, which must start it (send BEGIN): ROLLBACK when body throws or when
+ * `signal` has fired by the time it is done (a host call whose execution was stopped leaves nothing
+ * behind), COMMIT otherwise.
  */
-export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>, signal?: AbortSignal): Promise<T> {
+async function inTransaction<T>(pool: pg.Pool, body: (client: pg.PoolClient) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (signal?.aborted) throw new TransactionCancelledError();
   const client = await pool.connect();
   try {
-    await client.query('BEGIN');
-    const result = await fn(client);
+    if (signal?.aborted) throw new TransactionCancelledError(); // fired while waiting for a connection
+    const result = await body(client);
     if (signal?.aborted) throw new TransactionCancelledError();
     await client.query('COMMIT');
     return result;
@@ -36,6 +37,18 @@ export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClie
   } finally {
     client.release();
   }
+}
+
+/** Runs fn in one transaction; rolls back on any throw and rethrows, or when `signal` fired. */
+export function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  return inTransaction(
+    pool,
+    async (client) => {
+      await client.query('BEGIN');
+      return fn(client);
+    },
+    signal,
+  );
 }
 
 /** A SQL literal for the simple query protocol (no `$n` there): NULL, a boolean, a finite number, or
@@ -55,23 +68,14 @@ export function sqlLiteral(value: string | number | boolean | null): string {
 /**
  * One statement in its own transaction, in two round trips instead of three: `BEGIN; statement`
  * goes as one simple-protocol message (so the statement carries its values as sqlLiteral()s), then
- * COMMIT, or ROLLBACK when the statement failed or `signal` fired meanwhile (as withTransaction).
+ * COMMIT or ROLLBACK as withTransaction.
  */
-export async function withOneStatementTransaction(pool: pg.Pool, statement: string, signal?: AbortSignal): Promise<pg.QueryResult> {
-  if (signal?.aborted) throw new TransactionCancelledError();
-  const client = await pool.connect();
-  try {
-    if (signal?.aborted) throw new TransactionCancelledError(); // fired while waiting for a connection
-    const results = (await client.query(`BEGIN; ${statement}`)) as unknown as pg.QueryResult[];
-    if (signal?.aborted) throw new TransactionCancelledError();
-    await client.query('COMMIT');
-    return results[1];
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
+export function withOneStatementTransaction(pool: pg.Pool, statement: string, signal?: AbortSignal): Promise<pg.QueryResult> {
+  return inTransaction(
+    pool,
+    async (client) => ((await client.query(`BEGIN; ${statement}`)) as unknown as pg.QueryResult[])[1]!,
+    signal,
+  );
 }
 
 const MIGRATION_LOCK = 7_310_442_001; // advisory lock id: one migrator at a time across processes
