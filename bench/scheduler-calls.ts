@@ -43,7 +43,7 @@ try {
   const service = createSchedulerService({ pool, jobs: createPostgresJobEngine(), logger: silentLogger });
   // The rate limit is production's 10/min: lift it here, it is not what is measured.
   const deps = { service, admission: createAdmission({ pool, limit: 1_000_000_000 }), logger: silentLogger };
-  const ctx = (await service.findActiveInstall(install.installId))!;
+  const ctx = (await deps.admission.admit(install.installId, false))!.install;
   // A runner whose scheduler calls reach the same unlimited internal API core.
   const runner = createRunner({
     cacheDir: join(PROJECT_ROOT, '.alga', 'cache'),

@@ -97,32 +97,36 @@ export async function handleSchedulerOperation(
     const op = operationSchema.safeParse(body);
     if (!op.success) return turnedAway(zodReply(op.error), 'invalid');
     operation = op.data.operation;
+    const id = String(installId ?? '').trim();
 
     if (operation === 'list') {
       // The install lookup and the list are one query; list takes no arguments and is not rate limited.
-      const listed = await deps.service.listForInstall(String(installId ?? '').trim());
+      const listed = await deps.service.listForInstall(id);
       if (!listed) return turnedAway(INSTALL_NOT_FOUND_REPLY, 'not_found');
       return { status: 200, body: { schedules: listed.schedules } };
     }
 
-    const admitted = await deps.admission.admit(String(installId ?? '').trim(), RATE_LIMITED_OPERATIONS.has(operation));
+    const admitted = await deps.admission.admit(id, RATE_LIMITED_OPERATIONS.has(operation));
     if (!admitted) return turnedAway(INSTALL_NOT_FOUND_REPLY, 'not_found');
     if (!admitted.allowed) return turnedAway(RATE_LIMITED_REPLY, 'rate_limited');
     const ctx = admitted.install;
 
     const args = operationSchemas[operation].safeParse(body);
     if (!args.success) return turnedAway(zodReply(args.error), 'invalid');
-    return await dispatch(deps.service, ctx, { ...(args.data as object), operation } as Exclude<SchedulerOperationRequest, { operation: 'list' }>, signal);
+    return await dispatch(deps.service, ctx, { ...(args.data as object), operation } as AdmittedRequest, signal);
   } catch (err) {
     logger.error('[ext-scheduler-internal] unexpected error', { installId, operation, error: (err as Error)?.message });
     return INTERNAL_ERROR_REPLY;
   }
 }
 
+/** Every operation but `list`, which is answered with its own install lookup. */
+type AdmittedRequest = Exclude<SchedulerOperationRequest, { operation: 'list' }>;
+
 async function dispatch(
   service: SchedulerService,
   ctx: InstallContext,
-  req: Exclude<SchedulerOperationRequest, { operation: 'list' }>,
+  req: AdmittedRequest,
   signal?: AbortSignal,
 ): Promise<SchedulerOperationReply> {
   switch (req.operation) {

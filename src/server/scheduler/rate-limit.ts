@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Queryable } from '../db/database.js';
-import { ACTIVE_INSTALL_SELECT } from './schedule-store.js';
+import { ACTIVE_INSTALL_SELECT, type InstallRow } from './schedule-store.js';
 import { GUID, installContextOf, type InstallContext } from './service.js';
 
 /** Production's numbers: 10 create/update/delete per install per fixed 60 s window (SPEC §4.3). */
@@ -66,7 +66,7 @@ export function createAdmission(opts: AdmissionOptions): Admission {
     async admit(installId, mutation) {
       if (!GUID.test(installId)) return null;
       const at = opts.now ? opts.now() : null;
-      const res = await opts.pool.query<{ id: string; tenant_id: string; version_id: string; registry_id: string; count: number | null }>(
+      const res = await opts.pool.query<InstallRow & { count: number | null }>(
         admitSql(),
         [installId, at, windowMs, limit, mutation],
       );

@@ -51,11 +51,6 @@ export interface EndpointRow {
 export const ACTIVE_INSTALL_SELECT = `SELECT id, tenant_id, version_id, registry_id FROM tenant_extension_install
   WHERE id = $1::uuid AND is_enabled AND status = 'enabled'`;
 
-export async function findActiveInstallRow(q: Queryable, installId: string): Promise<InstallRow | null> {
-  const res = await q.query<InstallRow>(ACTIVE_INSTALL_SELECT, [installId]);
-  return res.rows[0] ?? null;
-}
-
 /**
  * Locks the install row for the rest of the transaction and touches its `updated_at` (production
  * touches it on every mutation), in one statement. Holding the lock serializes this install's

@@ -81,10 +81,9 @@ export interface EndpointInfo {
 }
 
 export interface SchedulerService {
-  /** The active install (`is_enabled AND status='enabled'`) with this id, or null (also for a non-UUID id). */
-  findActiveInstall(installId: string): Promise<InstallContext | null>;
   list(ctx: InstallContext): Promise<ScheduleInfo[]>;
-  /** The active install with this id and its schedules, in one query; null as findActiveInstall. */
+  /** The active install (`is_enabled AND status='enabled'`) with this id and its schedules, in one
+   * query; null for an unknown, inactive or non-UUID id. */
   listForInstall(installId: string): Promise<{ ctx: InstallContext; schedules: ScheduleInfo[] } | null>;
   /** null for an unknown id or another install's schedule; throws ScheduleInputError for a non-UUID id. */
   get(ctx: InstallContext, scheduleId: string): Promise<ScheduleInfo | null>;
@@ -196,8 +195,8 @@ function toScheduleInfo(r: store.ScheduleInfoRow): ScheduleInfo {
  * that also carries the job engine's writes, so a failure at any step leaves nothing behind.
  * @example
  *   const svc = createSchedulerService({ pool, jobs: createPostgresJobEngine() });
- *   const ctx = await svc.findActiveInstall(installId);
- *   if (ctx) await svc.create(ctx, { endpoint: 'POST /sync', cron: '*\/15 * * * *' });
+ *   const admitted = await createAdmission({ pool }).admit(installId, true); // rate-limit.ts
+ *   if (admitted?.allowed) await svc.create(admitted.install, { endpoint: 'POST /sync', cron: '*\/15 * * * *' });
  */
 export function createSchedulerService(deps: SchedulerServiceDeps): SchedulerService {
   const { pool, jobs, logger } = deps;
@@ -241,11 +240,31 @@ export function createSchedulerService(deps: SchedulerServiceDeps): SchedulerSer
     if (!(await store.lockAndTouchInstall(tx, ctx.installId, ctx.tenantId))) refuse('Install not found');
   }
 
+  /** Update and delete: the install lock first (as every mutation), then the schedule's row. */
+  async function lockScheduleOrRefuse(tx: pg.PoolClient, ctx: InstallContext, scheduleId: string): Promise<store.ScheduleRow> {
+    await lockInstallOrRefuse(tx, ctx);
+    const row = await store.selectScheduleForUpdate(tx, scheduleId, ctx.installId, ctx.tenantId);
+    if (!row) refuse(MESSAGES.scheduleNotFound);
+    return row;
+  }
+
   /**
    * The engine's job is made inside the create's one statement: BEGIN + statement, then COMMIT, is
    * two round trips. An endpoint not found once makes us materialize the version's endpoints and
    * try again (SPEC §4.6).
    */
+  /** The new row's fields both create paths share. */
+  const rowFields = (ctx: InstallContext, scheduleId: string, f: ValidCreate) => ({
+    id: scheduleId,
+    installId: ctx.installId,
+    tenantId: ctx.tenantId,
+    name: f.name,
+    cron: f.cron,
+    timezone: f.timezone,
+    enabled: f.enabled,
+    payloadJson: f.payloadJson,
+  });
+
   async function createInOneStatement(
     ctx: InstallContext,
     scheduleId: string,
@@ -258,20 +277,7 @@ export function createSchedulerService(deps: SchedulerServiceDeps): SchedulerSer
     const { method, path } = selector;
     const job = recurringJobFor({ tenantId: ctx.tenantId, installId: ctx.installId, scheduleId, cron: f.cron, timezone: f.timezone, trigger: 'host_api' });
     const statement = store.createScheduleStatement(
-      {
-        id: scheduleId,
-        installId: ctx.installId,
-        tenantId: ctx.tenantId,
-        versionId: ctx.versionId,
-        method,
-        path,
-        name: f.name,
-        cron: f.cron,
-        timezone: f.timezone,
-        enabled: f.enabled,
-        payloadJson: f.payloadJson,
-        jobArgument: f.enabled ? jobArgument(job) : null,
-      },
+      { ...rowFields(ctx, scheduleId, f), versionId: ctx.versionId, method, path, jobArgument: f.enabled ? jobArgument(job) : null },
       MAX_SCHEDULES_PER_INSTALL,
     );
     for (let attempt = 0; ; attempt++) {
@@ -299,30 +305,12 @@ export function createSchedulerService(deps: SchedulerServiceDeps): SchedulerSer
       if (!endpoint) refuse(MESSAGES.endpointNotSchedulable, 'endpoint');
       // The job is made first; a refused quota below rolls it back with everything else.
       const handles = f.enabled ? await scheduleJob(tx, ctx, scheduleId, f.cron, f.timezone) : null;
-      const row = {
-        id: scheduleId,
-        installId: ctx.installId,
-        tenantId: ctx.tenantId,
-        endpointId: endpoint.id,
-        name: f.name,
-        cron: f.cron,
-        timezone: f.timezone,
-        enabled: f.enabled,
-        payloadJson: f.payloadJson,
-        jobId: handles?.jobId ?? null,
-        runnerScheduleId: handles?.externalId ?? null,
-      };
+      const row = { ...rowFields(ctx, scheduleId, f), endpointId: endpoint.id, jobId: handles?.jobId ?? null, runnerScheduleId: handles?.externalId ?? null };
       if (!(await store.insertScheduleWithinQuota(tx, row, MAX_SCHEDULES_PER_INSTALL))) refuse(MESSAGES.tooManySchedules);
     }, signal);
   }
 
   return {
-    async findActiveInstall(installId) {
-      if (!GUID.test(installId)) return null;
-      const row = await store.findActiveInstallRow(pool, installId);
-      return row ? installContextOf(row) : null;
-    },
-
     async listForInstall(installId) {
       if (!GUID.test(installId)) return null;
       const started = performance.now();
@@ -399,9 +387,7 @@ export function createSchedulerService(deps: SchedulerServiceDeps): SchedulerSer
         }
         try {
           return await withTransaction(pool, async (tx) => {
-            await lockInstallOrRefuse(tx, ctx);
-            const row = await store.selectScheduleForUpdate(tx, scheduleId, ctx.installId, ctx.tenantId);
-            if (!row) refuse(MESSAGES.scheduleNotFound);
+            const row = await lockScheduleOrRefuse(tx, ctx, scheduleId);
             let endpointId = row.endpoint_id;
             if (truthy(input.endpoint)) {
               const endpoint = await resolveScheduleEndpoint(tx, ctx.versionId, String(input.endpoint));
@@ -452,9 +438,7 @@ export function createSchedulerService(deps: SchedulerServiceDeps): SchedulerSer
         }
         try {
           return await withTransaction(pool, async (tx) => {
-            await lockInstallOrRefuse(tx, ctx);
-            const row = await store.selectScheduleForUpdate(tx, scheduleId, ctx.installId, ctx.tenantId);
-            if (!row) refuse(MESSAGES.scheduleNotFound);
+            const row = await lockScheduleOrRefuse(tx, ctx, scheduleId);
             if (row.job_id) {
               // Production keeps the row when the cancel fails or throws, with this message.
               const cancelled = await jobs.cancel(tx, row.job_id, ctx.tenantId).catch(() => false);

@@ -18,7 +18,7 @@ after(async () => db?.drop());
 async function installWithSchedules() {
   const inst = await insertInstall(db.pool);
   const service = createSchedulerService({ pool: db.pool, jobs, logger: silentLogger });
-  const ctx = (await service.findActiveInstall(inst.installId)) as InstallContext;
+  const ctx: InstallContext = inst;
   const on = (await service.create(ctx, { endpoint: '/status', cron: '0 * * * *' })).scheduleId!;
   const off = (await service.create(ctx, { endpoint: '/status', cron: '30 * * * *', enabled: false })).scheduleId!;
   return { inst, on, off, ref: { tenantId: inst.tenantId, registryId: inst.registryId } };

@@ -40,7 +40,7 @@ async function setup() {
     ],
   });
   const service = createSchedulerService({ pool: db.pool, jobs, logger: silentLogger });
-  const ctx = (await service.findActiveInstall(inst.installId)) as InstallContext;
+  const ctx: InstallContext = inst;
   const status = (await service.create(ctx, { endpoint: 'GET /status', cron: '0 * * * *', name: 'status' })).scheduleId!;
   const sync = (await service.create(ctx, { endpoint: 'POST /sync', cron: '0 * * * *', name: 'sync' })).scheduleId!;
   const off = (await service.create(ctx, { endpoint: 'GET /status', cron: '30 * * * *', name: 'off', enabled: false })).scheduleId!;

@@ -1,7 +1,7 @@
 /** A host call whose execution was stopped (its signal fired) commits nothing (issue 5: never half-applied). */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { createSchedulerService } from '../../../src/server/scheduler/service.js';
+import { createSchedulerService, type InstallContext } from '../../../src/server/scheduler/service.js';
 import { createPostgresJobEngine } from '../../../src/server/scheduler/job-engine.js';
 import { silentLogger } from '../../../src/shared/logger.js';
 import { createTestDatabase, type TestDatabase } from '../../support/db.js';
@@ -22,7 +22,7 @@ function aborted(): AbortSignal {
 test('create/update/delete: a fired signal rolls the transaction back instead of committing', async () => {
   const service = createSchedulerService({ pool: db.pool, jobs: createPostgresJobEngine(), logger: silentLogger });
   const inst = await insertInstall(db.pool);
-  const ctx = (await service.findActiveInstall(inst.installId))!;
+  const ctx: InstallContext = inst;
   const made = await service.create(ctx, { endpoint: '/status', cron: '0 * * * *', name: 'kept' });
   assert.equal(made.success, true);
   const before = await snapshotSchedulerState(db.pool);
