@@ -47,7 +47,7 @@ export function stubCoreModule(module: Uint8Array): Uint8Array {
     }
     parts.push(module.subarray(s.start, s.end));
   }
-  return concat(parts);
+  return Buffer.concat(parts);
 }
 
 /** Bytes 4..7 of a component (version 0x0d, layer 1); a core module has version 1, layer 0. */
@@ -69,7 +69,7 @@ export function stubComponent(component: Uint8Array): { component: Uint8Array; s
       parts.push(component.subarray(s.start, s.end));
     }
   }
-  return { component: swaps.length ? concat(parts) : component, swaps };
+  return { component: swaps.length ? Buffer.concat(parts) : component, swaps };
 }
 
 /** The output files with each stub replaced by its module, or null when a stub is not exactly one
@@ -106,14 +106,4 @@ export async function transpileComponent(bytes: Uint8Array): Promise<TranspileRe
   }
   const { files } = await transpileBytes(bytes, TRANSPILE_OPTIONS);
   return { files: files as Record<string, Uint8Array>, stubbed: false };
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
