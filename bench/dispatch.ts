@@ -23,7 +23,7 @@ import pg from 'pg';
 import { createPool, migrate } from '../src/server/db/database.js';
 import { startEmbeddedPostgres } from '../src/server/db/embedded.js';
 import { systemClock } from '../src/server/execution/clock.js';
-import { createDispatcher } from '../src/server/execution/dispatcher.js';
+import { createDispatcher } from '../src/server/execution/occurrence-dispatcher.js';
 import { startScheduleExecution } from '../src/server/execution/index.js';
 import type { InvocationQueue } from '../src/server/execution/queue.js';
 import { silentLogger } from '../src/shared/logger.js';

@@ -12,7 +12,8 @@
  *    which varies by tens of µs per call on a small VM even with no host call at all.
  * Target: ≤ 50 µs added per call.
  */
-import { createHostDispatcher, type ExecutionContext } from '../src/host/interfaces/index.js';
+import { createImportDispatch } from '../src/host/import-dispatch.js';
+import type { ExecutionContext } from '../src/host/interfaces/index.js';
 import { ReadyInstances } from '../src/host/sandbox/ready-instances.js';
 import { createLogger, silentLogger } from '../src/shared/logger.js';
 import { call, check, component, fmt, inThread, runnerFor, stubAlga, witRequest } from './support.js';
@@ -56,7 +57,7 @@ await runnerA.warm(probe.contentHash, 'bench', probe.name);
 for (let i = 0; i < WARM_ROUNDS + ROUNDS; i++) check(await call(runnerA, probe, 'POST', '/probe', body(N)));
 await runnerA.close();
 const bridged = median(perExecution.slice(WARM_ROUNDS).map((e) => e.host_call_ms / e.host_calls));
-const dispatch = createHostDispatcher({
+const dispatch = createImportDispatch({
   context: ctx,
   granted: new Set(['cap:context.read']),
   logger: silentLogger,

@@ -10,7 +10,7 @@
  * 2. **Hash** the bundle, every file of the WIT folder, the build options and the componentize-js
  *    version (sha256). The component is cached as `<cacheDir>/<hash>.wasm`; a cache hit skips step 3.
  * 3. **Componentize** the bundle with componentize-js (`worldName: 'runner'`). This runs in a child
- *    process (componentize-worker.ts): componentize-js blocks its thread for ~10 s (wizer through
+ *    process (componentize-child.ts): componentize-js blocks its thread for ~10 s (wizer through
  *    `spawnSync`) and needs preview2-shim's process-global `/` preopen, which must not leak into the
  *    runner's WASI host.
  *    Clocks, random and stdio stay enabled (`Date.now()` is real, `Math.random()` works — SPEC-DECISIONS
@@ -51,7 +51,7 @@ import { constants as fsConstants, promises as fsp, readFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ComponentizeJob, ComponentizeReply } from './componentize-worker.js';
+import type { ComponentizeJob, ComponentizeReply } from './componentize-child.js';
 
 export interface BuildComponentOptions {
   /** Absolute path of the guest's entry module (.ts, .mts, .js or .mjs); it must export `handler`. */
@@ -254,10 +254,10 @@ async function acquireLock(lockPath: string, wanted: string, onWait: () => void)
   }
 }
 
-/** Runs componentize-js in a child process (see componentize-worker.ts); resolves the byte count. */
+/** Runs componentize-js in a child process (see componentize-child.ts); resolves the byte count. */
 function runComponentizeProcess(job: ComponentizeJob): Promise<number> {
   return new Promise((resolvePromise, reject) => {
-    const child = fork(fileURLToPath(new URL('./componentize-worker.js', import.meta.url)), [], {
+    const child = fork(fileURLToPath(new URL('./componentize-child.js', import.meta.url)), [], {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'advanced',
     });

@@ -16,7 +16,8 @@ import {
 import { silentLogger, type Logger } from '../shared/logger.js';
 import { BundleError, ComponentCache, MAX_MEMORY_MB } from './component-cache.js';
 import { IdempotencyCache } from './idempotency.js';
-import { createHostDispatcher, type ExecutionContext, type HostServices, type RequestUser } from './interfaces/index.js';
+import { createImportDispatch } from './import-dispatch.js';
+import type { ExecutionContext, HostServices, RequestUser } from './interfaces/index.js';
 import type { ComponentSource } from './ports.js';
 import { failureMessage } from './sandbox/failures.js';
 import { SandboxPool } from './sandbox/pool.js';
@@ -204,7 +205,7 @@ export function createRunner(opts: RunnerOptions): Runner {
       clockOffsetMs: opts.clockOffsetMs?.() ?? 0,
       timeoutMs: timeoutMs && timeoutMs > 0 ? timeoutMs : undefined,
       maxResponseBytes,
-      onHostCall: createHostDispatcher(ctx),
+      onHostCall: createImportDispatch(ctx),
       onGuestOutput: (stream, line) => log[stream === 'stdout' ? 'info' : 'warn'](line, { source: `ext-${stream}` }),
     });
     signal?.removeEventListener('abort', onAbort);

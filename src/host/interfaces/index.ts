@@ -1,7 +1,4 @@
-/** Every imported interface of the world, keyed as jco names them, and the dispatcher the
- * sandbox calls for each guest import. */
-import type { HostOutcome } from '../sandbox/protocol.js';
-import type { HostCallHandler } from '../sandbox/pool.js';
+/** Every imported interface of the world, keyed as jco names them. */
 import type { InterfaceName } from '../world.js';
 import { context } from './context.js';
 import { http } from './http.js';
@@ -11,7 +8,7 @@ import { clients, services } from './read-apis.js';
 import { scheduler } from './scheduler.js';
 import { secrets } from './secrets.js';
 import { storage } from './storage.js';
-import type { ExecutionContext, HostInterface } from './types.js';
+import type { HostInterface } from './types.js';
 import { uiProxy } from './ui-proxy.js';
 import { user, userV2 } from './user.js';
 
@@ -29,21 +26,5 @@ export const HOST_INTERFACES: Record<InterfaceName, HostInterface> = {
   'alga:extension/clients': clients,
   'alga:extension/services': services,
 };
-
-/** Routes guest import calls of one execution; an unexpected throw becomes the function's
- * internal-error WIT value, never a trap. */
-export function createHostDispatcher(ctx: ExecutionContext): HostCallHandler {
-  return async (iface, fn, args, signal): Promise<HostOutcome> => {
-    const impl = HOST_INTERFACES[iface as InterfaceName];
-    const f = impl?.functions[fn];
-    if (!impl || !f) return { trap: `unknown import ${iface}#${fn}` };
-    try {
-      return await f(ctx, args, signal);
-    } catch (e) {
-      ctx.logger.error('host function failed', { iface, fn, error: (e as Error)?.message ?? String(e) });
-      return impl.onInternalError(fn, e);
-    }
-  };
-}
 
 export type { ExecutionContext, HostServices, RequestUser } from './types.js';

@@ -3,9 +3,9 @@ import { availableParallelism } from 'node:os';
 import type { ExecuteRequest, ExecuteResponse } from '../wit-types/interfaces/alga-extension-types.js';
 import {
   FLAG_REPLIED,
-  WARMUP_JOB,
+  WARMUP_TASK,
   type ComponentVariant,
-  type ExecuteJob,
+  type ExecuteTask,
   type FailureKind,
   type HostCallMessage,
   type HostCallStats,
@@ -14,7 +14,7 @@ import {
   type WorkerToMain,
 } from './protocol.js';
 import type { IsolationMode } from './ready-instances.js';
-import type { SandboxWorkerData } from './worker.js';
+import type { GuestThreadData } from './guest-thread.js';
 
 /** Answers one guest import call; must not throw (the dispatcher maps failures to WIT values). */
 export type HostCallHandler = (iface: string, fn: string, args: unknown[], signal: AbortSignal) => Promise<HostOutcome>;
@@ -70,7 +70,7 @@ interface ActiveJob {
   resolve(r: SandboxResult): void;
 }
 
-const WORKER_URL = new URL('./worker.js', import.meta.url);
+const WORKER_URL = new URL('./guest-thread.js', import.meta.url);
 /**
  * After answering a host call the main thread polls that sandbox's bridge (one setImmediate turn at
  * a time, so I/O still flows) for this long instead of sleeping: guests make host calls in bursts,
@@ -91,7 +91,7 @@ export class SandboxPool {
   private readonly slots: Slot[] = [];
   private readonly queue: ActiveJob[] = [];
   private readonly recent = new Map<string, Required<ComponentVariant>>();
-  private nextId = WARMUP_JOB + 1;
+  private nextId = WARMUP_TASK + 1;
   private closed = false;
 
   constructor(private readonly opts: SandboxPoolOptions = {}) {
@@ -167,7 +167,7 @@ export class SandboxPool {
   private spawn(): Slot {
     const flagBuffer = new SharedArrayBuffer(8);
     const { port1, port2 } = new MessageChannel();
-    const workerData: SandboxWorkerData = { flag: flagBuffer, bridge: port2, isolation: this.isolation };
+    const workerData: GuestThreadData = { flag: flagBuffer, bridge: port2, isolation: this.isolation };
     const worker = new Worker(WORKER_URL, { workerData, transferList: [port2] });
     worker.unref();
     let markReady!: () => void;
@@ -197,7 +197,7 @@ export class SandboxPool {
       return done?.();
     }
     const job = slot.job;
-    if (!job || job.id !== msg.jobId) return;
+    if (!job || job.id !== msg.taskId) return;
     if (msg.type === 'stdio') return job.run.onGuestOutput?.(msg.stream, msg.line);
     this.finish(
       slot,
@@ -211,10 +211,10 @@ export class SandboxPool {
   private async answer(slot: Slot, call: HostCallMessage): Promise<void> {
     const job = slot.job;
     let outcome: HostOutcome;
-    if (call.jobId === WARMUP_JOB) {
+    if (call.taskId === WARMUP_TASK) {
       outcome = this.opts.warmupHostCall ? await this.opts.warmupHostCall(call.iface, call.fn, call.args).catch(() => ({ trap: 'warm-up' })) : { trap: 'warm-up: no host' };
       if (!this.slots.includes(slot)) return;
-    } else if (!job || job.id !== call.jobId) outcome = { trap: 'host call outside its execution' };
+    } else if (!job || job.id !== call.taskId) outcome = { trap: 'host call outside its execution' };
     else {
       try {
         outcome = await job.run.onHostCall(call.iface, call.fn, call.args, job.abort.signal);
@@ -252,9 +252,9 @@ export class SandboxPool {
   private start(slot: Slot, job: ActiveJob): void {
     slot.job = job;
     const { run } = job;
-    const msg: ExecuteJob = {
+    const msg: ExecuteTask = {
       type: 'execute',
-      jobId: job.id,
+      taskId: job.id,
       variant: this.variantFor(slot, run.variant),
       request: run.request,
       clockOffsetMs: run.clockOffsetMs ?? 0,

@@ -15,9 +15,9 @@ export interface ComponentVariant {
 }
 
 /** Everything a worker needs to run one execution of a component. */
-export interface ExecuteJob {
+export interface ExecuteTask {
   type: 'execute';
-  jobId: number;
+  taskId: number;
   variant: ComponentVariant;
   request: ExecuteRequest;
   /** Added to the host's clock for what the guest sees through wasi:clocks/wall-clock. */
@@ -27,12 +27,12 @@ export interface ExecuteJob {
 }
 
 /** Get instances of a variant ready before requests for it arrive. */
-export interface PrepareJob {
+export interface PrepareTask {
   type: 'prepare';
   variant: ComponentVariant;
 }
 
-export type MainToWorker = ExecuteJob | PrepareJob;
+export type MainToWorker = ExecuteTask | PrepareTask;
 
 /** Why an execution failed, for the runner's message. */
 export type FailureKind = 'trap' | 'memory' | 'stack-overflow' | 'response-too-large' | 'instantiate';
@@ -46,21 +46,21 @@ export interface HostCallStats {
 
 export type WorkerToMain =
   | { type: 'ready' }
-  | { type: 'done'; jobId: number; response: ExecuteResponse; hostCalls: HostCallStats }
-  | { type: 'failed'; jobId: number; kind: FailureKind; message: string; hostCalls?: HostCallStats }
-  | { type: 'stdio'; jobId: number; stream: 'stdout' | 'stderr'; line: string }
+  | { type: 'done'; taskId: number; response: ExecuteResponse; hostCalls: HostCallStats }
+  | { type: 'failed'; taskId: number; kind: FailureKind; message: string; hostCalls?: HostCallStats }
+  | { type: 'stdio'; taskId: number; stream: 'stdout' | 'stderr'; line: string }
   | { type: 'prepared'; key: string; error?: string };
 
 /** A host call from the guest, posted on the bridge port while the worker blocks. */
 export interface HostCallMessage {
-  /** The execution making the call; `WARMUP_JOB` for a warm-up call of a throwaway instance. */
-  jobId: number;
+  /** The execution making the call; `WARMUP_TASK` for a warm-up call of a throwaway instance. */
+  taskId: number;
   iface: string;
   fn: string;
   args: unknown[];
 }
 
-export const WARMUP_JOB = 0;
+export const WARMUP_TASK = 0;
 
 /** How a host function ended, as the guest must see it. */
 export type HostOutcome =

@@ -6,11 +6,11 @@
  */
 import { DEFAULT_CAPABILITIES } from '../../shared/capabilities.js';
 import { silentLogger } from '../../shared/logger.js';
-import { createHostDispatcher } from '../interfaces/index.js';
+import { createImportDispatch } from '../import-dispatch.js';
 import type { HostOutcome } from './protocol.js';
 
 export function createWarmupHostCall(): (iface: string, fn: string, args: unknown[]) => Promise<HostOutcome> {
-  const dispatch = createHostDispatcher({
+  const dispatch = createImportDispatch({
     context: { requestId: 'alga-warmup', tenantId: '', extensionId: '' },
     // Without cap:log.emit the guest's log lines are dropped (nothing is collected across warm-ups).
     granted: new Set(DEFAULT_CAPABILITIES.filter((c) => c !== 'cap:log.emit')),

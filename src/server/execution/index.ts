@@ -14,11 +14,11 @@ import type { ExecuteClient } from '../../shared/execute-envelope.js';
 import type { Logger } from '../../shared/logger.js';
 import { createScheduleAdmin, type ScheduleAdmin } from './admin.js';
 import { systemClock, type Clock } from './clock.js';
-import { createDispatcher, type TickResult } from './dispatcher.js';
+import { createDispatcher, type TickResult } from './occurrence-dispatcher.js';
 import { runInvocation } from './invoke.js';
 import { createPgBossQueue, type InvocationQueue } from './queue.js';
 import * as store from './store.js';
-import { startWorker, type Worker } from './worker.js';
+import { startInvocationWorker, type InvocationWorker } from './invocation-worker.js';
 
 export { createManualClock, systemClock, type Clock, type ManualClock } from './clock.js';
 export type { ScheduleAdmin } from './admin.js';
@@ -114,14 +114,14 @@ export async function startScheduleExecution(deps: StartExecutionDeps): Promise<
     const lockPool = createPool(deps.databaseUrl, concurrency + 2);
     cleanup.unshift(() => lockPool.end());
 
-    let worker: Worker | undefined;
+    let worker: InvocationWorker | undefined;
     const dispatcher = createDispatcher({ pool: deps.pool, queue, clock, logger, onEnqueued: () => worker?.notify() });
     const admin = createScheduleAdmin({ pool: deps.pool, queue, clock, onEnqueued: () => worker?.notify() });
     const adopted = await dispatcher.adopt();
     if (adopted > 0) logger.info('adopted schedules created before schedule execution existed', { schedules: adopted });
 
     if (o.work !== false) {
-      const w = startWorker({
+      const w = startInvocationWorker({
         queue,
         concurrency,
         pollMs: o.pollMs ?? 500,

@@ -94,7 +94,7 @@ export interface PostgresJobEngineOptions {
  * The durable recurring side of the job engine, in Postgres: a tracker row in production's `jobs`
  * shape (metadata carries the singletonKey, `recurring: true`, the cron and the job data) plus the
  * schedule's dispatch row (its next occurrence in its zone). The dispatcher
- * (src/server/execution/dispatcher.ts) turns due occurrences into invocations on ONE pg-boss queue;
+ * (src/server/execution/occurrence-dispatcher.ts) turns due occurrences into invocations on ONE pg-boss queue;
  * nothing here creates a queue, table or partition per schedule.
  */
 export function createPostgresJobEngine(opts: PostgresJobEngineOptions = {}): JobEngine {

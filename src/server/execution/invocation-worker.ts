@@ -6,7 +6,7 @@ import type { Logger } from '../../shared/logger.js';
 import type { InvocationOutcome } from './invoke.js';
 import type { InvocationJob, InvocationQueue } from './queue.js';
 
-export interface Worker {
+export interface InvocationWorker {
   /** Fetch now instead of at the next poll (the local dispatcher calls it after enqueuing). */
   notify(): void;
   /** Resolves when nothing is running and the last fetch found nothing. */
@@ -14,7 +14,7 @@ export interface Worker {
   stop(): Promise<void>;
 }
 
-export interface WorkerOptions {
+export interface InvocationWorkerOptions {
   queue: InvocationQueue;
   run: (job: InvocationJob) => Promise<InvocationOutcome>;
   concurrency: number;
@@ -24,7 +24,7 @@ export interface WorkerOptions {
   stopGraceMs?: number;
 }
 
-export function startWorker(o: WorkerOptions): Worker {
+export function startInvocationWorker(o: InvocationWorkerOptions): InvocationWorker {
   const active = new Set<Promise<void>>();
   // While the queue is busy, refill in batches rather than one fetch per finished run.
   const refillAt = Math.max(1, Math.ceil(o.concurrency / 2));

@@ -16,9 +16,9 @@ import { GuestStdio, type LineSink } from './guest-stdio.js';
 import {
   FLAG_REPLIED,
   FLAG_WAITING,
-  WARMUP_JOB,
+  WARMUP_TASK,
   type ComponentVariant,
-  type ExecuteJob,
+  type ExecuteTask,
   type FailureKind,
   type HostCallMessage,
   type HostCallStats,
@@ -30,7 +30,7 @@ import { ReadyInstances, type GuestExports, type IsolationMode } from './ready-i
 import type { CoreInstanceState } from './snapshot.js';
 import type { ExecuteRequest, ExecuteResponse } from '../wit-types/interfaces/alga-extension-types.js';
 
-export interface SandboxWorkerData {
+export interface GuestThreadData {
   flag: SharedArrayBuffer;
   bridge: MessagePort;
   isolation: IsolationMode;
@@ -42,14 +42,14 @@ type Instantiate = (
   instantiateCore: (m: WebAssembly.Module, i: WebAssembly.Imports) => WebAssembly.Instance,
 ) => GuestExports;
 
-const { flag: flagBuffer, bridge, isolation } = workerData as SandboxWorkerData;
+const { flag: flagBuffer, bridge, isolation } = workerData as GuestThreadData;
 const flag = new Int32Array(flagBuffer);
 const port = parentPort!;
 const post = (msg: WorkerToMain) => port.postMessage(msg);
 
 const instances = new ReadyInstances(isolation);
 const loading = new Map<string, Promise<void>>();
-let currentJob = WARMUP_JOB;
+let currentTask = WARMUP_TASK;
 let clockOffsetMs = 0;
 const dropLines: LineSink = () => {};
 const stdio = new GuestStdio(dropLines);
@@ -69,7 +69,7 @@ function callHost(iface: string, fn: string, args: unknown[]): unknown {
 
 function bridgeCall(iface: string, fn: string, args: unknown[]): unknown {
   Atomics.store(flag, 0, FLAG_WAITING);
-  const msg: HostCallMessage = { jobId: currentJob, iface, fn, args };
+  const msg: HostCallMessage = { taskId: currentTask, iface, fn, args };
   bridge.postMessage(msg);
   // Most replies come within tens of µs: a short bounded spin saves the cost of a sleep + wake-up.
   const spinUntil = performance.now() + SPIN_MS;
@@ -124,8 +124,8 @@ const WARMUP_REQUEST: ExecuteRequest = {
 };
 
 function warmUp(guest: GuestExports): boolean {
-  const saved = currentJob;
-  currentJob = WARMUP_JOB;
+  const saved = currentTask;
+  currentTask = WARMUP_TASK;
   stdio.reset(dropLines);
   try {
     guest.handler(WARMUP_REQUEST);
@@ -133,7 +133,7 @@ function warmUp(guest: GuestExports): boolean {
   } catch {
     return false;
   } finally {
-    currentJob = saved;
+    currentTask = saved;
   }
 }
 
@@ -210,22 +210,22 @@ function capBytesOf(key: string): number {
   return Number(key.slice(key.lastIndexOf(':') + 1)) * 2 ** 20;
 }
 
-async function execute(job: ExecuteJob): Promise<void> {
-  const { jobId, variant } = job;
+async function execute(job: ExecuteTask): Promise<void> {
+  const { taskId, variant } = job;
   try {
     await load(variant);
   } catch (err) {
-    return post({ type: 'failed', jobId, kind: 'instantiate', message: `could not load component: ${describe(err)}` });
+    return post({ type: 'failed', taskId, kind: 'instantiate', message: `could not load component: ${describe(err)}` });
   }
   let ready;
   try {
     ready = instances.take(variant.key); // may instantiate and warm up: before this job's state is set
   } catch (err) {
-    return post({ type: 'failed', jobId, kind: 'instantiate', message: `could not instantiate component: ${describe(err)}` });
+    return post({ type: 'failed', taskId, kind: 'instantiate', message: `could not instantiate component: ${describe(err)}` });
   }
-  currentJob = jobId;
+  currentTask = taskId;
   clockOffsetMs = job.clockOffsetMs;
-  stdio.reset((stream, line) => post({ type: 'stdio', jobId, stream, line }));
+  stdio.reset((stream, line) => post({ type: 'stdio', taskId, stream, line }));
   hostCalls = { count: 0, ms: 0 };
   let result: WorkerToMain;
   let succeeded = false;
@@ -233,19 +233,19 @@ async function execute(job: ExecuteJob): Promise<void> {
     const response = ready.guest.handler(job.request) as ExecuteResponse;
     const size = responseBytes(response);
     if (size > job.maxResponseBytes) {
-      result = { type: 'failed', jobId, kind: 'response-too-large', message: `response of ${size} bytes exceeds the runner's limit of ${job.maxResponseBytes} bytes`, hostCalls };
+      result = { type: 'failed', taskId, kind: 'response-too-large', message: `response of ${size} bytes exceeds the runner's limit of ${job.maxResponseBytes} bytes`, hostCalls };
     } else {
-      result = { type: 'done', jobId, response, hostCalls };
+      result = { type: 'done', taskId, response, hostCalls };
     }
     succeeded = true; // the guest itself finished cleanly: its instance can be restored
   } catch (err) {
     stdio.flush();
-    result = { type: 'failed', jobId, ...failureOf(err, ready.memory, capBytesOf(variant.key)), hostCalls };
+    result = { type: 'failed', taskId, ...failureOf(err, ready.memory, capBytesOf(variant.key)), hostCalls };
   }
   stdio.flush();
   post(result);
   stdio.reset(dropLines);
-  currentJob = WARMUP_JOB;
+  currentTask = WARMUP_TASK;
   // After the response is posted: restore or replace the instance, off the request path.
   instances.release(variant.key, ready, succeeded);
 }
