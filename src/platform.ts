@@ -245,7 +245,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
             res.end(text);
           },
         },
-        { path: GATEWAY_PREFIX, handle: (req, res, u) => handleGateway({ pool, runner, defaultTenant: tenantId }, req, res, u) },
+        { path: GATEWAY_PREFIX, handle: (req, res, u) => handleGateway({ pool, runner, defaultTenant: tenantId, logger }, req, res, u) },
         ...internalApiRoutes({ pool, scheduler: schedulerDeps, token, production }),
         ...extensionUpdateRoutes({ pool, jobs, defaultTenant: tenantId, token: adminToken, production }),
       ];

@@ -134,11 +134,12 @@ for (const shape of ['in-process', 'split'] as const) describe(`${shape}`, () =>
       assert.equal(((await res.body.json()) as { error: string }).error, 'extension_not_found');
     });
 
-    test('unknown route → JSON 404 naming the declared endpoints', async () => {
-      const r = await tp.call('GET', SAMPLE, '/api/nope', { tenant: 'tenant-a' });
-      assert.equal(r.status, 404);
-      assert.equal(r.json.error, 'route_not_found');
-      assert.match(r.json.message, /GET \/api\/status/);
+    test('undeclared path or method → production\'s 404 {"error":"endpoint_not_found"}', async () => {
+      for (const [method, path] of [['GET', '/api/nope'], ['PATCH', '/api/status'], ['GET', '/api/status/extra']]) {
+        const r = await tp.call(method, SAMPLE, path, { tenant: 'tenant-a' });
+        assert.equal(r.status, 404, `${method} ${path}`);
+        assert.equal(r.text, '{"error":"endpoint_not_found"}', `${method} ${path}`);
+      }
     });
 
     test('a guest that traps → production\'s execute_failed envelope, and the server keeps serving', async () => {
