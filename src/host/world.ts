@@ -1,22 +1,24 @@
 /**
- * The imported interfaces of `alga:extension/runner` and their functions (jco camelCase names),
- * in world order. The sandbox builds the guest's import object from this list, so every import
- * exists at instantiation (jco refuses a missing one). `world.test.ts` checks it against wit/.
+ * The imported interfaces of `alga:extension/runner`: the list is generated from wit/ (world order,
+ * jco's camelCase function names), and checked here against jco's own declarations, so a WIT change
+ * that is not regenerated, or an interface jco and the list disagree on, fails `tsc`.
  */
-export const WORLD_IMPORTS = {
-  'alga:extension/context': ['getContext'],
-  'alga:extension/secrets': ['get', 'listKeys'],
-  'alga:extension/http': ['fetch'],
-  'alga:extension/storage': ['get', 'put', 'delete', 'listEntries'],
-  'alga:extension/logging': ['logInfo', 'logWarn', 'logError'],
-  'alga:extension/ui-proxy': ['callRoute'],
-  'alga:extension/user': ['getUser'],
-  'alga:extension/user-v2': ['getUser'],
-  'alga:extension/scheduler': ['listSchedules', 'getSchedule', 'createSchedule', 'updateSchedule', 'deleteSchedule', 'getEndpoints'],
-  'alga:extension/invoicing': ['createManualInvoice'],
-  'alga:extension/clients': ['listClients', 'getClient'],
-  'alga:extension/services': ['listServices', 'getService'],
-} as const;
+import type { ImportObject } from './wit-types/runner.js';
+import { WORLD_IMPORTS } from './wit-types/world-imports.js';
 
-export type InterfaceName = keyof typeof WORLD_IMPORTS;
-export type FunctionName<I extends InterfaceName> = (typeof WORLD_IMPORTS)[I][number];
+export { WORLD_IMPORTS };
+export type { WorldImportErrors } from './wit-types/world-imports.js';
+
+/** jco's declaration of each imported interface (the shared `types` interface has no functions). */
+export type WorldInterfaces = Omit<ImportObject, 'alga:extension/types'>;
+export type InterfaceName = keyof WorldInterfaces;
+export type FunctionName<I extends InterfaceName> = keyof WorldInterfaces[I] & string;
+
+// Both directions: every interface jco declares is listed, and every listed function is one jco declares.
+type Exactly<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type ListedFunctions = { [I in InterfaceName]: (typeof WORLD_IMPORTS)[I][number] };
+type DeclaredFunctions = { [I in InterfaceName]: FunctionName<I> };
+const interfacesMatch: Exactly<keyof typeof WORLD_IMPORTS, InterfaceName> = true;
+const functionsMatch: Exactly<ListedFunctions, DeclaredFunctions> = true;
+void interfacesMatch;
+void functionsMatch;

@@ -1,7 +1,7 @@
 import { DEFAULT_CAPABILITIES, type Capability } from '../../src/shared/capabilities.js';
 import { silentLogger } from '../../src/shared/logger.js';
 import type { ExecutionContext, HostServices } from '../../src/host/interfaces/types.js';
-import { HOST_INTERFACES } from '../../src/host/interfaces/index.js';
+import { lookupImport } from '../../src/host/import-dispatch.js';
 import type { HostOutcome } from '../../src/host/sandbox/protocol.js';
 import type { InterfaceName } from '../../src/host/world.js';
 
@@ -18,6 +18,9 @@ export function executionContext(o: { grant?: Capability[]; installId?: string |
   };
 }
 
+/** Calls a host function as the sandbox does (by name, through the import dispatch's lookup). */
 export async function callHost(ctx: ExecutionContext, iface: InterfaceName, fn: string, ...args: unknown[]): Promise<HostOutcome> {
-  return HOST_INTERFACES[iface].functions[fn]!(ctx, args, new AbortController().signal);
+  const impl = lookupImport(iface, fn);
+  if (!impl) throw new Error(`${iface}#${fn} is not an import of the world`);
+  return impl.functions[fn]!(ctx, args, new AbortController().signal);
 }

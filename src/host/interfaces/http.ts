@@ -1,6 +1,5 @@
 import { request } from 'undici';
 import { err, ok, type HostInterface } from './types.js';
-import type { HttpRequest } from '../wit-types/interfaces/alga-extension-types.js';
 
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
 const TIMEOUT_MS = 30_000; // production's outbound client timeout
@@ -23,15 +22,14 @@ export function egressAllowed(host: string, allowlist: readonly string[]): boole
 }
 
 /** `http.fetch` (cap:http.fetch): a real outbound request; redirects are not followed. */
-export const http: HostInterface = {
+export const http: HostInterface<'alga:extension/http'> = {
   functions: {
     fetch: async (ctx, [req], signal) => {
       if (!ctx.granted.has('cap:http.fetch')) return err('not-allowed');
-      const r = req as HttpRequest;
-      const method = String(r.method ?? '').toUpperCase();
+      const method = req.method.toUpperCase();
       let url: URL;
       try {
-        url = new URL(r.url);
+        url = new URL(req.url);
       } catch {
         return err('invalid-url');
       }
@@ -41,8 +39,8 @@ export const http: HostInterface = {
       try {
         res = await request(url, {
           method: method as 'GET',
-          headers: Object.fromEntries((r.headers ?? []).map((h) => [h.name, h.value])),
-          body: r.body && r.body.length ? Buffer.from(r.body) : undefined,
+          headers: Object.fromEntries((req.headers ?? []).map((h) => [h.name, h.value])),
+          body: req.body && req.body.length ? Buffer.from(req.body) : undefined,
           headersTimeout: TIMEOUT_MS,
           bodyTimeout: TIMEOUT_MS,
           signal,

@@ -12,7 +12,8 @@ import type { HostInterface } from './types.js';
 import { uiProxy } from './ui-proxy.js';
 import { user, userV2 } from './user.js';
 
-export const HOST_INTERFACES: Record<InterfaceName, HostInterface> = {
+/** The host side of the world: exactly one implementation for each imported interface. */
+export const HOST_INTERFACES: { [I in InterfaceName]: HostInterface<I> } = {
   'alga:extension/context': context,
   'alga:extension/secrets': secrets,
   'alga:extension/http': http,

@@ -2,7 +2,7 @@ import { ok, type HostInterface } from './types.js';
 
 /** `invoicing.create-manual-invoice` (cap:invoice.manual.create): production's denial records;
  * invoicing itself belongs to the Alga server and is not simulated here. */
-export const invoicing: HostInterface = {
+export const invoicing: HostInterface<'alga:extension/invoicing'> = {
   functions: {
     createManualInvoice: (ctx) => {
       if (!ctx.granted.has('cap:invoice.manual.create')) {

@@ -5,11 +5,12 @@
  * read for create/update/delete, so the guest gets the real error and field errors; update sends
  * only the fields the guest gave.
  */
-import { err, ok, type ExecutionContext, type HostInterface } from './types.js';
-import type { HostOutcome } from '../sandbox/protocol.js';
+import { err, ok, type ExecutionContext, type HostInterface, type OutcomeOf } from './types.js';
+import type { FunctionName } from '../world.js';
 import type { SchedulerOperation, SchedulerRequest, SchedulerReply } from '../ports.js';
 import type {
   CreateScheduleInput,
+  CreateScheduleResult,
   EndpointInfo,
   ScheduleInfo,
   SchedulerError,
@@ -103,59 +104,96 @@ function fieldErrorsJson(v: unknown): string | undefined {
   return JSON.stringify(v);
 }
 
-/** The one translation from the scheduler API's answer to the WIT value the guest receives. */
-export function replyToWit(op: SchedulerOperation, reply: SchedulerReply): HostOutcome {
-  const body = reply.body && typeof reply.body === 'object' ? (reply.body as Record<string, unknown>) : undefined;
-  const success = reply.status >= 200 && reply.status < 300;
-  if (isRecordOp(op)) {
-    if (body && typeof body.success === 'boolean') {
-      const result: Record<string, unknown> = { success: body.success, error: optString(body.error) };
-      if (op === 'create') result.scheduleId = optString(pick(body, 'scheduleId', 'schedule_id'));
-      if (op !== 'delete') result.fieldErrors = fieldErrorsJson(pick(body, 'fieldErrors', 'field_errors'));
-      if (!body.success && !result.error) result.error = `Failed to ${op} schedule`;
-      return ok(result);
-    }
-    if (success) return ok({ success: true });
-    // Route-level refusals (auth, install, rate limit, schema) carry `{error}`: pass that text on,
-    // never a debug rendering; a schema refusal's per-field messages become field errors.
-    let error = optString(body?.error) ?? `Scheduler request failed (HTTP ${reply.status})`;
-    const fields = schemaFieldErrors(body?.details);
-    if (fields) error = `${error}: ${Object.entries(fields).map(([k, v]) => `${k}: ${v}`).join('; ')}`;
-    return ok(op === 'delete' || !fields ? { success: false, error } : { success: false, error, fieldErrors: JSON.stringify(fields) });
+type SchedulerFn = FunctionName<'alga:extension/scheduler'>;
+/** The WIT function each API operation serves. */
+const FUNCTION_OF = {
+  list: 'listSchedules',
+  get: 'getSchedule',
+  getEndpoints: 'getEndpoints',
+  create: 'createSchedule',
+  update: 'updateSchedule',
+  delete: 'deleteSchedule',
+} as const satisfies Record<SchedulerOperation, SchedulerFn>;
+/** What the guest receives for operation `Op`, typed by its WIT function. */
+export type SchedulerOutcome<Op extends SchedulerOperation> = OutcomeOf<'alga:extension/scheduler', (typeof FUNCTION_OF)[Op]>;
+
+function bodyOf(reply: SchedulerReply): Record<string, unknown> | undefined {
+  return reply.body && typeof reply.body === 'object' ? (reply.body as Record<string, unknown>) : undefined;
+}
+const succeeded = (reply: SchedulerReply) => reply.status >= 200 && reply.status < 300;
+
+/** create/update/delete answer a result record (never an enum), whatever the status. */
+function recordReply(op: RecordOp, reply: SchedulerReply): { ok: CreateScheduleResult } {
+  const body = bodyOf(reply);
+  if (body && typeof body.success === 'boolean') {
+    const result: CreateScheduleResult = { success: body.success, error: optString(body.error) };
+    if (op === 'create') result.scheduleId = optString(pick(body, 'scheduleId', 'schedule_id'));
+    if (op !== 'delete') result.fieldErrors = fieldErrorsJson(pick(body, 'fieldErrors', 'field_errors'));
+    if (!body.success && !result.error) result.error = `Failed to ${op} schedule`;
+    return ok(result);
   }
-  if (!success) return err(statusToSchedulerError(reply.status));
-  if (op === 'list') {
-    const items = Array.isArray(body?.schedules) ? body!.schedules : [];
-    return ok(items.map(toScheduleInfo).filter((s): s is ScheduleInfo => s !== undefined));
-  }
-  if (op === 'get') return ok(toScheduleInfo(body?.schedule));
-  const items = Array.isArray(body?.endpoints) ? body!.endpoints : [];
-  return ok(items.map(toEndpointInfo).filter((e): e is EndpointInfo => e !== undefined));
+  if (succeeded(reply)) return ok({ success: true });
+  // Route-level refusals (auth, install, rate limit, schema) carry `{error}`: pass that text on,
+  // never a debug rendering; a schema refusal's per-field messages become field errors.
+  let error = optString(body?.error) ?? `Scheduler request failed (HTTP ${reply.status})`;
+  const fields = schemaFieldErrors(body?.details);
+  if (fields) error = `${error}: ${Object.entries(fields).map(([k, v]) => `${k}: ${v}`).join('; ')}`;
+  return ok(op === 'delete' || !fields ? { success: false, error } : { success: false, error, fieldErrors: JSON.stringify(fields) });
 }
 
-function denied(op: RecordOp | 'list' | 'get' | 'getEndpoints', message: string): HostOutcome {
-  return isRecordOp(op) ? ok({ success: false, error: message }) : err('denied');
+/** The one translation from the scheduler API's answer to the WIT value the guest receives, per operation. */
+const ANSWER: { [Op in SchedulerOperation]: (reply: SchedulerReply) => SchedulerOutcome<Op> } = {
+  list: (reply) => {
+    if (!succeeded(reply)) return err(statusToSchedulerError(reply.status));
+    const items = bodyOf(reply)?.schedules;
+    return ok((Array.isArray(items) ? items : []).map(toScheduleInfo).filter((s): s is ScheduleInfo => s !== undefined));
+  },
+  get: (reply) => (succeeded(reply) ? ok(toScheduleInfo(bodyOf(reply)?.schedule)) : err(statusToSchedulerError(reply.status))),
+  getEndpoints: (reply) => {
+    if (!succeeded(reply)) return err(statusToSchedulerError(reply.status));
+    const items = bodyOf(reply)?.endpoints;
+    return ok((Array.isArray(items) ? items : []).map(toEndpointInfo).filter((e): e is EndpointInfo => e !== undefined));
+  },
+  create: (reply) => recordReply('create', reply),
+  update: (reply) => recordReply('update', reply),
+  delete: (reply) => recordReply('delete', reply),
+};
+
+export function replyToWit<Op extends SchedulerOperation>(op: Op, reply: SchedulerReply): SchedulerOutcome<Op> {
+  return ANSWER[op](reply);
 }
+
+/** Refusals before any call: a record with the message for create/update/delete, `denied` otherwise. */
+const REFUSE: { [Op in SchedulerOperation]: (message: string) => SchedulerOutcome<Op> } = {
+  list: () => err('denied'),
+  get: () => err('denied'),
+  getEndpoints: () => err('denied'),
+  create: (error) => ok({ success: false, error }),
+  update: (error) => ok({ success: false, error }),
+  delete: (error) => ok({ success: false, error }),
+};
 
 /** Parses a guest payload string; production answers a parse failure locally with a field error. */
-function parsePayload(raw: string): { value: unknown } | { error: HostOutcome } {
+function parsePayload(raw: string): { value: unknown } | { refused: { ok: CreateScheduleResult } } {
   try {
     return { value: JSON.parse(raw) };
   } catch {
-    return {
-      error: ok({ success: false, error: PAYLOAD_NOT_JSON, fieldErrors: JSON.stringify({ payload: PAYLOAD_NOT_JSON }) }),
-    };
+    return { refused: ok({ success: false, error: PAYLOAD_NOT_JSON, fieldErrors: JSON.stringify({ payload: PAYLOAD_NOT_JSON }) }) };
   }
 }
 
-async function call(ctx: ExecutionContext, request: SchedulerRequest, signal: AbortSignal): Promise<HostOutcome> {
-  const op = request.operation;
+async function call<Op extends SchedulerOperation>(
+  ctx: ExecutionContext,
+  request: Extract<SchedulerRequest, { operation: Op }>,
+  signal: AbortSignal,
+): Promise<SchedulerOutcome<Op>> {
+  const op: Op = request.operation;
   if (!ctx.granted.has('cap:scheduler.manage')) {
     ctx.logger.warn('scheduler capability denied - cap:scheduler.manage not granted', { operation: op });
-    return denied(op, NOT_GRANTED);
+    return REFUSE[op](NOT_GRANTED);
   }
   const installId = ctx.context.installId;
-  if (!installId) return denied(op, INSTALL_MISSING);
+  if (!installId) return REFUSE[op](INSTALL_MISSING);
   const backend = ctx.services.scheduler;
   if (!backend) return replyToWit(op, { status: 503, body: { error: 'Scheduler service unavailable' } });
   let reply: SchedulerReply;
@@ -168,21 +206,21 @@ async function call(ctx: ExecutionContext, request: SchedulerRequest, signal: Ab
   return replyToWit(op, reply);
 }
 
-function createRequest(input: CreateScheduleInput): SchedulerRequest | HostOutcome {
+function createRequest(input: CreateScheduleInput): Extract<SchedulerRequest, { operation: 'create' }> | { ok: CreateScheduleResult } {
   const req: Extract<SchedulerRequest, { operation: 'create' }> = { operation: 'create', endpoint: input.endpoint, cron: input.cron };
   if (input.timezone !== undefined) req.timezone = input.timezone;
   if (input.enabled !== undefined) req.enabled = input.enabled;
   if (input.name !== undefined) req.name = input.name;
   if (input.payload !== undefined) {
     const parsed = parsePayload(input.payload);
-    if ('error' in parsed) return parsed.error;
+    if ('refused' in parsed) return parsed.refused;
     req.payload = parsed.value;
   }
   return req;
 }
 
 /** Only the fields the guest set are sent (production sent name and payload always, clearing them). */
-function updateRequest(scheduleId: string, input: UpdateScheduleInput): SchedulerRequest | HostOutcome {
+function updateRequest(scheduleId: string, input: UpdateScheduleInput): Extract<SchedulerRequest, { operation: 'update' }> | { ok: CreateScheduleResult } {
   const req: Extract<SchedulerRequest, { operation: 'update' }> = { operation: 'update', scheduleId };
   if (input.endpoint !== undefined) req.endpoint = input.endpoint;
   if (input.cron !== undefined) req.cron = input.cron;
@@ -193,29 +231,29 @@ function updateRequest(scheduleId: string, input: UpdateScheduleInput): Schedule
     if (input.payload.trim() === '') req.payload = null; // the WIT comment: an empty string clears
     else {
       const parsed = parsePayload(input.payload);
-      if ('error' in parsed) return parsed.error;
+      if ('refused' in parsed) return parsed.refused;
       req.payload = parsed.value;
     }
   }
   return req;
 }
 
-const isOutcome = (v: SchedulerRequest | HostOutcome): v is HostOutcome => !('operation' in v);
+const isRefusal = (v: SchedulerRequest | { ok: CreateScheduleResult }): v is { ok: CreateScheduleResult } => !('operation' in v);
 
-export const scheduler: HostInterface = {
+export const scheduler: HostInterface<'alga:extension/scheduler'> = {
   functions: {
-    listSchedules: (ctx, _args, signal) => call(ctx, { operation: 'list' }, signal),
-    getSchedule: (ctx, [id], signal) => call(ctx, { operation: 'get', scheduleId: String(id) }, signal),
-    getEndpoints: (ctx, _args, signal) => call(ctx, { operation: 'getEndpoints' }, signal),
+    listSchedules: (ctx, [], signal) => call(ctx, { operation: 'list' }, signal),
+    getSchedule: (ctx, [scheduleId], signal) => call(ctx, { operation: 'get', scheduleId }, signal),
+    getEndpoints: (ctx, [], signal) => call(ctx, { operation: 'getEndpoints' }, signal),
     createSchedule: (ctx, [input], signal) => {
-      const req = createRequest(input as CreateScheduleInput);
-      return isOutcome(req) ? req : call(ctx, req, signal);
+      const req = createRequest(input);
+      return isRefusal(req) ? req : call(ctx, req, signal);
     },
-    updateSchedule: (ctx, [id, input], signal) => {
-      const req = updateRequest(String(id), input as UpdateScheduleInput);
-      return isOutcome(req) ? req : call(ctx, req, signal);
+    updateSchedule: (ctx, [scheduleId, input], signal) => {
+      const req = updateRequest(scheduleId, input);
+      return isRefusal(req) ? req : call(ctx, req, signal);
     },
-    deleteSchedule: (ctx, [id], signal) => call(ctx, { operation: 'delete', scheduleId: String(id) }, signal),
+    deleteSchedule: (ctx, [scheduleId], signal) => call(ctx, { operation: 'delete', scheduleId }, signal),
   },
   onInternalError: (fn) => {
     if (fn === 'createSchedule' || fn === 'updateSchedule' || fn === 'deleteSchedule') {

@@ -1,12 +1,12 @@
 import { err, ok, type HostInterface } from './types.js';
 
 /** `secrets`: values come from the request's secret envelope (decrypted before the guest runs). */
-export const secrets: HostInterface = {
+export const secrets: HostInterface<'alga:extension/secrets'> = {
   functions: {
     get: (ctx, [key]) => {
       if (!ctx.granted.has('cap:secrets.get')) return err('denied');
       if (!ctx.secrets) return err('missing');
-      const value = ctx.secrets[String(key)];
+      const value = ctx.secrets[key];
       return value === undefined ? err('missing') : ok(value);
     },
     // Production answers an empty list, not an error, without the capability.

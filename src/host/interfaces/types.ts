@@ -1,8 +1,8 @@
 import type { Capability } from '../../shared/capabilities.js';
 import type { Logger } from '../../shared/logger.js';
 import type { ContextData } from '../wit-types/interfaces/alga-extension-types.js';
-import type { HostOutcome } from '../sandbox/protocol.js';
 import type { SchedulerBackend } from '../ports.js';
+import type { FunctionName, InterfaceName, WorldImportErrors, WorldInterfaces } from '../world.js';
 
 /** The `user` of a /v1/execute request, as the runner received it. */
 export interface RequestUser {
@@ -40,14 +40,33 @@ export interface HostServices {
   maxFetchBytes?: number;
 }
 
-export type HostFunction = (ctx: ExecutionContext, args: unknown[], signal: AbortSignal) => HostOutcome | Promise<HostOutcome>;
+/** How a host function ends, as the guest must see it: its WIT success value, the error case of its
+ * `result`, or a deliberate trap (production panics, e.g. context without its capability). */
+export type Outcome<T, E> = { ok: T } | { err: E } | { trap: string };
+
+type Fn<I extends InterfaceName, F extends FunctionName<I>> = WorldInterfaces[I][F] extends (...args: infer A) => infer R
+  ? { args: A; value: R; error: F extends keyof WorldImportErrors[I] ? WorldImportErrors[I][F] : never }
+  : never;
+
+/** What function `F` of interface `I` may answer: typed by the WIT (success from jco's declaration,
+ * error from the generated error table). */
+export type OutcomeOf<I extends InterfaceName, F extends FunctionName<I>> = Outcome<Fn<I, F>['value'], Fn<I, F>['error']>;
+
+/**
+ * The host side of WIT interface `I`: one function for each function jco declares, with its
+ * parameters as a tuple, so a function renamed, added or retyped in wit/ breaks `tsc`.
+ * `Ctx` is what the implementation reads of the execution.
+ */
+export type HostFunctions<I extends InterfaceName, Ctx = ExecutionContext> = {
+  [F in FunctionName<I>]: (ctx: Ctx, args: Fn<I, F>['args'], signal: AbortSignal) => OutcomeOf<I, F> | Promise<OutcomeOf<I, F>>;
+};
 
 /** One WIT interface: its functions, and what each answers when something unexpected throws. */
-export interface HostInterface {
-  functions: Record<string, HostFunction>;
-  /** Never a trap: the WIT value production gives for an internal failure of `fn`. */
-  onInternalError(fn: string, err: unknown): HostOutcome;
+export interface HostInterface<I extends InterfaceName, Ctx = ExecutionContext> {
+  functions: HostFunctions<I, Ctx>;
+  /** Never a trap unless production traps: the WIT value production gives for an internal failure of `fn`. */
+  onInternalError(fn: FunctionName<I>, err: unknown): OutcomeOf<I, FunctionName<I>>;
 }
 
-export const ok = (value: unknown): HostOutcome => ({ ok: value });
-export const err = (payload: unknown): HostOutcome => ({ err: payload });
+export const ok = <T>(value: T) => ({ ok: value });
+export const err = <const E>(payload: E) => ({ err: payload });

@@ -23,12 +23,12 @@ function userRecord(ctx: ExecutionContext) {
   });
 }
 
-export const user: HostInterface = {
+export const user: HostInterface<'alga:extension/user'> = {
   functions: { getUser: (ctx) => userRecord(ctx) },
   onInternalError: () => err('not-available'),
 };
 
-export const userV2: HostInterface = {
+export const userV2: HostInterface<'alga:extension/user-v2'> = {
   functions: { getUser: (ctx) => userRecord(ctx) },
   onInternalError: () => err('not-available'),
 };

@@ -58,7 +58,7 @@ describe('scheduler: requests sent', () => {
   test('create: a payload that is not JSON is answered locally with production\'s field error', async () => {
     const { calls, backend } = recordingBackend();
     const ctx = executionContext({ grant: ['cap:scheduler.manage'], services: { scheduler: backend } });
-    const out = (await callHost(ctx, 'alga:extension/scheduler', 'createSchedule', { endpoint: '/a', cron: '0 * * * *', payload: '{nope' })) as { ok: Record<string, unknown> };
+    const out = (await callHost(ctx, 'alga:extension/scheduler', 'createSchedule', { endpoint: '/a', cron: '0 * * * *', payload: '{nope' })) as unknown as { ok: Record<string, unknown> };
     assert.equal(calls.length, 0);
     assert.equal(out.ok.success, false);
     assert.equal(out.ok.error, 'Payload must be valid JSON object or array');
@@ -68,7 +68,7 @@ describe('scheduler: requests sent', () => {
   test('create forwards the parsed payload and only the optional keys present', async () => {
     const { calls, backend } = recordingBackend({ status: 201, body: { success: true, scheduleId: 's-1' } });
     const ctx = executionContext({ grant: ['cap:scheduler.manage'], services: { scheduler: backend } });
-    const out = (await callHost(ctx, 'alga:extension/scheduler', 'createSchedule', { endpoint: 'POST /sync', cron: '*/5 * * * *', payload: '{"b":1,"a":[2]}' })) as { ok: Record<string, unknown> };
+    const out = (await callHost(ctx, 'alga:extension/scheduler', 'createSchedule', { endpoint: 'POST /sync', cron: '*/5 * * * *', payload: '{"b":1,"a":[2]}' })) as unknown as { ok: Record<string, unknown> };
     assert.deepEqual(calls[0]!.request, { operation: 'create', endpoint: 'POST /sync', cron: '*/5 * * * *', payload: { b: 1, a: [2] } });
     assert.equal(out.ok.success, true);
     assert.equal(out.ok.scheduleId, 's-1');
@@ -85,18 +85,18 @@ describe('scheduler: replyToWit', () => {
   });
 
   test('a 400 create keeps the server\'s error and field errors (decision 1: production lost them)', () => {
-    const out = replyToWit('create', { status: 400, body: { success: false, error: 'Cron too frequent (minimum interval is 5 minutes)', fieldErrors: { cron: 'Cron too frequent (minimum interval is 5 minutes)' } } }) as { ok: Record<string, unknown> };
+    const out = replyToWit('create', { status: 400, body: { success: false, error: 'Cron too frequent (minimum interval is 5 minutes)', fieldErrors: { cron: 'Cron too frequent (minimum interval is 5 minutes)' } } }) as unknown as { ok: Record<string, unknown> };
     assert.equal(out.ok.success, false);
     assert.equal(out.ok.error, 'Cron too frequent (minimum interval is 5 minutes)');
     assert.deepEqual(JSON.parse(out.ok.fieldErrors as string), { cron: 'Cron too frequent (minimum interval is 5 minutes)' });
   });
 
   test('route refusals reach create/update/delete as their text, never a debug rendering (decision 3)', () => {
-    const rl = replyToWit('update', { status: 429, body: { error: 'Too many requests, please try again later', code: 'RATE_LIMITED', details: null } }) as { ok: Record<string, unknown> };
+    const rl = replyToWit('update', { status: 429, body: { error: 'Too many requests, please try again later', code: 'RATE_LIMITED', details: null } }) as unknown as { ok: Record<string, unknown> };
     assert.deepEqual(rl.ok, { success: false, error: 'Too many requests, please try again later' });
-    const nf = replyToWit('delete', { status: 404, body: { error: 'Install not found', code: 'NOT_FOUND', details: null } }) as { ok: Record<string, unknown> };
+    const nf = replyToWit('delete', { status: 404, body: { error: 'Install not found', code: 'NOT_FOUND', details: null } }) as unknown as { ok: Record<string, unknown> };
     assert.deepEqual(nf.ok, { success: false, error: 'Install not found' });
-    const bad = replyToWit('update', { status: 400, body: { error: 'Validation error', details: { formErrors: [], fieldErrors: { scheduleId: ['Invalid UUID'] } } } }) as { ok: Record<string, unknown> };
+    const bad = replyToWit('update', { status: 400, body: { error: 'Validation error', details: { formErrors: [], fieldErrors: { scheduleId: ['Invalid UUID'] } } } }) as unknown as { ok: Record<string, unknown> };
     assert.equal(bad.ok.success, false);
     assert.match(bad.ok.error as string, /^Validation error: scheduleId: Invalid UUID$/);
     assert.deepEqual(JSON.parse(bad.ok.fieldErrors as string), { scheduleId: 'Invalid UUID' });
@@ -112,7 +112,7 @@ describe('scheduler: replyToWit', () => {
           { id: 'b', endpointPath: '/x', endpointMethod: 'GET', cron: '0 * * * *', timezone: 'UTC' },
         ],
       },
-    }) as { ok: Record<string, unknown>[] };
+    }) as unknown as { ok: Record<string, unknown>[] };
     assert.equal(out.ok.length, 1);
     assert.equal(out.ok[0]!.payload, '{"a":{"c":2,"d":1},"z":1}');
     assert.equal(out.ok[0]!.lastRunAt, '2026-01-01T00:00:00.000Z');
