@@ -2,6 +2,8 @@
 // The `alga-runner` command. The TypeScript sources are compiled to dist/ by `npm install`
 // (the `prepare` script) or `npm run build`.
 import { existsSync } from 'node:fs';
+import { requireSupportedNode } from './node-support.js';
+requireSupportedNode();
 const entry = new URL('../dist/src/cli/main.js', import.meta.url);
 if (!existsSync(entry)) {
   process.stderr.write('alga-runner is not built yet: run `npm install` (or `npm run build`) in the alga-node-runner folder.\n');

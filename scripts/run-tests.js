@@ -7,6 +7,8 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { requireSupportedNode } from '../bin/node-support.js';
+requireSupportedNode();
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { startEmbeddedPostgres } = await import(join(root, 'dist/src/server/db/embedded.js'));

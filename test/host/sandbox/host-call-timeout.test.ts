@@ -36,6 +36,9 @@ test('timeout during a host call: the call is aborted, nothing is written, the r
   const slow = slowScheduler();
   const h = await startSandboxHarness({ concurrency: 1, services: { scheduler: slow.backend } });
   try {
+    // The deadline starts when the task reaches the worker, which first loads the component: load it
+    // now, so the 1 s deadline is spent waiting on the host call even on a loaded machine.
+    assert.equal((await h.call('GET', '/counter')).status, 200);
     const pending = h.call('POST', '/probe', {
       body: { calls: [{ fn: 'scheduler.create-schedule', args: [{ endpoint: 'GET /echo', cron: '0 3 * * *' }] }] },
       providers: ['cap:scheduler.manage'],
