@@ -2,7 +2,7 @@
  * The few web globals the componentize-js (StarlingMonkey) guest provides and our guests use. Guest
  * code is type-checked with `lib: ["ES2022"]` only (no DOM, no Node), so these are declared here.
  * Present even with every componentize-js feature disabled: TextEncoder/TextDecoder, URL,
- * URLSearchParams, structuredClone, crypto (NOTES.md). `console` needs the `stdio` feature.
+ * URLSearchParams, structuredClone, crypto. `console` needs the `stdio` feature.
  */
 declare class TextEncoder {
   encode(input?: string): Uint8Array;

@@ -112,7 +112,7 @@ export interface Schedule extends Omit<WitScheduleInfo, 'payload'> {
 }
 
 export interface CreateScheduleOptions {
-  /** Endpoint selector: `"/api/heartbeat"` or `"POST /api/heartbeat"` (SPEC §4.6). */
+  /** Endpoint selector: `"/api/heartbeat"` or `"POST /api/heartbeat"` (docs/production-contract.md#scheduler-endpoints). */
   endpoint: string;
   cron: string;
   /** IANA zone; default UTC. */

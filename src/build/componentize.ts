@@ -13,8 +13,8 @@
  *    process (componentize-child.ts): componentize-js blocks its thread for ~10 s (wizer through
  *    `spawnSync`) and needs preview2-shim's process-global `/` preopen, which must not leak into the
  *    runner's WASI host.
- *    Clocks, random and stdio stay enabled (`Date.now()` is real, `Math.random()` works — SPEC-DECISIONS
- *    13); by default only `http` and `fetch-event` are disabled.
+ *    Clocks, random and stdio stay enabled (`Date.now()` is real, `Math.random()` works:
+ *    docs/differences.md#guest-clocks); by default only `http` and `fetch-event` are disabled.
  * 4. **Write** atomically (temporary file + rename), so a concurrent reader never sees half a file.
  *    Builders of the same hash coordinate through `<hash>.lock` (created exclusively; a lock whose
  *    owner died or that is older than 10 minutes is taken over), so two processes do not spend the

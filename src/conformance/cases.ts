@@ -1,8 +1,8 @@
 /**
  * The conformance suite as data: for each function of the world, the conditions that matter
  * (capability granted or not, install present or absent, user present or absent, valid or invalid
- * input) and the observation production's contract gives under each (SPEC §2–4). Where we fix a
- * production defect (SPEC-DECISIONS), a step carries `production`: what a production runner (or a
+ * input) and the observation production's contract gives under each (docs/production-contract.md). Where we fix a
+ * production defect (docs/differences.md), a step carries `production`: what a production runner (or a
  * production server behind it) observes instead, so a run against production reports "differs as
  * documented" rather than failing.
  *
@@ -62,7 +62,7 @@ export interface ConformanceCase {
   condition: string;
   env?: CaseEnv;
   steps: Step[];
-  /** The SPEC-DECISIONS item behind a `production` alternative, and what the difference means. */
+  /** The docs/differences.md section behind a `production` alternative, and what the difference means. */
   decision?: string;
 }
 
@@ -74,7 +74,7 @@ const PAYLOAD_NOT_JSON = 'Payload must be valid JSON object or array';
 const ZERO_UUID = '00000000-0000-4000-8000-000000000000';
 
 /** Production's runner renders a scheduler error enum with Rust's Debug for the record-returning
- * operations (SPEC §4.2, §4.9 #1); the exact text is inferred, so only the case name is required. */
+ * operations (docs/production-contract.md#scheduler-callback); the exact text is inferred, so only the case name is required. */
 const debugOf = (enumCase: string) => {
   const pascal = enumCase.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase());
   return { success: false, error: { $regex: `${enumCase}|${pascal}` }, fieldErrors: null };
@@ -200,10 +200,10 @@ const userCases: ConformanceCase[] = [
 ];
 
 const G = [SCHED];
-const D1 = 'SPEC-DECISIONS 1: the real error and field errors reach the guest; production\'s runner does not read a 4xx body and returns a debug rendering of the status enum without field errors';
-const D2 = 'SPEC-DECISIONS 2: update changes only what it is given; production\'s server clears an omitted name/payload, and production\'s runner rejects payload "" instead of clearing';
-const D3 = 'SPEC-DECISIONS 3: the error says which refusal it is; production returns a debug rendering of the status enum';
-const D4 = 'SPEC-DECISIONS 4: the minimum interval is computed and out-of-range fields are rejected; production\'s server accepts these crons (its runner, in front of our server, shows our refusal as a debug rendering)';
+const D1 = 'docs/differences.md#field-errors: the real error and field errors reach the guest; production\'s runner does not read a 4xx body and returns a debug rendering of the status enum without field errors';
+const D2 = 'docs/differences.md#partial-update: update changes only what it is given; production\'s server clears an omitted name/payload, and production\'s runner rejects payload "" instead of clearing';
+const D3 = 'docs/differences.md#error-categories: the error says which refusal it is; production returns a debug rendering of the status enum';
+const D4 = 'docs/differences.md#minimum-interval: the minimum interval is computed and out-of-range fields are rejected; production\'s server accepts these crons (its runner, in front of our server, shows our refusal as a debug rendering)';
 
 const schedulerReadCases: ConformanceCase[] = [
   ...(

@@ -3,7 +3,7 @@
  * installs it on a platform (the registry + scheduler server the runner calls back), then sends
  * production `/v1/execute` envelopes for every case to a runner — ours in-process, ours over HTTP,
  * or any runner that speaks the contract — and classifies each observation:
- * pass (our contract), documented (production's observation where SPEC-DECISIONS fixes a defect),
+ * pass (our contract), documented (production's observation where docs/differences.md fixes a defect),
  * or fail (neither; the message names the world, function, case and step).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -28,7 +28,7 @@ export interface CaseResult {
   /** `<fn> [<condition>]` */
   id: string;
   outcome: Outcome;
-  /** For `documented`: the SPEC-DECISIONS item (or appendix) the difference is. For a pass of a
+  /** For `documented`: the docs/differences.md section the difference is. For a pass of a
    * case that has a production alternative: the defect our runner fixes. */
   decision?: string;
   /** For `fail`: what differs, naming the step; for `documented`: which steps showed production's behaviour. */
@@ -66,7 +66,7 @@ export interface RunConformanceOptions {
   /** Cases run at once (default 4); the steps of one case run in order. */
   concurrency?: number;
   /** The target is a production runner: a historical world it cannot run is a documented
-   * difference (it binds one world, WIT.md Appendix B), not a failure. */
+   * difference (it binds one world: docs/differences.md#all-worlds), not a failure. */
   productionTarget?: boolean;
   onProgress?: (msg: string) => void;
 }
@@ -311,7 +311,7 @@ export function casesFor(world: WorldSpec, filter?: readonly string[]): Conforma
 }
 
 const IDENTITY = CASES.find((c) => c.fn === '/v1/execute' && c.condition === 'the component of this world answers')!;
-const ONE_WORLD = 'WIT.md Appendix B: a runner that binds one world statically (production) cannot instantiate components built against earlier ones';
+const ONE_WORLD = 'docs/differences.md#all-worlds: a runner that binds one world statically (production) cannot instantiate components built against earlier ones';
 
 export async function runConformance(opts: RunConformanceOptions): Promise<ConformanceReport> {
   const progress = opts.onProgress ?? (() => {});

@@ -1,6 +1,6 @@
 /**
  * The world versions the conformance kit runs: today's (wit/) and earlier ones (wit-history/<date>/,
- * WIT.md Appendix B). Each is built from the same source (components/conformance/src/core.ts) through
+ * docs/production-contract.md#world-history). Each is built from the same source (components/conformance/src/core.ts) through
  * a small entry that imports only what that world has (components/conformance/src/worlds/<entry>.ts).
  */
 import { join } from 'node:path';

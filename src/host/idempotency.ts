@@ -2,7 +2,7 @@ import type { ExecuteResponseBody } from '../shared/execute-envelope.js';
 
 /**
  * Responses remembered by `x-idempotency-key`. Production's map is unbounded, never expires and
- * is shared by all tenants (SPEC-DECISIONS 12): ours is bounded (oldest first out), expires, and
+ * is shared by all tenants (docs/differences.md#execute-key): ours is bounded (oldest first out), expires, and
  * keyed by tenant as well as key.
  */
 export class IdempotencyCache {

@@ -1,5 +1,5 @@
 /**
- * The runner: production's `/v1/execute` semantics (SPEC §2) over jco-transpiled components run in
+ * The runner: production's `/v1/execute` semantics (docs/production-contract.md#execute) over jco-transpiled components run in
  * sandbox workers. Every outcome is a response envelope; nothing here throws to the caller.
  */
 import { randomUUID } from 'node:crypto';

@@ -1,4 +1,4 @@
-/** Builds production's /v1/execute request for an install (the platform side of SPEC §2). */
+/** Builds production's /v1/execute request for an install (the platform side of docs/production-contract.md#execute). */
 import { randomUUID } from 'node:crypto';
 import type { ExecuteHeaders, ExecuteRequestBody } from '../shared/execute-envelope.js';
 import type { InstallRuntime } from './registry/registry.js';

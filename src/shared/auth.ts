@@ -12,7 +12,7 @@ export function tokensEqual(given: string | undefined, expected: string): boolea
   return timingSafeEqual(a, b);
 }
 
-/** Tokens production refuses in NODE_ENV=production (SPEC §4.3). */
+/** Tokens production refuses in NODE_ENV=production (docs/production-contract.md#runner-auth). */
 export const WEAK_TOKENS = ['local-runner-key', 'changeme', 'change-me', 'secret'];
 
 /** The runner↔server shared token: the first non-blank of RUNNER_STORAGE_API_TOKEN, RUNNER_SERVICE_TOKEN. */

@@ -1,4 +1,5 @@
-/** Capability names and defaults, identical to production's runner and server (SPEC §3). */
+/** Capability names and defaults, identical to production's runner and server
+ * (docs/production-contract.md#capabilities). */
 export const KNOWN_CAPABILITIES = [
   'cap:context.read',
   'cap:secrets.get',
@@ -44,7 +45,7 @@ export function resolveProviders(providers: readonly string[]): { granted: Set<C
   return { granted, unknown };
 }
 
-/** The server's coercion (SPEC §3): an array or a JSON string of names; unknown names are dropped. */
+/** The server's coercion (docs/production-contract.md#capabilities): an array or a JSON string of names; unknown names are dropped. */
 export function coerceCapabilities(raw: unknown): Capability[] {
   let list: unknown = raw;
   if (typeof raw === 'string') {

@@ -1,5 +1,5 @@
 /**
- * Production's `POST /v1/execute` contract (SPEC §2), shared by the runner (which serves it) and
+ * Production's `POST /v1/execute` contract (docs/production-contract.md#execute), shared by the runner (which serves it) and
  * the platform (which calls it). Unknown fields are ignored, as production's serde does.
  */
 import { z } from 'zod';

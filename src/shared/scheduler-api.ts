@@ -1,6 +1,6 @@
 /**
- * Production's internal scheduler API (SPEC §4.2–4.3), shared by the runner (which calls it) and
- * the platform (which serves it): the body posted to
+ * Production's internal scheduler API (docs/production-contract.md#scheduler-callback,
+ * #scheduler-route), shared by the runner (which calls it) and the platform (which serves it): the body posted to
  * `POST /api/internal/ext-scheduler/install/{installId}`, and the answer.
  */
 export type SchedulerRequest =

@@ -74,7 +74,7 @@ describe('alga-runner conformance', () => {
         RUNNER_SERVICE_TOKEN: TOKEN,
       });
       assert.equal(r.code, 0, r.stderr + r.stdout);
-      assert.match(r.stdout, /^current +scheduler\.create-schedule +invalid cron \(3 fields\) +pass \(fixes production: SPEC-DECISIONS 1\)$/m);
+      assert.match(r.stdout, /^current +scheduler\.create-schedule +invalid cron \(3 fields\) +pass \(fixes production: docs\/differences\.md#field-errors\)$/m);
       assert.match(r.stdout, /^2026-01-03 +scheduler\.list-schedules +granted, install unknown to the platform +pass$/m);
       assert.match(r.stdout, /cases in 2 world\(s\): \d+ pass, 0 differ as documented, 0 fail/);
     });

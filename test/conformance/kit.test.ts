@@ -1,7 +1,7 @@
 /**
  * The conformance kit against our runner, in both deployment shapes; against a deliberately broken
  * host (it must fail, naming the function and case); and against a runner that behaves like
- * production where SPEC-DECISIONS fixes a defect (it must report "differs as documented").
+ * production where docs/differences.md fixes a defect (it must report "differs as documented").
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -42,7 +42,7 @@ for (const shape of ['in-process', 'split'] as const) {
         assert.ok(fns.has(fn), `no case for ${fn}`);
       }
       // The fixes over production are exercised (a pass that names its decision).
-      assert.ok(report.results.filter((r) => r.outcome === 'pass' && r.decision?.startsWith('SPEC-DECISIONS')).length >= 10);
+      assert.ok(report.results.filter((r) => r.outcome === 'pass' && r.decision?.startsWith('docs/differences.md#')).length >= 10);
     });
   });
 }
@@ -88,7 +88,7 @@ describe('a deliberately broken or production-like host', () => {
   test('a runner behaving like production (no field errors, a debug rendering) differs as documented, not failing', async () => {
     const inner = tp.platform.runner;
     const debug = 'SchedulerError { code: 1, name: "validation-failed", message: "" }';
-    // Production's runner does not read a 4xx body (SPEC §4.9 #1): only its own local payload check
+    // Production's runner does not read a 4xx body (docs/production-contract.md#scheduler-callback): only its own local payload check
     // carries field errors.
     const productionLike: ExecuteClient = {
       async execute(headers, body, signal) {
@@ -108,7 +108,7 @@ describe('a deliberately broken or production-like host', () => {
     assert.equal(report.summary.fail, 0, failures(report));
     const documented = report.results.filter((r) => r.outcome === 'documented');
     assert.ok(documented.length >= 6, JSON.stringify(report.summary));
-    assert.ok(documented.every((r) => /^SPEC-DECISIONS [14]:/.test(r.decision ?? '')), JSON.stringify(documented.map((r) => r.decision)));
+    assert.ok(documented.every((r) => /^docs\/differences\.md#(field-errors|minimum-interval):/.test(r.decision ?? '')), JSON.stringify(documented.map((r) => r.decision)));
     const notJson = report.results.find((r) => r.condition.startsWith('payload not JSON'));
     assert.equal(notJson?.outcome, 'pass');
   });

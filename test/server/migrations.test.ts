@@ -9,7 +9,7 @@ before(async () => {
 });
 after(async () => db.drop());
 
-test('migrate: creates production tables and the schedule indexes (SPEC §8.1)', async () => {
+test('migrate: creates production tables and the schedule indexes (production-contract.md#tables)', async () => {
   const tables = (
     await db.pool.query<{ table_name: string }>(
       `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'`,
@@ -34,7 +34,7 @@ test('migrate: a second run applies nothing', async () => {
   assert.deepEqual(await migrate(db.pool), []);
 });
 
-test('migrate: duplicate (version_id, method, path) endpoint is rejected (SPEC §8.2)', async () => {
+test('migrate: duplicate (version_id, method, path) endpoint is rejected (production-contract.md#tables)', async () => {
   const v = '00000000-0000-4000-8000-000000000001';
   await db.pool.query(`INSERT INTO extension_api_endpoint (version_id, method, path, handler) VALUES ($1,'GET','/a','h')`, [v]);
   await assert.rejects(
@@ -43,7 +43,7 @@ test('migrate: duplicate (version_id, method, path) endpoint is rejected (SPEC �
   );
 });
 
-test('migrate: the schedule and endpoint tables declare no ON DELETE CASCADE (SPEC §8.4)', async () => {
+test('migrate: the schedule and endpoint tables declare no ON DELETE CASCADE (production-contract.md#tables)', async () => {
   const r = await db.pool.query(
     `SELECT conname FROM pg_constraint WHERE contype = 'f' AND conrelid IN ('tenant_extension_schedule'::regclass, 'extension_api_endpoint'::regclass)`,
   );

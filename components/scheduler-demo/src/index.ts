@@ -41,7 +41,7 @@ const DESIRED: DesiredSchedule[] = [
 
 const nowIso = (): string => new Date(Date.now()).toISOString();
 
-/** What the request says about how it was triggered (SPEC-DECISIONS 9: x-alga-trigger & co.). */
+/** What the request says about how it was triggered (x-alga-trigger & co.: docs/differences.md#identifiable-calls). */
 function invocation(req: RouteRequest) {
   const trigger = req.header('x-alga-trigger');
   return {

@@ -1,8 +1,8 @@
 /**
- * The runner as an HTTP service: production's `POST /v1/execute` and `GET /healthz` (SPEC §2).
+ * The runner as an HTTP service: production's `POST /v1/execute` and `GET /healthz` (docs/production-contract.md#execute).
  * Body rejections answer as production's framework does (plain text: 415 without a JSON content
  * type, 400 for malformed JSON, 422 for missing or mistyped fields); every execution outcome is
- * HTTP 200 with the envelope. Ours besides: an optional API key (SPEC-DECISIONS 12) and a body cap.
+ * HTTP 200 with the envelope. Ours besides: an optional API key (docs/differences.md#execute-key) and a body cap.
  */
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';

@@ -1,7 +1,8 @@
 /**
  * `scheduler` (cap:scheduler.manage): each call becomes one request to the platform's scheduler
  * API (in-process or over HTTP, same shapes), and `replyToWit` is the one place where its answer
- * becomes the WIT value. Fixes over production (SPEC-DECISIONS 1–3): the body of a 4xx answer is
+ * becomes the WIT value. Fixes over production (docs/differences.md#field-errors, #partial-update,
+ * #error-categories): the body of a 4xx answer is
  * read for create/update/delete, so the guest gets the real error and field errors; update sends
  * only the fields the guest gave.
  */
@@ -24,7 +25,7 @@ export const PAYLOAD_NOT_JSON = 'Payload must be valid JSON object or array';
 type RecordOp = 'create' | 'update' | 'delete';
 const isRecordOp = (op: SchedulerOperation): op is RecordOp => op === 'create' || op === 'update' || op === 'delete';
 
-/** Production's status mapping for the enum-returning operations (SPEC §4.2). */
+/** Production's status mapping for the enum-returning operations (docs/production-contract.md#scheduler-callback). */
 export function statusToSchedulerError(status: number): SchedulerError {
   if (status === 401 || status === 403) return 'denied';
   if (status === 404) return 'not-found';

@@ -4,7 +4,7 @@ import type { ExecutionContext } from './types.js';
 /**
  * `user.get-user` and `user-v2.get-user`. The record carries the union of every historical field
  * (`company-name` of January 2026 beside today's `client-name`, `user-type`, `client-id`): a guest
- * reads only the fields it was built with, and a missing string field would trap it (WIT.md App. B).
+ * reads only the fields it was built with, and a missing string field would trap it (docs/production-contract.md#world-history).
  */
 function userRecord(ctx: ExecutionContext) {
   if (!ctx.granted.has('cap:user.read')) return err('not-allowed');

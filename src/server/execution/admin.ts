@@ -1,5 +1,5 @@
 /**
- * Admin operations on schedules (server side; never exposed to extensions): run-now (decision 10),
+ * Admin operations on schedules (server side; never exposed to extensions): run-now (docs/differences.md#run-now-runs),
  * a schedule's run history, and its next occurrences in its zone.
  */
 import type pg from 'pg';
@@ -11,7 +11,7 @@ import { nextOccurrences } from './occurrences.js';
 import type { InvocationQueue } from './queue.js';
 import * as store from './store.js';
 
-/** Production's run-now limit and message (SPEC §5 Run-now). */
+/** Production's run-now limit and message (docs/production-contract.md#run-now). */
 export const RUN_NOW_LIMIT_PER_MINUTE = 5;
 export const RUN_NOW_RATE_LIMIT_MESSAGE = 'Run-now rate limit exceeded (try again later)';
 export const RUN_NOW_KIND = 'extension_schedule_run_now';

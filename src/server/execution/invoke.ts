@@ -1,8 +1,9 @@
 /**
- * One attempt of a scheduled (or run-now) invocation: production's handler algorithm (SPEC §5,
- * steps 1–12) with our fixes — an exact no-overlap lock (decision 8), identifying headers and an
- * idempotency key stable across retries (decision 9), run-now that runs (decision 10), and every
- * attempt recorded in the run history (decision 11).
+ * One attempt of a scheduled (or run-now) invocation: production's handler algorithm
+ * (docs/production-contract.md#handler, steps 1–12) with our fixes (docs/differences.md): an exact
+ * no-overlap lock (#exact-no-overlap), identifying headers and an idempotency key stable across
+ * retries (#identifiable-calls), run-now that runs (#run-now-runs), and every attempt recorded in
+ * the run history (#retries).
  */
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
@@ -14,7 +15,7 @@ import type { Clock } from './clock.js';
 import type { InvocationJob } from './queue.js';
 import * as store from './store.js';
 
-/** Production's strings (SPEC §5), verbatim. */
+/** Production's strings (docs/production-contract.md#handler), verbatim. */
 export const INVOCATION_ERRORS = {
   missingData: 'Missing required job data (tenantId, installId, scheduleId)',
   endpointMissing: 'Schedule endpoint not found; disabling schedule',
@@ -62,7 +63,7 @@ export interface InvokeDeps {
   keepRunsPerSchedule: number;
 }
 
-/** The idempotency key of an occurrence: the same for every retry of it (decision 9). */
+/** The idempotency key of an occurrence: the same for every retry of it (docs/differences.md#identifiable-calls). */
 export function idempotencyKeyFor(data: InvocationJob['data'], jobId: string): string {
   return data.trigger === 'run-now' ? `runnow:${data.scheduleId}:${data.runNowJobId ?? jobId}` : `sched:${data.scheduleId}:${data.occurrence}`;
 }
@@ -80,7 +81,7 @@ function trimmed(v: unknown): string {
   return typeof v === 'string' ? v.trim() : '';
 }
 
-/** Production's response evaluation (SPEC §5 step 10) over the envelope the ExecuteClient returns. */
+/** Production's response evaluation (docs/production-contract.md#response-evaluation) over the envelope the ExecuteClient returns. */
 export function evaluateResponse(env: ExecuteResponseBody | null | undefined, maxBytes: number): { error: string | null; httpStatus: number | null } {
   const transportStatus = 200; // /v1/execute answers 200 for every outcome
   if (env === null || env === undefined) return { error: INVOCATION_ERRORS.empty(transportStatus), httpStatus: null };

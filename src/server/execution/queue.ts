@@ -34,7 +34,7 @@ export interface InvocationJob {
 }
 
 export interface RetryPolicy {
-  /** Attempts per occurrence, first included (decision 11: default 3). */
+  /** Attempts per occurrence, first included (docs/differences.md#retries: default 3). */
   maxAttempts: number;
   /** Base delay; pg-boss backoff waits ~base·2^(n-1)…base·2^n seconds before attempt n+1. */
   retryDelaySeconds: number;

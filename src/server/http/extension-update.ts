@@ -1,7 +1,7 @@
 /**
  * Extension lifecycle routes. `POST /api/v1/extensions/uninstall|enable|disable` {registryId}; and
  * `POST /api/v1/extensions/update` {registryId, version, disableMissingSchedules?} — production's
- * version update (SPEC §6): 200 `{data: {registryId, version, success, message?}}`, or 409
+ * version update (docs/production-contract.md#version-update): 200 `{data: {registryId, version, success, message?}}`, or 409
  * `{success: false, code: "SCHEDULE_REMAP_FAILED", message, missing}`. Production authorizes an API
  * key with `extension:write`; here the admin token (or loopback in development) guards it, and the
  * tenant is `x-alga-tenant`, else the platform's default tenant.

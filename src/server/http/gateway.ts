@@ -1,6 +1,6 @@
 /**
- * `/api/ext/{extension}/{path}`: the local stand-in for Alga's extension gateway (SPEC §2, gateway
- * caller). It resolves the tenant's install, builds production's /v1/execute envelope, runs it and
+ * `/api/ext/{extension}/{path}`: the local stand-in for Alga's extension gateway
+ * (docs/production-contract.md#gateway). It resolves the tenant's install, builds production's /v1/execute envelope, runs it and
  * answers with the guest's response.
  */
 import { randomUUID } from 'node:crypto';

@@ -1,5 +1,6 @@
 /**
- * The platform's internal API for runners: production's scheduler callback route (SPEC §4.3) and,
+ * The platform's internal API for runners: production's scheduler callback route
+ * (docs/production-contract.md#scheduler-route) and,
  * ours, component bytes by content hash. Both require `x-runner-auth` (constant-time compare).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -25,7 +26,8 @@ export interface InternalApiOptions {
   scheduler: SchedulerOperationDeps;
   /** The shared runner token; without one every request is refused (as production). */
   token: string | undefined;
-  /** NODE_ENV=production: a well-known default token refuses every request (SPEC §4.3). */
+  /** NODE_ENV=production: a well-known default token refuses every request
+   * (docs/production-contract.md#runner-auth). */
   production?: boolean;
 }
 

@@ -21,7 +21,7 @@ type Operation = (typeof OPERATIONS)[number];
 const RATE_LIMITED_OPERATIONS: ReadonlySet<Operation> = new Set(['create', 'update', 'delete']);
 
 const operationSchema = z.object({ operation: z.enum(OPERATIONS) });
-// §4.3 step 6. z.guid() is any 8-4-4-4-12 hex, as loose as production's route check; the service
+// docs/production-contract.md#route-schemas. z.guid() is any 8-4-4-4-12 hex, as loose as production's route check; the service
 // applies production's stricter RFC 4122 v1–5 check to update/delete.
 const scheduleId = z.guid();
 const endpoint = z.string().min(1).max(256);
@@ -73,7 +73,7 @@ function zodReply(error: z.ZodError): SchedulerOperationReply {
 
 /**
  * Production's internal scheduler route without its `x-runner-auth` check (the HTTP layer's job),
- * usable in-process with the same request objects. Order: operation → install (decision 6: an
+ * usable in-process with the same request objects. Order: operation → install (docs/differences.md#shared-rate-limit: an
  * unknown install is 404, never rate limited) → rate limit (create/update/delete, valid or not) →
  * per-operation schema → service. The install lookup is one statement with the rate limit for a
  * mutation and with the list itself for `list`. Never throws; an unexpected failure is a 500 without

@@ -8,7 +8,7 @@ export interface ApiEndpoint {
 }
 
 /**
- * Production's path normalization (SPEC §1): trim, leading `/`, `//+` collapsed.
+ * Production's path normalization (docs/production-contract.md#endpoint-materialization): trim, leading `/`, `//+` collapsed.
  * Matching stays case-sensitive and keeps trailing slashes and query text as given.
  * @example normalizeEndpointPath(' sync//run ') === '/sync/run'
  */

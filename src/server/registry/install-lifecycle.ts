@@ -1,5 +1,5 @@
 /**
- * Disabling, enabling and uninstalling an install (SPEC §6), each in one transaction with the job
+ * Disabling, enabling and uninstalling an install (docs/production-contract.md#lifecycle), each in one transaction with the job
  * engine (production logs and carries on when a cancel fails; here a failure changes nothing).
  *   disable:   cancel the durable schedule of every schedule that has one, clear all handles; keep
  *              each schedule's `enabled`, so its configuration survives;

@@ -1,6 +1,6 @@
 /**
  * Registry and installs: extension → version → bundle (component bytes by content hash) →
- * materialized endpoints → tenant install with its capabilities (SPEC §1, §3).
+ * materialized endpoints → tenant install with its capabilities (docs/production-contract.md#tables, #capabilities).
  */
 import type pg from 'pg';
 import { contentHashHex, contentHashOf } from '../../shared/content-hash.js';
@@ -110,7 +110,8 @@ export interface InstallRuntime {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** providers = defaults ∪ config.providers ∪ granted_caps ∪ version.capabilities (SPEC §3),
+/** providers = defaults ∪ config.providers ∪ granted_caps ∪ version.capabilities
+ * (docs/production-contract.md#capabilities),
  * unless the install carries an explicit override. Unknown names are dropped. */
 export function resolveInstallProviders(row: {
   config_providers: unknown;

@@ -1,6 +1,6 @@
 /**
  * Moving an install to another version of its extension, with production's schedule remap
- * (SPEC §6, `POST /api/v1/extensions/update`): schedules follow their endpoint by (METHOD, path);
+ * (docs/production-contract.md#version-update, `POST /api/v1/extensions/update`): schedules follow their endpoint by (METHOD, path);
  * any that cannot block the update with `SCHEDULE_REMAP_FAILED`, unless the caller asks to disable
  * them. One transaction for the rows and the job engine (production's runner-side cancels and
  * creates were not rolled back when the transaction failed).

@@ -18,7 +18,7 @@ export function parseEndpointSelector(selector: string): { method: string | null
 }
 
 // Production takes the first row with no ORDER BY, so a bare path that has both GET and POST picks
-// either (SPEC §4.9 #7). alga_find_schedule_endpoint (migration 004) orders by method, so such a
+// either (docs/production-contract.md#scheduler-endpoints). alga_find_schedule_endpoint (migration 004) orders by method, so such a
 // selector always means GET; "POST /path" selects the POST. The create statement uses it too.
 async function findEndpoint(q: Queryable, versionId: string, method: string | null, path: string) {
   const res = await q.query<ResolvedEndpoint & { schedulable: boolean }>(
@@ -29,7 +29,7 @@ async function findEndpoint(q: Queryable, versionId: string, method: string | nu
 }
 
 /**
- * SPEC §4.6: the install version's schedulable endpoint named by `selector`, or null.
+ * docs/production-contract.md#scheduler-endpoints: the install version's schedulable endpoint named by `selector`, or null.
  * On a miss the version's endpoints are materialized and the lookup retried once.
  * @example resolveScheduleEndpoint(q, versionId, 'POST /sync') // → { id, method: 'POST', path: '/sync' }
  */

@@ -2,7 +2,8 @@ import type { Queryable } from '../db/database.js';
 import { systemClock, type Clock } from '../execution/clock.js';
 import { nextOccurrence } from '../execution/occurrences.js';
 
-/** Production's job name for a scheduled extension call (SPEC §5). */
+/** Production's job name for a scheduled extension call
+ * (docs/production-contract.md#job-engine). */
 export const SCHEDULED_INVOCATION_JOB = 'extension-scheduled-invocation';
 
 export interface RecurringJobRequest {
@@ -11,7 +12,7 @@ export interface RecurringJobRequest {
   scheduleId: string;
   cron: string;
   timezone: string;
-  /** `extsched:{installId}:{scheduleId}` (SPEC §4.7). */
+  /** `extsched:{installId}:{scheduleId}` (docs/production-contract.md#scheduler-operations). */
   singletonKey: string;
   metadata: Record<string, unknown>;
 }
@@ -27,7 +28,7 @@ export interface ScheduledJobHandles {
  * The durable job engine as the scheduler service sees it (production's `IJobRunner`, narrowed).
  * Every call takes the service's transaction client: an engine whose state lives in Postgres writes
  * through it, so a failure anywhere in a create/update/delete rolls the engine back with the rows
- * (defect 7). An engine with state elsewhere must make its effects follow that transaction's outcome.
+ * (docs/differences.md#no-orphans). An engine with state elsewhere must make its effects follow that transaction's outcome.
  */
 export interface JobEngine {
   scheduleRecurring(q: Queryable, job: RecurringJobRequest): Promise<ScheduledJobHandles>;
@@ -42,9 +43,9 @@ export interface JobEngine {
 }
 
 /**
- * The recurring job of one schedule, as production schedules it (SPEC §4.7): singletonKey
- * `extsched:{installId}:{scheduleId}`, metadata `{kind, scheduleId, timezone}` plus the trigger when
- * the host API made it. One builder for the service and the install lifecycle operations.
+ * The recurring job of one schedule, as production schedules it
+ * (docs/production-contract.md#scheduler-operations): singletonKey `extsched:{installId}:{scheduleId}`,
+ * metadata `{kind, scheduleId, timezone}` plus the trigger when the host API made it. One builder for the service and the install lifecycle operations.
  */
 export function recurringJobFor(s: {
   tenantId: string;

@@ -3,7 +3,8 @@ import type { Queryable } from '../db/database.js';
 import { ACTIVE_INSTALL_SELECT, type InstallRow } from './schedule-store.js';
 import { GUID, installContextOf, type InstallContext } from './service.js';
 
-/** Production's numbers: 10 create/update/delete per install per fixed 60 s window (SPEC §4.3). */
+/** Production's numbers: 10 create/update/delete per install per fixed 60 s window
+ * (docs/production-contract.md#rate-limit). */
 export const MUTATIONS_PER_WINDOW = 10;
 export const RATE_WINDOW_MS = 60_000;
 /** Production purges entries older than 120 s every 5 minutes. */
@@ -13,7 +14,7 @@ export const PURGE_EVERY_MS = 5 * 60_000;
 /**
  * Admission of one internal-API call, in one statement (one round trip): the active install
  * (`is_enabled AND status = 'enabled'`) and, for a mutation ($5), one count in its window. Every
- * process shares the counter (defect 6); an unknown or inactive install is never counted.
+ * process shares the counter (docs/differences.md#shared-rate-limit); an unknown or inactive install is never counted.
  * Production's fixed window: it starts at the first counted call; calls are counted until the count
  * reaches the limit; later calls in the window are rejected and not counted. We store limit + 1 to
  * mark "saturated", which is how the caller learns it was rejected without a second statement.

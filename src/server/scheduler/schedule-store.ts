@@ -47,7 +47,7 @@ export interface EndpointRow {
   schedulable: boolean;
 }
 
-/** An install is active only when `is_enabled AND status = 'enabled'` (SPEC §1). `$1` is its id. */
+/** An install is active only when `is_enabled AND status = 'enabled'` (docs/production-contract.md#active-install). `$1` is its id. */
 export const ACTIVE_INSTALL_SELECT = `SELECT id, tenant_id, version_id, registry_id FROM tenant_extension_install
   WHERE id = $1::uuid AND is_enabled AND status = 'enabled'`;
 
@@ -80,7 +80,8 @@ export interface NewScheduleRow {
 
 /**
  * Inserts the schedule unless the install already has `max` schedules; false when over quota.
- * Run under the install's row lock, the count and the insert are one atomic step (defect 5).
+ * Run under the install's row lock, the count and the insert are one atomic step
+ * (docs/differences.md#atomic-quota).
  */
 export async function insertScheduleWithinQuota(q: Queryable, s: NewScheduleRow, max: number): Promise<boolean> {
   const res = await q.query(
@@ -163,7 +164,7 @@ export interface SchedulePatch {
   enabled: boolean;
   jobId: string | null;
   runnerScheduleId: string | null;
-  /** undefined keeps the stored value (defect 2: update changes only what it is given). */
+  /** undefined keeps the stored value (docs/differences.md#partial-update). */
   name?: string | null;
   payloadJson?: string | null;
 }

@@ -39,7 +39,8 @@ export interface CreateScheduleInput {
   payload?: unknown;
 }
 
-/** Absent (undefined) keys are left as stored; `name: null|""` and `payload: null|""` clear (defect 2). */
+/** Absent (undefined) keys are left as stored; `name: null|""` and `payload: null|""` clear
+ * (docs/differences.md#partial-update). */
 export interface UpdateScheduleInput {
   endpoint?: unknown;
   cron?: unknown;
@@ -49,7 +50,7 @@ export interface UpdateScheduleInput {
   payload?: unknown;
 }
 
-/** Production's result shapes (SPEC §4.4, §4.7). */
+/** Production's result shapes (docs/production-contract.md#scheduler-shapes, #scheduler-operations). */
 export interface ScheduleMutationResult {
   success: boolean;
   scheduleId?: string;
@@ -251,7 +252,7 @@ export function createSchedulerService(deps: SchedulerServiceDeps): SchedulerSer
   /**
    * The engine's job is made inside the create's one statement: BEGIN + statement, then COMMIT, is
    * two round trips. An endpoint not found once makes us materialize the version's endpoints and
-   * try again (SPEC §4.6).
+   * try again (docs/production-contract.md#scheduler-endpoints).
    */
   /** The new row's fields both create paths share. */
   const rowFields = (ctx: InstallContext, scheduleId: string, f: ValidCreate) => ({
@@ -299,7 +300,7 @@ export function createSchedulerService(deps: SchedulerServiceDeps): SchedulerSer
   function createInTransaction(ctx: InstallContext, scheduleId: string, f: ValidCreate, signal?: AbortSignal): Promise<void> {
     return withTransaction(pool, async (tx) => {
       // Held to commit: concurrent creates for this install queue here, so count + insert is
-      // atomic and the 50-per-install quota cannot be overshot (defect 5).
+      // atomic and the 50-per-install quota cannot be overshot (docs/differences.md#atomic-quota).
       await lockInstallOrRefuse(tx, ctx);
       const endpoint = await resolveScheduleEndpoint(tx, ctx.versionId, f.endpoint);
       if (!endpoint) refuse(MESSAGES.endpointNotSchedulable, 'endpoint');
@@ -335,7 +336,7 @@ export function createSchedulerService(deps: SchedulerServiceDeps): SchedulerSer
       return instrument('get', ctx, scheduleId, async () => {
         const id = String(scheduleId ?? '').trim();
         if (!GUID.test(id)) throw new ScheduleInputError('scheduleId', MESSAGES.scheduleIdInvalid);
-        // Unlike production, a database failure is an error, not "null" (defect 3).
+        // Unlike production, a database failure is an error, not "null" (docs/differences.md#error-categories).
         const row = await store.getScheduleInfo(pool, id, ctx.installId, ctx.tenantId);
         return row ? toScheduleInfo(row) : null;
       });
@@ -399,7 +400,8 @@ export function createSchedulerService(deps: SchedulerServiceDeps): SchedulerSer
               timezone: timezone ?? row.timezone,
               enabled: typeof input.enabled === 'boolean' ? input.enabled : row.enabled,
             };
-            // A new cron, or the old cron in a new zone, must meet the minimum interval there (defect 4).
+            // A new cron, or the old cron in a new zone, must meet the minimum interval there
+            // (docs/differences.md#minimum-interval).
             if (next.cron !== row.cron || next.timezone !== row.timezone) assertMinimumInterval(next.cron, next.timezone, now());
             const needsReschedule = next.cron !== row.cron || next.timezone !== row.timezone || next.enabled !== row.enabled;
             let jobId = row.job_id;

@@ -1,6 +1,6 @@
 import { CronExpressionParser } from 'cron-parser';
 
-/** Production's limits (SPEC §4.5, §4.7), named so their use reads as policy. */
+/** Production's limits (docs/production-contract.md#scheduler-validation, #scheduler-operations), named so their use reads as policy. */
 export const CRON_MAX_LENGTH = 128;
 export const CRON_FIELD_COUNT = 5;
 export const MIN_INTERVAL_MINUTES = 5;
@@ -85,7 +85,7 @@ export function isValidTimezone(tz: string): boolean {
 }
 
 /**
- * Production's cron rules in production's order and wording, then ours (defect 4): each field must be
+ * Production's cron rules in production's order and wording, then ours (docs/differences.md#minimum-interval): each field must be
  * in range, the cron must fire, and no two consecutive occurrences — computed by cron-parser in the
  * schedule's zone, around its DST changes too — may be under 5 minutes apart.
  * @example validateCron(' 0 9 * * 1 ', { timezone: 'Europe/Paris' }) === '0 9 * * 1'

@@ -1,4 +1,4 @@
-/** `POST /v1/execute` and `GET /healthz` over real HTTP: every status and error path (SPEC §2). */
+/** `POST /v1/execute` and `GET /healthz` over real HTTP: every status and error path (docs/production-contract.md#execute). */
 import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
@@ -147,7 +147,7 @@ describe('/v1/execute: execution outcomes are HTTP 200 with the envelope', () =>
   });
 });
 
-describe('/v1/execute: idempotency (decision 12)', () => {
+describe('/v1/execute: idempotency (differences.md#execute-key)', () => {
   test('the same key from the same tenant returns the first response; another tenant runs afresh', async () => {
     const key = { 'x-idempotency-key': `k-${Date.now()}` };
     const first = await post(envelope({ http: { path: '/time' } }), { headers: key });
@@ -158,7 +158,7 @@ describe('/v1/execute: idempotency (decision 12)', () => {
   });
 });
 
-describe('/v1/execute: API key (decision 12)', () => {
+describe('/v1/execute: API key (differences.md#execute-key)', () => {
   test('missing or wrong key → 401; the right key, as a header or a bearer token, runs', async () => {
     assert.equal((await post(envelope(), { url: keyedUrl })).status, 401);
     assert.equal((await post(envelope(), { url: keyedUrl, headers: { 'x-runner-service-token': 'wrong' } })).status, 401);

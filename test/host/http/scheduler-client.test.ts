@@ -41,7 +41,7 @@ after(async () => {
 });
 
 describe('scheduler callback over HTTP', () => {
-  test('create: the guest sees production\'s 400 body — error and field errors (decision 1)', async () => {
+  test('create: the guest sees production\'s 400 body — error and field errors (differences.md#field-errors)', async () => {
     const message = 'Invalid cron expression (expected 5 fields: m h dom mon dow)';
     answer = () => ({ status: 400, body: `{"success":false,"error":"${message}","fieldErrors":{"cron":"${message}"}}` });
     const [r] = await probe.probe([{ fn: 'scheduler.create-schedule', args: [{ endpoint: '/echo', cron: '* * *', payload: '{"b":2,"a":1}' }] }]);

@@ -9,7 +9,7 @@ function recordingBackend(reply = { status: 200, body: { success: true } as unkn
   return { calls, backend: { call: async (installId: string, request: SchedulerRequest) => (calls.push({ installId, request }), reply) } };
 }
 
-describe('scheduler: capability and install gating (SPEC §3)', () => {
+describe('scheduler: capability and install gating (docs/production-contract.md#capabilities)', () => {
   test('list/get/get-endpoints without the capability → denied; nothing is sent', async () => {
     const { calls, backend } = recordingBackend();
     const ctx = executionContext({ services: { scheduler: backend } });
@@ -36,7 +36,7 @@ describe('scheduler: capability and install gating (SPEC §3)', () => {
 });
 
 describe('scheduler: requests sent', () => {
-  test('update sends only the fields the guest set (decision 2: production cleared name and payload)', async () => {
+  test('update sends only the fields the guest set (differences.md#partial-update: production cleared name and payload)', async () => {
     const { calls, backend } = recordingBackend();
     const ctx = executionContext({ grant: ['cap:scheduler.manage'], services: { scheduler: backend } });
     await callHost(ctx, 'alga:extension/scheduler', 'updateSchedule', 'id-1', { cron: '0 9 * * *' });
@@ -84,14 +84,14 @@ describe('scheduler: replyToWit', () => {
     }
   });
 
-  test('a 400 create keeps the server\'s error and field errors (decision 1: production lost them)', () => {
+  test('a 400 create keeps the server\'s error and field errors (differences.md#field-errors: production lost them)', () => {
     const out = replyToWit('create', { status: 400, body: { success: false, error: 'Cron too frequent (minimum interval is 5 minutes)', fieldErrors: { cron: 'Cron too frequent (minimum interval is 5 minutes)' } } }) as unknown as { ok: Record<string, unknown> };
     assert.equal(out.ok.success, false);
     assert.equal(out.ok.error, 'Cron too frequent (minimum interval is 5 minutes)');
     assert.deepEqual(JSON.parse(out.ok.fieldErrors as string), { cron: 'Cron too frequent (minimum interval is 5 minutes)' });
   });
 
-  test('route refusals reach create/update/delete as their text, never a debug rendering (decision 3)', () => {
+  test('route refusals reach create/update/delete as their text, never a debug rendering (differences.md#error-categories)', () => {
     const rl = replyToWit('update', { status: 429, body: { error: 'Too many requests, please try again later', code: 'RATE_LIMITED', details: null } }) as unknown as { ok: Record<string, unknown> };
     assert.deepEqual(rl.ok, { success: false, error: 'Too many requests, please try again later' });
     const nf = replyToWit('delete', { status: 404, body: { error: 'Install not found', code: 'NOT_FOUND', details: null } }) as unknown as { ok: Record<string, unknown> };

@@ -1,4 +1,4 @@
-/** Admin operations: run-now (decision 10, production's limit and message), runs, next occurrences, HTTP routes. */
+/** Admin operations: run-now (differences.md#run-now-runs, production's limit and message), runs, next occurrences, HTTP routes. */
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';

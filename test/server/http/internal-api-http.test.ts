@@ -1,4 +1,4 @@
-/** `POST /api/internal/ext-scheduler/install/{installId}` over real HTTP (SPEC §4.3). */
+/** `POST /api/internal/ext-scheduler/install/{installId}` over real HTTP (docs/production-contract.md#scheduler-route). */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -15,7 +15,7 @@ before(async () => {
 });
 after(async () => db.drop());
 
-// Decision 6: production keeps the window in each server process's memory, so two processes
+// docs/differences.md#shared-rate-limit: production keeps the window in each server process's memory, so two processes
 // would let 20 through.
 test('rate limit: two processes making 20 creates for one install within a minute → exactly 10 succeed', async () => {
   const ctx = await insertInstall(db.pool);

@@ -44,7 +44,7 @@ describe('request checks', () => {
     assert.equal((await call(UNKNOWN_ID, { operation: 'nope' })).status, 400);
   });
 
-  test('install: unknown, non-UUID, disabled, status disabled or pending → 404 NOT_FOUND (SPEC §8.25)', async () => {
+  test('install: unknown, non-UUID, disabled, status disabled or pending → 404 NOT_FOUND (production-contract.md#scheduler-route)', async () => {
     const off = await insertInstall(db.pool, { enabled: false });
     const disabled = await insertInstall(db.pool, { status: 'disabled' });
     const pending = await insertInstall(db.pool, { status: 'pending' });
@@ -124,7 +124,7 @@ describe('operations', () => {
     assert.equal((got.body as { schedule: { id: string } }).schedule.id, scheduleId);
   });
 
-  test('create → 400 {success:false, error, fieldErrors} with the real message (decision 1)', async () => {
+  test('create → 400 {success:false, error, fieldErrors} with the real message (differences.md#field-errors)', async () => {
     const { installId } = await insertInstall(db.pool);
     assert.deepEqual(await call(installId, { operation: 'create', endpoint: '/status', cron: '*/1 9 * * *' }), {
       status: 400,
@@ -159,7 +159,7 @@ describe('operations', () => {
     assert.deepEqual(await call(installId, { operation: 'delete', scheduleId }), { status: 400, body: { success: false, error: 'Schedule not found' } });
   });
 
-  // Decision 2 through the route: production's route passes name/payload as undefined and clears them.
+  // docs/differences.md#partial-update through the route: production's route passes name/payload as undefined and clears them.
   test('update through the internal API: omitted name and payload are kept; name null clears', async () => {
     const { installId } = await insertInstall(db.pool);
     const { scheduleId } = (await call(installId, { operation: 'create', endpoint: '/status', cron: '0 * * * *', name: 'keep', payload: { a: 1 } }))
@@ -174,7 +174,7 @@ describe('operations', () => {
 });
 
 describe('rate limit', () => {
-  test('rate limit: the 11th create/update/delete within 60 s → 429 RATE_LIMITED (SPEC §8.26)', async () => {
+  test('rate limit: the 11th create/update/delete within 60 s → 429 RATE_LIMITED (production-contract.md#rate-limit)', async () => {
     const { installId } = await insertInstall(db.pool);
     const statuses: number[] = [];
     for (let i = 0; i < 4; i++) statuses.push((await call(installId, { operation: 'create', endpoint: '/status', cron: `${i} * * * *` })).status);
@@ -194,7 +194,7 @@ describe('rate limit', () => {
     assert.deepEqual(await call(installId, { operation: 'create', endpoint: '/status', cron: '0 * * * *' }), RATE_LIMITED);
   });
 
-  // Decision 6: production rate-limits before the install lookup, so the 11th call here is a 429.
+  // docs/differences.md#shared-rate-limit: production rate-limits before the install lookup, so the 11th call here is a 429.
   test('rate limit: calls for an unknown install are 404, never rate limited', async () => {
     for (let i = 0; i < 15; i++) {
       assert.deepEqual(await call(UNKNOWN_ID, { operation: 'create', endpoint: '/status', cron: '0 * * * *' }), NOT_FOUND);
@@ -219,7 +219,7 @@ describe('failures', () => {
     await broken.end();
   });
 
-  // Decision 3: production's get swallows every error and answers {schedule: null}.
+  // docs/differences.md#error-categories: production's get swallows every error and answers {schedule: null}.
   test('get: a database failure during the read is a 500, not a null schedule', async () => {
     const { installId } = await insertInstall(db.pool);
     await db.pool.query(`ALTER TABLE tenant_extension_schedule RENAME TO tenant_extension_schedule_away`);

@@ -61,7 +61,7 @@ describe('materializeEndpoints', () => {
   const rows = async (versionId: string) =>
     (await db.pool.query(`SELECT id, method, path, handler FROM extension_api_endpoint WHERE version_id = $1 ORDER BY method, path`, [versionId])).rows;
 
-  test('materializeEndpoints: writes uppercase methods and leading-slash paths, excluding invalid entries (SPEC §8.5)', async () => {
+  test('materializeEndpoints: writes uppercase methods and leading-slash paths, excluding invalid entries (production-contract.md#endpoint-materialization)', async () => {
     const inst = await insertInstall(db.pool, {
       materialize: false,
       endpoints: [

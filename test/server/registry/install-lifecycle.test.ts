@@ -1,4 +1,4 @@
-/** Disable, enable and uninstall (SPEC §6, §8 items 39–40). */
+/** Disable, enable and uninstall (docs/production-contract.md#lifecycle). */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { setInstallEnabled, uninstallExtension } from '../../../src/server/registry/install-lifecycle.js';

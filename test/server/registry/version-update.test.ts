@@ -1,4 +1,4 @@
-/** Version update with schedule remap (SPEC §6, §8 items 36–38). */
+/** Version update with schedule remap (docs/production-contract.md#version-update). */
 import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -29,7 +29,7 @@ test('schedulable: GET and POST without path parameters only', async () => {
   assert.equal(await isSchedulable('GET', '/a/}'), false);
 });
 
-// Production takes whichever row Postgres returns first (SPEC §4.9 #7).
+// Production takes whichever row Postgres returns first (docs/production-contract.md#scheduler-endpoints).
 test('resolve: a bare path with both GET and POST always picks GET; "POST /path" picks POST', async () => {
   const ctx = await insertInstall(db.pool, {
     endpoints: [

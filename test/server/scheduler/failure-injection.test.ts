@@ -1,5 +1,5 @@
 /**
- * Decision 7: a create, update, delete or reschedule that fails at any step leaves the schedule rows,
+ * docs/differences.md#no-orphans: a create, update, delete or reschedule that fails at any step leaves the schedule rows,
  * the jobs table and the install exactly as they were. Job-engine failures come from a wrapper;
  * database failures are real (a trigger that raises on the chosen statement).
  */

@@ -31,7 +31,7 @@ describe('list / get', () => {
     assert.deepEqual(await svc.list(await newInstall()), []);
   });
 
-  test("list: only the calling install's schedules, oldest first, typed fields (SPEC §8.8)", async () => {
+  test("list: only the calling install's schedules, oldest first, typed fields (production-contract.md#scheduler-shapes)", async () => {
     const a = await newInstall();
     const b = await newInstall({ tenantId: a.tenantId });
     const first = await created(a, { endpoint: '/status', cron: '0 * * * *', name: 'first', payload: { x: 1 } });
@@ -54,7 +54,7 @@ describe('list / get', () => {
     assert.equal(s2.payload, null);
   });
 
-  test("get: own schedule; null for an unknown id and for another install's schedule (SPEC §8.9)", async () => {
+  test("get: own schedule; null for an unknown id and for another install's schedule (production-contract.md#scheduler-shapes)", async () => {
     const a = await newInstall();
     const b = await newInstall();
     const id = await created(a, { endpoint: '/status', cron: '0 * * * *' });
@@ -65,7 +65,7 @@ describe('list / get', () => {
 });
 
 describe('create', () => {
-  test("create: persists the row with the caller's tenant, install and an endpoint of the install's version (SPEC §8.10)", async () => {
+  test("create: persists the row with the caller's tenant, install and an endpoint of the install's version (production-contract.md#scheduler-operations)", async () => {
     const ctx = await newInstall();
     const id = await created(ctx, { endpoint: 'status', cron: ' 0 9 * * 1 ', timezone: 'Europe/Paris', name: ' weekly ' });
     const row = await scheduleRow(id);
@@ -96,7 +96,7 @@ describe('create', () => {
     assert.equal((await svc.create(ctx, { endpoint: '/status', cron: '1,58 1,3 * * *' })).success, true);
   });
 
-  test('create: invalid cron and timezone give fieldErrors.cron / fieldErrors.timezone (SPEC §8.18)', async () => {
+  test('create: invalid cron and timezone give fieldErrors.cron / fieldErrors.timezone (production-contract.md#scheduler-validation)', async () => {
     const ctx = await newInstall();
     assert.equal((await svc.create(ctx, { endpoint: '/status', cron: '* * *' })).fieldErrors?.cron, MESSAGES.cronFieldCount);
     assert.deepEqual((await svc.create(ctx, { endpoint: '/status', cron: '0 * * * *', timezone: 'Nowhere/City' })).fieldErrors, {
@@ -120,7 +120,7 @@ describe('create', () => {
     assert.equal(after.schedules.length, before.schedules.length + 1, 'only the valid create wrote a row');
   });
 
-  test('create: endpoint field error for an unknown path, a path parameter, PUT and DELETE (SPEC §8.11)', async () => {
+  test('create: endpoint field error for an unknown path, a path parameter, PUT and DELETE (production-contract.md#scheduler-endpoints)', async () => {
     const ctx = await newInstall();
     for (const endpoint of ['/missing', '/items/:id', 'GET /items/:id', '/things/{id}', 'PUT /items', 'DELETE /items', '/items']) {
       assert.deepEqual(await svc.create(ctx, { endpoint, cron: '0 * * * *' }), {
@@ -134,7 +134,7 @@ describe('create', () => {
     assert.equal((await db.pool.query(`SELECT count(*)::int AS n FROM tenant_extension_schedule WHERE install_id = $1`, [ctx.installId])).rows[0].n, 2);
   });
 
-  test('create: enabled defaults to true and schedules exactly one job with trigger host_api and the singleton key (SPEC §8.14)', async () => {
+  test('create: enabled defaults to true and schedules exactly one job with trigger host_api and the singleton key (production-contract.md#scheduler-operations)', async () => {
     const ctx = await newInstall();
     const id = await created(ctx, { endpoint: '/status', cron: '0 * * * *', timezone: 'Asia/Tokyo' });
     const row = await scheduleRow(id);
@@ -163,14 +163,14 @@ describe('create', () => {
     assert.equal((await jobsFor(id)).length, 0);
   });
 
-  test('create: payload rules (SPEC §8.15)', async () => {
+  test('create: payload rules (production-contract.md#scheduler-validation)', async () => {
     const ctx = await newInstall();
     assert.equal((await svc.create(ctx, { endpoint: '/status', cron: '0 * * * *', payload: 'text' })).fieldErrors?.payload, MESSAGES.payloadShape);
     const arr = await created(ctx, { endpoint: '/status', cron: '0 * * * *', payload: [1, { a: 'b' }] });
     assert.deepEqual((await scheduleRow(arr)).payload_json, [1, { a: 'b' }]);
   });
 
-  test('create: a duplicate name within an install is a name field error; other installs may reuse it (SPEC §8.16)', async () => {
+  test('create: a duplicate name within an install is a name field error; other installs may reuse it (production-contract.md#scheduler-validation)', async () => {
     const ctx = await newInstall();
     await created(ctx, { endpoint: '/status', cron: '0 * * * *', name: 'nightly' });
     assert.deepEqual(await svc.create(ctx, { endpoint: '/status', cron: '5 * * * *', name: 'nightly' }), {
@@ -182,7 +182,7 @@ describe('create', () => {
     assert.equal((await svc.create(await newInstall(), { endpoint: '/status', cron: '0 * * * *', name: 'nightly' })).success, true);
   });
 
-  test('create: the 51st schedule fails with "Too many schedules" and no field error (SPEC §8.17)', async () => {
+  test('create: the 51st schedule fails with "Too many schedules" and no field error (production-contract.md#scheduler-operations)', async () => {
     const ctx = await newInstall();
     await insertSchedules(db.pool, ctx, 50);
     assert.deepEqual(await svc.create(ctx, { endpoint: '/status', cron: '0 * * * *' }), {
@@ -191,7 +191,7 @@ describe('create', () => {
     });
   });
 
-  // Decision 5: production counts then inserts without a lock; concurrent creates overshoot.
+  // docs/differences.md#atomic-quota: production counts then inserts without a lock; concurrent creates overshoot.
   test('create: 50 concurrent creates against 49 existing schedules make exactly one row', async () => {
     const ctx = await newInstall();
     await insertSchedules(db.pool, ctx, 49);
@@ -214,7 +214,7 @@ describe('create', () => {
 });
 
 describe('update', () => {
-  test('update: persists a new cron and changes the endpoint by path (SPEC §8.20)', async () => {
+  test('update: persists a new cron and changes the endpoint by path (production-contract.md#scheduler-operations)', async () => {
     const ctx = await newInstall();
     const id = await created(ctx, { endpoint: '/status', cron: '0 * * * *' });
     assert.deepEqual(await svc.update(ctx, id, { cron: '*/30 * * * *', endpoint: 'POST /sync' }), { success: true });
@@ -240,7 +240,7 @@ describe('update', () => {
     assert.equal((await scheduleRow(id)).timezone, 'UTC');
   });
 
-  test('update: a cron change cancels the old job and schedules one new job (SPEC §8.21)', async () => {
+  test('update: a cron change cancels the old job and schedules one new job (production-contract.md#scheduler-operations)', async () => {
     const ctx = await newInstall();
     const id = await created(ctx, { endpoint: '/status', cron: '0 * * * *' });
     const oldJob = (await scheduleRow(id)).job_id;
@@ -253,7 +253,7 @@ describe('update', () => {
     assert.equal((await jobsFor(id)).length, 2);
   });
 
-  test('update: disabling cancels the job and nulls the handles; re-enabling schedules one (SPEC §8.21)', async () => {
+  test('update: disabling cancels the job and nulls the handles; re-enabling schedules one (production-contract.md#scheduler-operations)', async () => {
     const ctx = await newInstall();
     const id = await created(ctx, { endpoint: '/status', cron: '0 * * * *', name: 'keep', payload: { a: 1 } });
     const oldJob = (await scheduleRow(id)).job_id;
@@ -282,7 +282,7 @@ describe('update', () => {
     assert.equal((await jobsFor(id)).length, 1);
   });
 
-  // Decision 2: production's route sets name and payload to NULL whenever an update omits them.
+  // docs/differences.md#partial-update: production's route sets name and payload to NULL whenever an update omits them.
   test('update: omitting name and payload leaves them as they are', async () => {
     const ctx = await newInstall();
     const id = await created(ctx, { endpoint: '/status', cron: '0 * * * *', name: 'nightly', payload: { big: 12345678901234567890 } });
@@ -293,7 +293,7 @@ describe('update', () => {
     assert.equal(row.t, stored, 'payload kept byte for byte');
   });
 
-  test('update: payload null or "" clears it; name "" or null clears it (SPEC §8.24)', async () => {
+  test('update: payload null or "" clears it; name "" or null clears it (production-contract.md#scheduler-operations)', async () => {
     const ctx = await newInstall();
     const a = await created(ctx, { endpoint: '/status', cron: '0 * * * *', name: 'a', payload: { x: 1 } });
     const b = await created(ctx, { endpoint: '/status', cron: '0 * * * *', name: 'b', payload: { x: 1 } });
@@ -316,7 +316,7 @@ describe('update', () => {
     assert.equal((await scheduleRow(id)).name, 'mine');
   });
 
-  test("update and delete: an unknown id or another install's id → not found (SPEC §8.22)", async () => {
+  test("update and delete: an unknown id or another install's id → not found (production-contract.md#scheduler-operations)", async () => {
     const a = await newInstall();
     const b = await newInstall();
     const id = await created(a, { endpoint: '/status', cron: '0 * * * *' });
@@ -340,7 +340,7 @@ describe('update', () => {
 });
 
 describe('delete', () => {
-  test('delete: removes the row and cancels its job once (SPEC §8.23)', async () => {
+  test('delete: removes the row and cancels its job once (production-contract.md#scheduler-operations)', async () => {
     const ctx = await newInstall();
     const id = await created(ctx, { endpoint: '/status', cron: '0 * * * *' });
     const job = (await scheduleRow(id)).job_id;

@@ -27,7 +27,7 @@ function rejects(fn: () => unknown, field: string | null, message: string | RegE
 }
 
 describe('cron', () => {
-  test('cron: accepts */5, */10, hourly, daily, weekly, monthly and returns it trimmed (SPEC §8.12)', () => {
+  test('cron: accepts */5, */10, hourly, daily, weekly, monthly and returns it trimmed (production-contract.md#scheduler-validation)', () => {
     for (const c of ['*/5 * * * *', '*/10 * * * *', '0 * * * *', '30 9 * * *', '0 9 * * 1', '0 0 1 * *', '15 3 1 1 *', '0,30 * * * *']) {
       assert.equal(validateCron(`  ${c}  `), c);
     }
@@ -57,7 +57,7 @@ describe('cron', () => {
     for (const m of ['*', '*/1', '*/2', '*/3', '*/4']) rejects(() => validateCron(`${m} * * * *`), 'cron', MESSAGES.cronTooFrequent);
   });
 
-  // Decision 4: production passes each of these.
+  // docs/differences.md#minimum-interval: production passes each of these.
   test('cron: rejects a cron that fires every minute however it is written (0-59, */1 in one hour, 0,1)', () => {
     for (const c of ['0-59 * * * *', '*/1 9 * * *', '0,1 * * * *', '1,2,3 * * * *', '0-4 9 * * 1', '*/2 9-17 * * *', '0,58 1,2 * * *']) {
       rejects(() => validateCron(c), 'cron', MESSAGES.cronTooFrequent);

@@ -1,5 +1,5 @@
 /**
- * Production's tables (SPEC §1), same names and columns, so queries written against an Alga
+ * Production's tables (docs/production-contract.md#tables), same names and columns, so queries written against an Alga
  * database read the same here. Global: registry, version, bundle, endpoint. Tenant-scoped on
  * tenant_id: install, install config/secrets, schedule. No cascades on the new tables (as production).
  */

@@ -1,9 +1,9 @@
 /**
  * Scheduler host API support tables.
- * - `jobs`: production's shared tracker table (SPEC §1 Related tables), one row per durable
+ * - `jobs`: production's shared tracker table (docs/production-contract.md#tables), one row per durable
  *   recurring schedule; our Postgres job engine writes it inside the service's transaction.
  * - `extension_scheduler_rate_limit`: production keeps its fixed window in one process's memory;
- *   we keep it here so every process shares it (SPEC-DECISIONS defect 6).
+ *   we keep it here so every process shares it (docs/differences.md#shared-rate-limit).
  */
 export const up = /* sql */ `
 CREATE TABLE IF NOT EXISTS jobs (

@@ -5,7 +5,7 @@
  *   costs in proportion to what is due, not to how many schedules exist. Written by the job engine in
  *   the scheduler service's transaction (created/cancelled with the schedule row).
  * - `extension_schedule_run_lock`: one row per schedule that has ever run; a run holds it
- *   `FOR UPDATE` for its duration, which is the exact no-overlap lock (SPEC-DECISIONS 8).
+ *   `FOR UPDATE` for its duration, which is the exact no-overlap lock (docs/differences.md#exact-no-overlap).
  * - `extension_schedule_run`: the run history, one row per attempt, bounded (see docs/scheduling.md).
  * Invocations themselves are pg-boss jobs in ONE queue (schema `pgboss`, created by pg-boss).
  */

@@ -1,12 +1,12 @@
 /**
  * A schedule create as one database call (issue 3: at most 3 round trips per create).
  * - `alga_endpoint_schedulable`: production's v1 rule (GET or POST, no path parameter), the one copy.
- * - `alga_find_schedule_endpoint`: the endpoint lookup of SPEC §4.6 (also used by update).
+ * - `alga_find_schedule_endpoint`: the endpoint lookup of docs/production-contract.md#scheduler-endpoints (also used by update).
  * - `alga_schedule_recurring_job`: the Postgres job engine's write (tracker row, dispatch row, run
  *   lock), one implementation for the engine's port and for the create below.
  * - `alga_create_extension_schedule`: install lock → endpoint → quota → job → row. VOLATILE, so each
  *   statement takes a fresh snapshot: the quota count runs after the install lock is held and sees
- *   every committed schedule (defect 5). Refusals raise with the SQLSTATEs in schedule-store.ts, so
+ *   every committed schedule (docs/differences.md#atomic-quota). Refusals raise with the SQLSTATEs in schedule-store.ts, so
  *   nothing of a refused create is written.
  */
 export const up = /* sql */ `
