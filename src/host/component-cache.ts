@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { dirname, join } from 'node:path';
 import { contentHashHex, sha256Hex } from '../shared/content-hash.js';
 import type { ComponentSource } from './ports.js';
-import { transpileComponent } from './transpile.js';
+import { TRANSPILE_REVISION, transpileComponent } from './transpile.js';
 import type { ComponentVariant } from './sandbox/protocol.js';
 import { rewriteCoreModule, WASM_PAGE } from './sandbox/wasm-binary.js';
 
@@ -52,7 +52,7 @@ export class ComponentCache {
 
   private async load(hash: string, ref: { tenantId: string; extensionId: string }): Promise<LoadedComponent> {
     if (!/^[0-9a-f]{64}$/.test(hash)) throw new BundleError(`invalid content hash ${JSON.stringify(hash)}`);
-    const glueDir = join(this.opts.cacheDir, 'transpiled', hash);
+    const glueDir = join(this.opts.cacheDir, 'transpiled', `${hash}.${TRANSPILE_REVISION}`);
     if (!existsSync(join(glueDir, COMPLETE))) await this.transpile(hash, ref, glueDir);
     const files = readdirSync(glueDir).filter((n) => n.endsWith('.wasm'));
     const variants = new Map<number, Promise<Required<ComponentVariant>>>();

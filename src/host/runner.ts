@@ -202,11 +202,13 @@ export function createRunner(opts: RunnerOptions): Runner {
     const result = await pool.run({
       variant,
       request: witRequest,
+      data: { context: ctx.context, granted: ctx.granted, user: ctx.user, secrets: ctx.secrets },
       clockOffsetMs: opts.clockOffsetMs?.() ?? 0,
       timeoutMs: timeoutMs && timeoutMs > 0 ? timeoutMs : undefined,
       maxResponseBytes,
       onHostCall: createImportDispatch(ctx),
       onGuestOutput: (stream, line) => log[stream === 'stdout' ? 'info' : 'warn'](line, { source: `ext-${stream}` }),
+      onLog: (level, msg, fields) => log[level](msg, fields),
     });
     signal?.removeEventListener('abort', onAbort);
     const duration_ms = Date.now() - started;

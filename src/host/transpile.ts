@@ -86,10 +86,48 @@ export function unstub(files: Record<string, Uint8Array>, swaps: StubSwap[]): Re
   return out;
 }
 
+/**
+ * jco's glue defines one logging helper that every trampoline calls, several times per host call
+ * (270 call sites in the sample), and it reads `process.env.JCO_DEBUG` on each of them: Node's
+ * `process.env` is a C++ property interceptor, the largest single cost of a host call in jco's glue
+ * (docs/sandbox.md). The patch reads JCO_DEBUG once, when the glue module loads, and keeps the
+ * helper's behaviour otherwise (console.debug of the same arguments when it is set).
+ */
+const JCO_DEBUG_LOG = /const _debugLog = \(\.\.\.args\) => \{\s*if \(!globalThis\?\.process\?\.env\?\.JCO_DEBUG\) \{ return; \}\s*console\.debug\(\.\.\.args\);\s*\};/g;
+export const PATCHED_DEBUG_LOG =
+  'const _debugLog = globalThis?.process?.env?.JCO_DEBUG ? (...args) => { console.debug(...args); } : () => {};';
+
+/** The glue with jco's debug helper patched, or null when the glue does not have exactly one
+ * definition of the shape this patch knows (a newer jco): then the glue is used as jco wrote it. */
+export function patchGlue(js: string): string | null {
+  const found = js.match(JCO_DEBUG_LOG);
+  if (!found || found.length !== 1) return null;
+  const out = js.replace(JCO_DEBUG_LOG, () => PATCHED_DEBUG_LOG);
+  // Verified: the helper is defined once, as patched, and nothing else of the glue changed.
+  if (out.split('const _debugLog =').length !== 2 || out.length !== js.length - found[0]!.length + PATCHED_DEBUG_LOG.length) return null;
+  return out;
+}
+
+/** `files` with component.js patched (see patchGlue); `patched` false when it was left as it is. */
+function patchFiles(files: Record<string, Uint8Array>): { files: Record<string, Uint8Array>; patched: boolean } {
+  const glue = files[GLUE_FILE];
+  if (!glue) return { files, patched: false };
+  const patched = patchGlue(Buffer.from(glue).toString('utf8'));
+  if (patched === null) return { files, patched: false };
+  return { files: { ...files, [GLUE_FILE]: new Uint8Array(Buffer.from(patched, 'utf8')) }, patched: true };
+}
+
+const GLUE_FILE = 'component.js';
+/** Changes whenever what transpileComponent writes for the same bytes changes (a patch added): the
+ * on-disk cache keeps transpiles by content hash and this revision. */
+export const TRANSPILE_REVISION = 'r2';
+
 export interface TranspileResult {
   files: Record<string, Uint8Array>;
   /** False when the stubbed transpile failed or did not verify and the whole component was read. */
   stubbed: boolean;
+  /** False when jco's glue did not have the shape `patchGlue` knows and was kept as it is. */
+  gluePatched: boolean;
 }
 
 /** jco's transpile output (glue + core modules) for a component's bytes. */
@@ -99,11 +137,15 @@ export async function transpileComponent(bytes: Uint8Array): Promise<TranspileRe
     if (swaps.length) {
       const { files } = await transpileBytes(component, TRANSPILE_OPTIONS);
       const restored = unstub(files as Record<string, Uint8Array>, swaps);
-      if (restored) return { files: restored, stubbed: true };
+      if (restored) {
+        const out = patchFiles(restored);
+        return { files: out.files, stubbed: true, gluePatched: out.patched };
+      }
     }
   } catch {
     // Fall through: jco reports the real problem on the real component.
   }
   const { files } = await transpileBytes(bytes, TRANSPILE_OPTIONS);
-  return { files: files as Record<string, Uint8Array>, stubbed: false };
+  const out = patchFiles(files as Record<string, Uint8Array>);
+  return { files: out.files, stubbed: false, gluePatched: out.patched };
 }

@@ -3,20 +3,54 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { transpileBytes } from '@bytecodealliance/jco-transpile';
-import { stubComponent, stubCoreModule, transpileComponent, unstub } from '../../src/host/transpile.js';
+import { PATCHED_DEBUG_LOG, patchGlue, stubComponent, stubCoreModule, transpileComponent, unstub } from '../../src/host/transpile.js';
 import { buildTestComponent } from '../support/components.js';
 
 const probe = async () => new Uint8Array(readFileSync((await buildTestComponent('scheduler-probe')).wasmPath));
 
-test('transpileComponent: every output file is byte for byte what jco makes of the whole component', { timeout: 120_000 }, async () => {
+test('transpileComponent: every output file is byte for byte what jco makes of the whole component (the glue with its debug helper patched)', { timeout: 120_000 }, async () => {
   const bytes = await probe();
   const fast = await transpileComponent(bytes);
   assert.equal(fast.stubbed, true, 'the componentize-js module is large enough to be stubbed');
+  assert.equal(fast.gluePatched, true, 'this jco\'s glue has the debug helper the patch knows');
   const full = await transpileBytes(bytes, { name: 'component', instantiation: { tag: 'async' } } as Parameters<typeof transpileBytes>[1]);
   assert.deepEqual(Object.keys(fast.files).sort(), Object.keys(full.files).sort());
   for (const [name, data] of Object.entries(full.files)) {
-    assert.ok(Buffer.from(fast.files[name]!).equals(Buffer.from(data as Uint8Array)), `${name} differs`);
+    const expected = name === 'component.js' ? Buffer.from(patchGlue(Buffer.from(data as Uint8Array).toString('utf8'))!, 'utf8') : Buffer.from(data as Uint8Array);
+    assert.ok(Buffer.from(fast.files[name]!).equals(expected), `${name} differs`);
   }
+  const glue = Buffer.from(fast.files['component.js']!).toString('utf8');
+  assert.ok(glue.includes(PATCHED_DEBUG_LOG));
+  assert.ok(!/env\?\.JCO_DEBUG\) \{ return; \}/.test(glue), 'no per-call read of process.env is left');
+});
+
+const JCO_HELPER = `  const _debugLog = (...args) => {
+    if (!globalThis?.process?.env?.JCO_DEBUG) { return; }
+    console.debug(...args);
+  };`;
+
+test('patchGlue: the one debug helper is replaced and nothing else changes', () => {
+  const js = `const a = 1;\n${JCO_HELPER}\n_debugLog('x', { a });\n`;
+  assert.equal(patchGlue(js), `const a = 1;\n  ${PATCHED_DEBUG_LOG}\n_debugLog('x', { a });\n`);
+});
+
+test('patchGlue: glue of another shape is left to jco (null: not patched)', () => {
+  assert.equal(patchGlue('const a = 1;'), null, 'no helper');
+  assert.equal(patchGlue(`${JCO_HELPER}\n${JCO_HELPER}`), null, 'two helpers');
+  assert.equal(patchGlue(JCO_HELPER.replace('console.debug', 'console.log')), null, 'a helper that does something else');
+  assert.equal(patchGlue(JCO_HELPER.replace('JCO_DEBUG', 'JCO_TRACE')), null, 'another variable');
+});
+
+test('patched helper: silent without JCO_DEBUG, console.debug with it (read once, when the glue loads)', () => {
+  const run = (env: Record<string, string>) => {
+    const seen: unknown[][] = [];
+    const fakeGlobal = { process: { env }, console: { debug: (...a: unknown[]) => seen.push(a) } };
+    const helper = new Function('globalThis', 'console', `${PATCHED_DEBUG_LOG}\nreturn _debugLog;`)(fakeGlobal, fakeGlobal.console) as (...a: unknown[]) => void;
+    helper('[x]', 1);
+    return seen;
+  };
+  assert.deepEqual(run({}), []);
+  assert.deepEqual(run({ JCO_DEBUG: '1' }), [['[x]', 1]]);
 });
 
 test('stubCoreModule: same imports and exports, valid, a fraction of the size', async () => {

@@ -6,6 +6,11 @@
  * - POST /probe            body `{ "calls": [ { "fn": "<interface>.<function>", "args": [...] }, ... ] }`
  *                          → 200 `{ "results": [ { "ok": <value> } | { "err": <error payload> }, ... ] }`
  * - PUT  /probe/:tag       the same, for tests of PUT and path parameters (the tag is not echoed)
+ * - POST /time-calls       body `{ "fn": "<interface>.<function>", "args": [...], "n": N }`: N calls of the
+ *                          import, then N calls of a guest-local function of the same shape (it returns a
+ *                          copy of the import's first answer, or throws its error), each loop timed with
+ *                          `performance.now()` in the guest → `{ n, importMs, localMs, addedUs }`
+ *                          (`addedUs` = what one import call costs over a local call, in µs)
  * - GET  /echo, POST /echo what the guest received: `{ method, url, headers, body, bodyBase64, context }`
  * - PUT  /items/:id        `{ id, method, path, query, body }` (path-parameter routing)
  * - GET  /counter          increments a module-level counter and returns `{ counter }` (isolation tests)
@@ -46,6 +51,7 @@ import {
   clientsFns,
   contextFns,
   decoder,
+  fromJson,
   httpFns,
   invoicingFns,
   loggingFns,
@@ -102,6 +108,46 @@ function probe(request: ExecuteRequest): ExecuteResponse {
   return respond(200, { results: calls.map((c) => runCall(FUNCTIONS, c)) });
 }
 
+/** How much one import call costs the guest over a local call of the same shape (bench/host-call-bridge). */
+function timeCalls(request: ExecuteRequest): ExecuteResponse {
+  const body = parseBody(request);
+  const spec = (body.ok ? body.value : undefined) as { fn?: unknown; args?: unknown; n?: unknown } | undefined;
+  const name = String(spec?.fn);
+  const fn = Object.prototype.hasOwnProperty.call(FUNCTIONS, name) ? FUNCTIONS[name] : undefined;
+  const n = typeof spec?.n === 'number' && spec.n > 0 ? Math.floor(spec.n) : 0;
+  if (!fn || !n) return respond(400, { error: 'bad_request', message: 'body must be {"fn": "<interface>.<function>", "args": [...], "n": N}' });
+  const args = Array.isArray(spec!.args) ? (spec!.args.map(fromJson) as unknown[]) : [];
+  let first: unknown;
+  let failure: unknown;
+  let failed = false;
+  try {
+    first = fn(args);
+  } catch (e) {
+    failed = true;
+    failure = e;
+  }
+  const copy = (v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? { ...(v as object) } : v);
+  const local = (a: unknown[]): unknown => {
+    if (a.length > 99) return undefined; // reads its arguments, as the import's wrapper does
+    if (failed) throw failure;
+    return copy(first);
+  };
+  const loop = (f: (a: unknown[]) => unknown): number => {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) {
+      try {
+        f(args);
+      } catch {
+        // a WIT error, as the import's
+      }
+    }
+    return performance.now() - t0;
+  };
+  const localMs = loop(local);
+  const importMs = loop(fn);
+  return respond(200, { n, importMs, localMs, addedUs: ((importMs - localMs) * 1000) / n });
+}
+
 let counter = 0;
 let hoard: Uint8Array[] = [];
 
@@ -125,6 +171,8 @@ export function handler(request: ExecuteRequest): ExecuteResponse {
   const route = `${method} /${parts.join('/')}`;
 
   if (route === 'POST /probe' || (method === 'PUT' && parts.length === 2 && parts[0] === 'probe')) return probe(request);
+
+  if (route === 'POST /time-calls') return timeCalls(request);
 
   if (route === 'GET /echo' || route === 'POST /echo') {
     const b = request.http.body;

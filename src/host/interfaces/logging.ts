@@ -1,11 +1,11 @@
-import { ok, type HostInterface } from './types.js';
-import type { ExecutionContext } from './types.js';
+import { ok, type InGuestInterface } from './types.js';
+import type { InGuestContext } from './types.js';
 
 const LEVEL = { logInfo: 'info', logWarn: 'warn', logError: 'error' } as const;
 /** Lines kept per execution (they all still reach the logger): a chatty guest cannot grow memory. */
 const MAX_KEPT_LINES = 1000;
 
-function emit(ctx: ExecutionContext, level: 'info' | 'warn' | 'error', message: string) {
+function emit(ctx: InGuestContext, level: 'info' | 'warn' | 'error', message: string) {
   // Without cap:log.emit production drops the line silently.
   if (!ctx.granted.has('cap:log.emit')) return ok(undefined);
   if (ctx.guestLogs.length < MAX_KEPT_LINES) ctx.guestLogs.push({ level, message });
@@ -13,7 +13,7 @@ function emit(ctx: ExecutionContext, level: 'info' | 'warn' | 'error', message: 
   return ok(undefined);
 }
 
-export const logging: HostInterface<'alga:extension/logging'> = {
+export const logging: InGuestInterface<'alga:extension/logging'> = {
   functions: {
     logInfo: (ctx, [m]) => emit(ctx, LEVEL.logInfo, m),
     logWarn: (ctx, [m]) => emit(ctx, LEVEL.logWarn, m),

@@ -1,7 +1,7 @@
-import { err, ok, type HostInterface } from './types.js';
+import { err, ok, type InGuestInterface } from './types.js';
 
 /** `secrets`: values come from the request's secret envelope (decrypted before the guest runs). */
-export const secrets: HostInterface<'alga:extension/secrets'> = {
+export const secrets: InGuestInterface<'alga:extension/secrets'> = {
   functions: {
     get: (ctx, [key]) => {
       if (!ctx.granted.has('cap:secrets.get')) return err('denied');

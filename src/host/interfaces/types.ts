@@ -16,17 +16,27 @@ export interface RequestUser {
   additionalFields: Record<string, string>;
 }
 
-/** What one execution's host functions can see: built once per request, from its grants. */
-export interface ExecutionContext {
+/** An execution's own data, built once per request from its grants: structured-cloneable, so it
+ * travels with the task into the sandbox worker, where the data-only imports answer from it. */
+export interface ExecutionData {
   context: ContextData;
   granted: ReadonlySet<Capability>;
   user?: RequestUser;
   /** Decrypted secret material, when the request carried an envelope. */
   secrets?: Record<string, string>;
+}
+
+/** What the data-only interfaces see (in the sandbox worker, see in-guest.ts): the execution's data,
+ * a logger for its lines, and the lines kept. */
+export interface InGuestContext extends ExecutionData {
   logger: Logger;
-  services: HostServices;
   /** Where guest log lines of this execution are collected (besides the logger); bounded by the logging interface. */
   guestLogs: { level: 'info' | 'warn' | 'error'; message: string }[];
+}
+
+/** What one execution's host functions can see: its data, plus the platform's services (main thread). */
+export interface ExecutionContext extends InGuestContext {
+  services: HostServices;
 }
 
 /** Platform services the host functions call; absent ones answer production's "unavailable" value. */
@@ -70,3 +80,10 @@ export interface HostInterface<I extends InterfaceName, Ctx = ExecutionContext> 
 
 export const ok = <T>(value: T) => ({ ok: value });
 export const err = <const E>(payload: E) => ({ err: payload });
+
+/** A data-only interface: answered synchronously from the execution's data, in the sandbox worker
+ * (no thread hop; see in-guest.ts). It is a HostInterface too, so the main thread can run it alike. */
+export interface InGuestInterface<I extends InterfaceName> {
+  functions: { [F in FunctionName<I>]: (ctx: InGuestContext, args: Fn<I, F>['args']) => OutcomeOf<I, F> };
+  onInternalError(fn: FunctionName<I>, err: unknown): OutcomeOf<I, FunctionName<I>>;
+}

@@ -1,12 +1,12 @@
-import { err, ok, type HostInterface } from './types.js';
-import type { ExecutionContext } from './types.js';
+import { err, ok, type InGuestInterface } from './types.js';
+import type { InGuestContext } from './types.js';
 
 /**
  * `user.get-user` and `user-v2.get-user`. The record carries the union of every historical field
  * (`company-name` of January 2026 beside today's `client-name`, `user-type`, `client-id`): a guest
  * reads only the fields it was built with, and a missing string field would trap it (docs/production-contract.md#world-history).
  */
-function userRecord(ctx: ExecutionContext) {
+function userRecord(ctx: InGuestContext) {
   if (!ctx.granted.has('cap:user.read')) return err('not-allowed');
   const u = ctx.user;
   if (!u) return err('not-available');
@@ -23,12 +23,12 @@ function userRecord(ctx: ExecutionContext) {
   });
 }
 
-export const user: HostInterface<'alga:extension/user'> = {
+export const user: InGuestInterface<'alga:extension/user'> = {
   functions: { getUser: (ctx) => userRecord(ctx) },
   onInternalError: () => err('not-available'),
 };
 
-export const userV2: HostInterface<'alga:extension/user-v2'> = {
+export const userV2: InGuestInterface<'alga:extension/user-v2'> = {
   functions: { getUser: (ctx) => userRecord(ctx) },
   onInternalError: () => err('not-available'),
 };

@@ -1,17 +1,22 @@
 /**
  * Sandbox worker: runs guest components on its own thread. The guest calls its imports
- * synchronously, while the host's work (Postgres, HTTP) is async on the main thread; so each
- * import posts the call on the bridge port and blocks on a shared flag (Atomics.wait) until the
- * main thread replies. Blocking a worker is what makes that safe, and a stuck guest can be
- * stopped by terminating the worker. Instances come from `ReadyInstances` (fresh state for every
- * execution, instantiated ahead of requests).
+ * synchronously. Imports answered from the execution's own data (interfaces/in-guest.ts) run right
+ * here, on the data that came with the task. The others do I/O, which is async on the main thread
+ * (Postgres, HTTP): such an import posts the call on the bridge port and blocks on a shared flag
+ * (Atomics.wait) until the main thread replies. Blocking a worker is what makes that safe, and a
+ * stuck guest can be stopped by terminating the worker. Instances come from `ReadyInstances` (fresh
+ * state for every execution, instantiated ahead of requests).
  */
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { WASIShim } from '@bytecodealliance/preview2-shim/instantiation';
 import * as wasi from '@bytecodealliance/preview2-shim';
-import { WORLD_IMPORTS } from '../world.js';
+import { WORLD_IMPORTS, type InterfaceName } from '../world.js';
+import { IN_GUEST_INTERFACES } from '../interfaces/in-guest.js';
+import type { ExecutionData, InGuestContext, InGuestInterface } from '../interfaces/types.js';
+import type { Logger, LogFields, LogLevel } from '../../shared/logger.js';
+import { WARMUP_DATA } from './warmup-data.js';
 import { GuestStdio, type LineSink } from './guest-stdio.js';
 import {
   FLAG_REPLIED,
@@ -60,14 +65,51 @@ let hostCalls: HostCallStats = { count: 0, ms: 0 };
 function callHost(iface: string, fn: string, args: unknown[]): unknown {
   const started = performance.now();
   try {
-    return bridgeCall(iface, fn, args);
+    return settle(bridgeCall(iface, fn, args));
   } finally {
     hostCalls.count++;
     hostCalls.ms += performance.now() - started;
   }
 }
 
-function bridgeCall(iface: string, fn: string, args: unknown[]): unknown {
+/** The task's logger: its lines go to the main thread (no reply awaited), in order with the rest. */
+function taskLogger(taskId: number): Logger {
+  const line = (level: LogLevel) => (msg: string, fields?: LogFields) => post({ type: 'log', taskId, level, msg, fields });
+  const logger: Logger = { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error'), child: () => logger };
+  return logger;
+}
+const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
+const inGuestContext = (data: ExecutionData, logger: Logger): InGuestContext => ({ ...data, logger, guestLogs: [] });
+const WARMUP_CONTEXT = inGuestContext(WARMUP_DATA, silent);
+/** What the data-only imports of the execution in progress answer from (the warm-up's between tasks). */
+let guestContext = WARMUP_CONTEXT;
+
+type AnyInGuest = { functions: Record<string, (ctx: InGuestContext, args: unknown[]) => HostOutcome>; onInternalError(fn: string, err: unknown): HostOutcome };
+
+/** A data-only import, answered here from the execution's data: no thread hop. */
+function callInGuest(impl: AnyInGuest, fn: string, args: unknown[]): unknown {
+  const started = performance.now();
+  let outcome: HostOutcome;
+  try {
+    outcome = impl.functions[fn]!(guestContext, args);
+  } catch (e) {
+    guestContext.logger.error('host function failed', { fn, error: (e as Error)?.message ?? String(e) });
+    outcome = impl.onInternalError(fn, e);
+  } finally {
+    hostCalls.count++;
+    hostCalls.ms += performance.now() - started;
+  }
+  return settle(outcome);
+}
+
+/** The guest's side of a host function's outcome. */
+function settle(outcome: HostOutcome): unknown {
+  if ('ok' in outcome) return outcome.ok;
+  if ('err' in outcome) throw outcome.err; // jco lowers a thrown bare payload into result::err
+  throw new Error(outcome.trap); // a thrown Error traps the guest, deliberately
+}
+
+function bridgeCall(iface: string, fn: string, args: unknown[]): HostOutcome {
   Atomics.store(flag, 0, FLAG_WAITING);
   const msg: HostCallMessage = { taskId: currentTask, iface, fn, args };
   bridge.postMessage(msg);
@@ -81,18 +123,17 @@ function bridgeCall(iface: string, fn: string, args: unknown[]): unknown {
     Atomics.wait(flag, 1, 0, 1);
     reply = receiveMessageOnPort(bridge) as { message: HostOutcome } | undefined;
   }
-  const outcome = reply.message;
-  if ('ok' in outcome) return outcome.ok;
-  if ('err' in outcome) throw outcome.err; // jco lowers a thrown bare payload into result::err
-  throw new Error(outcome.trap); // a thrown Error traps the guest, deliberately
+  return reply.message;
 }
 
-/** The guest's alga:extension imports: every function of the world, each a bridge call. */
+/** The guest's alga:extension imports: every function of the world, answered here (data-only
+ * interfaces) or through the bridge (the rest). */
 function algaImports(): Record<string, Record<string, (...args: unknown[]) => unknown>> {
   const out: Record<string, Record<string, (...args: unknown[]) => unknown>> = {};
   for (const [iface, fns] of Object.entries(WORLD_IMPORTS)) {
+    const local = IN_GUEST_INTERFACES[iface as InterfaceName] as InGuestInterface<InterfaceName> | undefined as AnyInGuest | undefined;
     const obj: Record<string, (...args: unknown[]) => unknown> = {};
-    for (const fn of fns) obj[fn] = (...args: unknown[]) => callHost(iface, fn, args);
+    for (const fn of fns) obj[fn] = local ? (...args: unknown[]) => callInGuest(local, fn, args) : (...args: unknown[]) => callHost(iface, fn, args);
     out[iface] = obj;
   }
   return out;
@@ -125,7 +166,9 @@ const WARMUP_REQUEST: ExecuteRequest = {
 
 function warmUp(guest: GuestExports): boolean {
   const saved = currentTask;
+  const savedContext = guestContext;
   currentTask = WARMUP_TASK;
+  guestContext = WARMUP_CONTEXT;
   stdio.reset(dropLines);
   try {
     guest.handler(WARMUP_REQUEST);
@@ -134,6 +177,7 @@ function warmUp(guest: GuestExports): boolean {
     return false;
   } finally {
     currentTask = saved;
+    guestContext = savedContext;
   }
 }
 
@@ -224,6 +268,7 @@ async function execute(job: ExecuteTask): Promise<void> {
     return post({ type: 'failed', taskId, kind: 'instantiate', message: `could not instantiate component: ${describe(err)}` });
   }
   currentTask = taskId;
+  guestContext = inGuestContext(job.data, taskLogger(taskId));
   clockOffsetMs = job.clockOffsetMs;
   stdio.reset((stream, line) => post({ type: 'stdio', taskId, stream, line }));
   hostCalls = { count: 0, ms: 0 };
@@ -246,6 +291,7 @@ async function execute(job: ExecuteTask): Promise<void> {
   post(result);
   stdio.reset(dropLines);
   currentTask = WARMUP_TASK;
+  guestContext = WARMUP_CONTEXT; // the execution's data (its secrets) is not kept past it
   // After the response is posted: restore or replace the instance, off the request path.
   instances.release(variant.key, ready, succeeded);
 }

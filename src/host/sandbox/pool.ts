@@ -15,6 +15,8 @@ import {
 } from './protocol.js';
 import type { IsolationMode } from './ready-instances.js';
 import type { GuestThreadData } from './guest-thread.js';
+import type { ExecutionData } from '../interfaces/types.js';
+import type { LogFields, LogLevel } from '../../shared/logger.js';
 
 /** Answers one guest import call; must not throw (the dispatcher maps failures to WIT values). */
 export type HostCallHandler = (iface: string, fn: string, args: unknown[], signal: AbortSignal) => Promise<HostOutcome>;
@@ -23,12 +25,16 @@ export interface SandboxRun {
   /** The compiled variant (modules included); the pool sends the modules to a worker once. */
   variant: Required<ComponentVariant>;
   request: ExecuteRequest;
+  /** The execution's own data: the data-only imports answer from it in the worker. */
+  data: ExecutionData;
   clockOffsetMs?: number;
   timeoutMs?: number;
   maxResponseBytes: number;
   onHostCall: HostCallHandler;
   /** A line the guest wrote to stdout/stderr during this execution. */
   onGuestOutput?: (stream: 'stdout' | 'stderr', line: string) => void;
+  /** A line the execution's logger wrote in the worker (the guest's logging import, a host function's failure). */
+  onLog?: (level: LogLevel, msg: string, fields?: LogFields) => void;
 }
 
 export type SandboxFailure = FailureKind | 'timeout' | 'crashed' | 'busy';
@@ -199,6 +205,7 @@ export class SandboxPool {
     const job = slot.job;
     if (!job || job.id !== msg.taskId) return;
     if (msg.type === 'stdio') return job.run.onGuestOutput?.(msg.stream, msg.line);
+    if (msg.type === 'log') return job.run.onLog?.(msg.level, msg.msg, msg.fields);
     this.finish(
       slot,
       job,
@@ -257,6 +264,7 @@ export class SandboxPool {
       taskId: job.id,
       variant: this.variantFor(slot, run.variant),
       request: run.request,
+      data: run.data,
       clockOffsetMs: run.clockOffsetMs ?? 0,
       maxResponseBytes: run.maxResponseBytes,
     };

@@ -1,5 +1,7 @@
 /** Messages between the runner (main thread) and a sandbox worker. */
 import type { ExecuteRequest, ExecuteResponse } from '../wit-types/interfaces/alga-extension-types.js';
+import type { ExecutionData } from '../interfaces/types.js';
+import type { LogFields, LogLevel } from '../../shared/logger.js';
 
 /** One compiled variant of a component: its glue and its core modules, capped at `memoryMb`. */
 export interface ComponentVariant {
@@ -20,6 +22,8 @@ export interface ExecuteTask {
   taskId: number;
   variant: ComponentVariant;
   request: ExecuteRequest;
+  /** What the data-only imports answer from, in the worker (interfaces/in-guest.ts). */
+  data: ExecutionData;
   /** Added to the host's clock for what the guest sees through wasi:clocks/wall-clock. */
   clockOffsetMs: number;
   /** A response whose body and headers are larger fails the execution. */
@@ -37,8 +41,8 @@ export type MainToWorker = ExecuteTask | PrepareTask;
 /** Why an execution failed, for the runner's message. */
 export type FailureKind = 'trap' | 'memory' | 'stack-overflow' | 'response-too-large' | 'instantiate';
 
-/** The guest's host calls in one execution, timed at its import boundary (post → reply), so the
- * bridge's cost is seen from where the guest pays it. */
+/** The guest's host calls in one execution (answered in the worker or on the main thread), timed at
+ * its import boundary (for a bridged call: post → reply), so their cost is seen where the guest pays it. */
 export interface HostCallStats {
   count: number;
   ms: number;
@@ -49,6 +53,8 @@ export type WorkerToMain =
   | { type: 'done'; taskId: number; response: ExecuteResponse; hostCalls: HostCallStats }
   | { type: 'failed'; taskId: number; kind: FailureKind; message: string; hostCalls?: HostCallStats }
   | { type: 'stdio'; taskId: number; stream: 'stdout' | 'stderr'; line: string }
+  /** A line the execution's logger wrote in the worker (the guest's logging import). */
+  | { type: 'log'; taskId: number; level: LogLevel; msg: string; fields?: LogFields }
   | { type: 'prepared'; key: string; error?: string };
 
 /** A host call from the guest, posted on the bridge port while the worker blocks. */
