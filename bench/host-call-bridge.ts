@@ -43,7 +43,9 @@ const ROUNDS = 15;
 const WARM_ROUNDS = 25;
 const probe = await component('scheduler-probe');
 const ctx = { requestId: 'bench', tenantId: 'bench', extensionId: 'probe', installId: undefined, versionId: undefined };
-const body = (n: number) => ({ calls: Array.from({ length: n }, () => ({ fn: 'context.get-context' })) });
+/** A/B time the bridge with an I/O import whose host work is trivial: scheduler.get-schedule without
+ * cap:scheduler.manage answers `denied` on the main thread. */
+const body = (n: number) => ({ calls: Array.from({ length: n }, () => ({ fn: 'scheduler.get-schedule', args: ['x'] })) });
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function timedMedian(fn: () => Promise<void> | void): Promise<number> {
@@ -63,6 +65,12 @@ async function perCall(run: (n: number) => Promise<void> | void): Promise<number
 console.log(`Benchmark 3: what a host call costs the guest (Node ${process.versions.node}, ${os.availableParallelism()} cores, load average ${os.loadavg().map((x) => fmt(x, 2)).join(' ')})`);
 
 // --- C
+interface TimedCalls {
+  n: number;
+  importMs: number;
+  localMs: number;
+  addedUs: number;
+}
 {
   const C_N = 2000;
   const C_ROUNDS = 9;
@@ -78,14 +86,22 @@ console.log(`Benchmark 3: what a host call costs the guest (Node ${process.versi
       const c = buildExecuteCall(install, { method: 'POST', path: '/time-calls', body });
       const out = await platform.runner.execute(c.headers, c.body);
       check(out);
-      return JSON.parse(Buffer.from(out.body_b64!, 'base64').toString()) as { addedUs: number };
+      return JSON.parse(Buffer.from(out.body_b64!, 'base64').toString()) as TimedCalls;
     };
     const inGuest = async (fn: string, args: unknown[], n = C_N) => {
       for (let i = 0; i < 3; i++) await timeCalls(fn, args, n); // the sandbox's code paths warm
       const xs: number[] = [];
-      for (let i = 0; i < C_ROUNDS; i++) xs.push((await timeCalls(fn, args, n)).addedUs);
+      const local: number[] = [];
+      for (let i = 0; i < C_ROUNDS; i++) {
+        const t = await timeCalls(fn, args, n);
+        xs.push(t.addedUs);
+        local.push((t.localMs * 1000) / n);
+      }
+      localUs.set(fn, median(local));
       return median(xs);
     };
+    /** The guest's local loop (no host call) per iteration, in the sandbox: against this thread below. */
+    const localUs = new Map<string, number>();
     // The scheduler host function as the runner calls it, against the same service, in this thread.
     const deps = { service: createSchedulerService({ pool: platform.pool, jobs: createPostgresJobEngine(), logger: silentLogger }), admission: createAdmission({ pool: platform.pool }), logger: silentLogger };
     const direct = createImportDispatch({
@@ -117,12 +133,29 @@ console.log(`Benchmark 3: what a host call costs the guest (Node ${process.versi
     const ioTarget = Number(process.versions.node.split('.')[0]) >= 24 ? 40 : 75;
     console.log(`     scheduler.get-schedule I/O:       ${fmt(io, 1)} µs per call over a local call; the host function called directly: ${fmt(hostFnUs, 1)} µs`);
     console.log(`                                       added: ${fmt(io - hostFnUs, 1)} µs per call, ×${fmt(io / hostFnUs, 2)} the direct call  (target ≤ ${ioTarget} µs on this Node)`);
+
+    // Is the guest itself slower in a sandbox worker? The same local loop, in the guest instantiated
+    // in this thread (snapshot-restored, as in the sandbox) against the sandbox's figure above.
+    const { create } = await inThread(probe, stubAlga({ 'alga:extension/context': { getContext: () => ctx } }));
+    const ready = new ReadyInstances('snapshot');
+    ready.register('probe', create, (g) => (g.handler(witRequest('GET', '/.well-known/alga-runner/warmup')), true));
+    ready.fill('probe');
+    const here: number[] = [];
+    for (let i = 0; i < C_ROUNDS + 3; i++) {
+      const inst = ready.take('probe');
+      const r = inst.guest.handler(witRequest('POST', '/time-calls', { fn: 'context.get-context', args: [], n: C_N })) as { body: Uint8Array };
+      ready.release('probe', inst, true);
+      here.push((((JSON.parse(new TextDecoder().decode(r.body)) as TimedCalls).localMs) * 1000) / C_N);
+    }
+    const hereUs = median(here.slice(3));
+    const sandboxUs = localUs.get('context.get-context')!;
+    console.log(`     the guest's own loop (a local call, no import): ${fmt(sandboxUs, 2)} µs per iteration in a sandbox worker, ${fmt(hereUs, 2)} µs in this thread (×${fmt(sandboxUs / hereUs, 2)})`);
   } finally {
     await platform.stop();
   }
 }
 
-console.log(`A/B (diagnostics): host-call round trip (${N} context.get-context calls per execution)`);
+console.log(`A/B (diagnostics): the bridge's round trip (${N} scheduler.get-schedule calls per execution, answered \`denied\` on the main thread)`);
 
 // --- A
 const perExecution: { host_calls: number; host_call_ms: number }[] = [];
@@ -141,11 +174,12 @@ const dispatch = createImportDispatch({
   context: ctx,
   granted: new Set(['cap:context.read']),
   logger: silentLogger,
+  services: {},
 } as unknown as ExecutionContext);
 const directTimes: number[] = [];
 for (let r = 0; r < ROUNDS; r++) {
   const t0 = performance.now();
-  for (let i = 0; i < N; i++) await dispatch('alga:extension/context', 'getContext', [], new AbortController().signal);
+  for (let i = 0; i < N; i++) await dispatch('alga:extension/scheduler', 'getSchedule', ['x'], new AbortController().signal);
   directTimes.push((performance.now() - t0) / N);
 }
 const direct = median(directTimes);
@@ -155,7 +189,7 @@ console.log(`     the same call from the guest, through the bridge:  ${fmt(bridg
 console.log(`     added by the bridge:                               ${fmt((bridged - direct) * 1000, 1)} µs per call  (target ≤ 50 µs)`);
 
 // --- B
-const { create } = await inThread(probe, stubAlga({ 'alga:extension/context': { getContext: () => ctx } }));
+const { create } = await inThread(probe, stubAlga({ 'alga:extension/context': { getContext: () => ctx }, 'alga:extension/scheduler': { getSchedule: () => { throw 'denied'; } } }));
 const warmUp = (g: { handler(r: unknown): unknown }) => {
   g.handler(witRequest('GET', '/.well-known/alga-runner/warmup'));
   return true;
