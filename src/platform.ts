@@ -35,7 +35,7 @@ import { METRICS_CONTENT_TYPE, renderMetrics } from './server/scheduler/metrics.
 import { createAdmission } from './server/scheduler/rate-limit.js';
 import { createSchedulerService } from './server/scheduler/service.js';
 import { updateInstallVersion } from './server/registry/version-update.js';
-import { loadExtensionDir, PROJECT_ROOT, type LoadedExtension } from './dev/extension-dir.js';
+import { buildExtensionDir, PROJECT_ROOT, type BuildExtensionOptions, type LoadedExtension } from './dev/extension-dir.js';
 
 export type PlatformShape = 'in-process' | 'split';
 
@@ -90,9 +90,32 @@ export interface Platform {
   clock: Clock;
   /** Schedule execution, when enabled. */
   execution?: ScheduleExecution;
+  /** Build and transpile caches. */
+  cacheDir: string;
   /** Builds (or reuses) an extension folder's component, registers it and installs it for a tenant. */
-  installDir(dir: string, o?: { tenantId?: string; grant?: string[]; disableMissingSchedules?: boolean }): Promise<InstalledExtension>;
+  installDir(dir: string, o?: InstallOptions & Pick<BuildExtensionOptions, 'build' | 'onOutput'>): Promise<InstalledExtension>;
+  /** Registers an already built extension folder's component and installs it for a tenant. */
+  installLoaded(extension: LoadedExtension, o?: InstallOptions): Promise<InstalledExtension>;
   stop(): Promise<void>;
+}
+
+/** A new manifest version drops endpoints that schedules use: the update's 409 SCHEDULE_REMAP_FAILED. */
+export class ScheduleRemapRefused extends Error {
+  override name = 'ScheduleRemapRefused';
+  readonly code = 'SCHEDULE_REMAP_FAILED';
+  constructor(
+    readonly reason: string,
+    readonly missing: { scheduleId: string; method: string; path: string }[],
+  ) {
+    const list = missing.map((m) => `${m.method} ${m.path} (schedule ${m.scheduleId})`).join(', ');
+    super(`${reason}: ${list}. Restore those endpoints, or pass --disable-missing-schedules to disable the schedules.`);
+  }
+}
+
+export interface InstallOptions {
+  tenantId?: string;
+  grant?: string[];
+  disableMissingSchedules?: boolean;
 }
 
 export interface InstalledExtension {
@@ -263,7 +286,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
       });
     }
 
-    return {
+    const platform: Platform = {
       pool,
       runner,
       logger,
@@ -274,8 +297,12 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
       runnerUrl,
       clock,
       execution,
+      cacheDir,
       async installDir(dir, o = {}) {
-        const extension = await loadExtensionDir(dir, { cacheDir, onProgress: progress });
+        const extension = await buildExtensionDir(dir, { cacheDir, onProgress: progress, build: o.build, onOutput: o.onOutput });
+        return platform.installLoaded(extension, o);
+      },
+      async installLoaded(extension, o = {}) {
         const reg = await registerExtension(pool, extension.manifest, extension.component);
         const tenant = o.tenantId ?? tenantId;
         // A new manifest version moves the install's schedules along by (METHOD, path), as
@@ -291,10 +318,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
             version: reg.versionId,
             disableMissingSchedules: o.disableMissingSchedules,
           });
-          if (!moved.success && moved.code === 'SCHEDULE_REMAP_FAILED') {
-            const list = moved.missing.map((m) => `${m.method} ${m.path} (schedule ${m.scheduleId})`).join(', ');
-            throw new Error(`${moved.message}: ${list}. Restore those endpoints, or pass --disable-missing-schedules to disable the schedules.`);
-          }
+          if (!moved.success && moved.code === 'SCHEDULE_REMAP_FAILED') throw new ScheduleRemapRefused(moved.message, moved.missing);
           if (moved.success && moved.disabled.length) {
             logger.warn('schedules disabled: their endpoints are gone in the new version', { schedules: moved.disabled.map((m) => m.scheduleId) });
           }
@@ -315,6 +339,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
       },
       stop: stopAll,
     };
+    return platform;
   } catch (err) {
     await stopAll();
     throw err;

@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { createLogger } from '../shared/logger.js';
 import { startPlatform } from '../platform.js';
+import { startDevSession } from '../dev/session.js';
+import type { BuildChoice } from '../dev/extension-dir.js';
 import { UsageError } from './main.js';
 
 const say = (msg: string) => process.stderr.write(`› ${msg}\n`);
@@ -17,6 +19,8 @@ export async function runDev(argv: string[]): Promise<number> {
       'log-format': { type: 'string', default: 'pretty' },
       split: { type: 'boolean', default: false },
       'disable-missing-schedules': { type: 'boolean', default: false },
+      build: { type: 'string' },
+      'no-build': { type: 'boolean', default: false },
     },
   });
   const dir = positionals[0];
@@ -24,6 +28,9 @@ export async function runDev(argv: string[]): Promise<number> {
   const port = Number(values.port ?? process.env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`invalid port ${values.port ?? process.env.PORT}`);
   const format = values['log-format'] === 'json' ? 'json' : 'pretty';
+  if (values.build !== undefined && values['no-build']) throw new UsageError('--build and --no-build exclude each other');
+  if (values.build !== undefined && !values.build.trim()) throw new UsageError('--build needs a command, e.g. --build "npm run build"');
+  const build: BuildChoice = values['no-build'] ? { kind: 'none' } : values.build !== undefined ? { kind: 'command', command: values.build } : { kind: 'auto' };
 
   const platform = await startPlatform({
     port,
@@ -45,27 +52,13 @@ export async function runDev(argv: string[]): Promise<number> {
   process.on('SIGTERM', () => void stop());
 
   try {
-    const installed = await platform.installDir(dir, { disableMissingSchedules: values['disable-missing-schedules'] });
-    const name = installed.extension.manifest.name;
-    const base = `${platform.url}/api/ext/${name}`;
-    const lines = [
-      '',
-      `✔ ${name}@${installed.extension.manifest.version} is running for tenant "${installed.tenantId}"`,
-      `  install ${installed.installId}, component ${installed.contentHash.slice(0, 19)}…`,
-      `  ${base}/…  (also under /api/ext/${installed.registryId}/…)`,
-      '',
-      '  Try:',
-      ...installed.extension.manifest.api.endpoints.map((e) => {
-        const path = e.path.replace(/:[^/]+|\{[^}]+\}/g, '<id>');
-        const data = e.method === 'GET' || e.method === 'DELETE' ? '' : ` -H 'content-type: application/json' -d '{}'`;
-        return `    curl -s -X ${e.method} ${base}${path}${data}`;
-      }),
-      '',
-      `  Schedules fire while this runs; their runs: npx alga-runner schedules runs <id> --url ${platform.url}`,
-      `  Metrics: ${platform.url}/metrics   Stop: Ctrl-C`,
-      '',
-    ];
-    process.stdout.write(lines.join('\n') + '\n');
+    await startDevSession(platform, {
+      dir,
+      build,
+      disableMissingSchedules: values['disable-missing-schedules'],
+      say,
+      print: (text) => process.stdout.write(text + '\n'),
+    });
   } catch (err) {
     await platform.stop();
     throw err;
