@@ -12,8 +12,7 @@ import type pg from 'pg';
 import { createRunner, type Runner } from './host/runner.js';
 import type { SchedulerBackend } from './host/ports.js';
 import { runnerRoutes } from './host/http/runner-service.js';
-import { egressAllowlistFromEnv } from './host/interfaces/http.js';
-import { runnerToken } from './shared/auth.js';
+import { childEnv, loadConfig, type Config } from './config.js';
 import type { ExecuteClient } from './shared/execute-envelope.js';
 import { sendJson } from './shared/http-error.js';
 import { createHttpServer, listen, type Route } from './shared/http-server.js';
@@ -40,6 +39,8 @@ import { buildExtensionDir, PROJECT_ROOT, type BuildExtensionOptions, type Loade
 export type PlatformShape = 'in-process' | 'split';
 
 export interface PlatformOptions {
+  /** Validated environment (`loadConfig()`, read here when not given); the options below win over it. */
+  config?: Config;
   /** Project-local data (Postgres cluster, caches); default `$ALGA_DATA_DIR` or `./.alga`. */
   dataDir?: string;
   /** Build and transpile caches; default `<dataDir>/cache` (safe to share between processes). */
@@ -127,10 +128,6 @@ export interface InstalledExtension {
   tenantId: string;
 }
 
-export function defaultDataDir(): string {
-  return resolve(process.env.ALGA_DATA_DIR ?? '.alga');
-}
-
 const CLI = join(PROJECT_ROOT, 'bin', 'alga-runner.js');
 
 /** SIGTERM, and SIGKILL when it has not exited within 5 s: stop() never hangs on a stuck child. */
@@ -146,7 +143,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
 /** Starts `alga-runner serve --role runner` and waits for its health check. */
 async function spawnRunner(o: { port: number; callbackBase: string; token: string; dataDir: string; logger: Logger }): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(process.execPath, [CLI, 'serve', '--role', 'runner', '--port', String(o.port), '--data-dir', o.dataDir], {
-    env: { ...process.env, STORAGE_API_BASE_URL: o.callbackBase, RUNNER_SERVICE_TOKEN: o.token, RUNNER_STORAGE_API_TOKEN: o.token, DATABASE_URL: '' },
+    env: childEnv({ STORAGE_API_BASE_URL: o.callbackBase, RUNNER_SERVICE_TOKEN: o.token, RUNNER_STORAGE_API_TOKEN: o.token, DATABASE_URL: '' }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (d: Buffer) => o.logger.debug(d.toString().trimEnd(), { source: 'runner' }));
@@ -170,9 +167,10 @@ async function spawnRunner(o: { port: number; callbackBase: string; token: strin
 }
 
 export async function startPlatform(opts: PlatformOptions = {}): Promise<Platform> {
+  const config = opts.config ?? loadConfig();
   const logger = opts.logger ?? createLogger({ level: 'info' });
   const progress = opts.onProgress ?? (() => {});
-  const dataDir = resolve(opts.dataDir ?? defaultDataDir());
+  const dataDir = resolve(opts.dataDir ?? config.dataDir);
   const cacheDir = resolve(opts.cacheDir ?? join(dataDir, 'cache'));
   mkdirSync(cacheDir, { recursive: true });
   const tenantId = opts.tenantId ?? 'local';
@@ -184,7 +182,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
 
   try {
     let embedded: EmbeddedPostgresHandle | undefined;
-    let databaseUrl = opts.databaseUrl ?? process.env.DATABASE_URL;
+    let databaseUrl = opts.databaseUrl ?? config.databaseUrl;
     if (!databaseUrl) {
       progress(`starting embedded PostgreSQL (data in ${join(dataDir, 'pg')})`);
       embedded = await startEmbeddedPostgres({ dataDir, onLog: (l) => logger.debug(l, { source: 'postgres' }) });
@@ -201,7 +199,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
     const jobs = opts.jobs ?? createPostgresJobEngine({ clock });
     const service = createSchedulerService({ pool, jobs, logger, now: () => clock.now() });
     const schedulerDeps = { service, admission: createAdmission({ pool }), logger };
-    const token = opts.runnerToken ?? runnerToken() ?? (shape === 'split' && !opts.runnerUrl ? randomBytes(24).toString('hex') : undefined);
+    const token = opts.runnerToken ?? config.runnerToken ?? (shape === 'split' && !opts.runnerUrl ? randomBytes(24).toString('hex') : undefined);
 
     let port = opts.port;
     if (shape === 'split' && port === undefined) port = 0;
@@ -219,7 +217,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
       inProcess = createRunner({
         cacheDir,
         components: { load: ({ contentHash }) => loadBundle(pool, contentHash) },
-        services: { scheduler, egressAllowlist: egressAllowlistFromEnv() },
+        services: { scheduler, egressAllowlist: config.egressAllowlist },
         logger,
         onProgress: progress,
         // The guest's wasi:clocks read the platform clock (a manual one in tests). The split shape's
@@ -239,24 +237,35 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
           await stopChild(spawned.child);
         });
       }
-      const client = createHttpRunnerClient({ baseUrl: runnerUrl, apiKey: process.env.ALGA_RUNNER_API_KEY });
+      const client = createHttpRunnerClient({ baseUrl: runnerUrl, apiKey: config.runnerApiKey });
       cleanup.unshift(() => client.close());
       runner = client;
     }
 
     let execution: ScheduleExecution | undefined;
-    const executionDefault = port !== undefined && !/^(0|off|false|no)$/i.test(process.env.ALGA_SCHEDULE_EXECUTION ?? '');
+    const executionDefault = port !== undefined && config.scheduleExecution;
     if (opts.execution?.enabled ?? executionDefault) {
       progress('starting schedule execution (dispatcher and invocation worker)');
-      const started = await startScheduleExecution({ databaseUrl, pool, runner, logger, options: { ...opts.execution, clock } });
+      const started = await startScheduleExecution({
+        databaseUrl,
+        pool,
+        runner,
+        logger,
+        options: {
+          ...opts.execution,
+          timeoutMs: opts.execution?.timeoutMs ?? config.execution.timeoutMs,
+          maxResponseBytes: opts.execution?.maxResponseBytes ?? config.execution.maxResponseBytes,
+          clock,
+        },
+      });
       execution = started;
       cleanup.unshift(() => started.stop());
     }
 
     let url: string | undefined;
     if (port !== undefined) {
-      const adminToken = opts.adminToken ?? (process.env.ALGA_ADMIN_TOKEN?.trim() || undefined);
-      const production = process.env.NODE_ENV === 'production';
+      const adminToken = opts.adminToken ?? config.adminToken;
+      const production = config.production;
       const routes: Route[] = [
         { method: 'GET', path: '/healthz', handle: async (_q, res) => sendJson(res, 200, { ok: true }) },
         {
@@ -268,12 +277,12 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
             res.end(text);
           },
         },
-        { path: GATEWAY_PREFIX, handle: (req, res, u) => handleGateway({ pool, runner, defaultTenant: tenantId, logger }, req, res, u) },
+        { path: GATEWAY_PREFIX, handle: (req, res, u) => handleGateway({ pool, runner, defaultTenant: tenantId, logger, timeoutMs: config.execution.timeoutMs }, req, res, u) },
         ...internalApiRoutes({ pool, scheduler: schedulerDeps, token, production }),
         ...extensionUpdateRoutes({ pool, jobs, defaultTenant: tenantId, token: adminToken, production }),
       ];
       if (execution) routes.push(...adminScheduleRoutes({ admin: execution.admin, token: adminToken, production }));
-      if (opts.serveExecute && inProcess) routes.push(...runnerRoutes({ runner: inProcess, cacheDir, apiKey: process.env.ALGA_RUNNER_API_KEY }));
+      if (opts.serveExecute && inProcess) routes.push(...runnerRoutes({ runner: inProcess, cacheDir, apiKey: config.runnerApiKey }));
       const server: Server = createHttpServer(routes, logger);
       const host = opts.host ?? '127.0.0.1';
       const bound = await listen(server, port, host);

@@ -4,12 +4,10 @@
  */
 import { join, resolve } from 'node:path';
 import { createRunner, type Runner } from './host/runner.js';
-import { callbackBaseUrl } from './host/http/callback-base.js';
 import { createHttpComponentSource } from './host/http/component-client.js';
 import { runnerRoutes } from './host/http/runner-service.js';
-import { egressAllowlistFromEnv } from './host/interfaces/http.js';
 import { createHttpSchedulerBackend } from './host/http/scheduler-client.js';
-import { runnerToken } from './shared/auth.js';
+import { loadConfig, type Config } from './config.js';
 import { createHttpServer, listen } from './shared/http-server.js';
 import { createLogger, type Logger } from './shared/logger.js';
 
@@ -17,6 +15,8 @@ export interface RunnerServiceOptions {
   port: number;
   host?: string;
   dataDir: string;
+  /** Validated environment (`loadConfig()`, read here when not given); the options below win over it. */
+  config?: Config;
   /** Defaults from STORAGE_API_BASE_URL / REGISTRY_BASE_URL. */
   callbackBaseUrl?: string;
   /** Defaults from RUNNER_STORAGE_API_TOKEN / RUNNER_SERVICE_TOKEN. */
@@ -35,19 +35,20 @@ export interface RunnerService {
 
 export async function startRunnerService(opts: RunnerServiceOptions): Promise<RunnerService> {
   const logger = opts.logger ?? createLogger();
-  const base = opts.callbackBaseUrl ?? callbackBaseUrl();
-  const token = opts.token ?? runnerToken();
+  const config = opts.config ?? loadConfig();
+  const base = opts.callbackBaseUrl ?? config.callbackBaseUrl;
+  const token = opts.token ?? config.runnerToken;
   const cacheDir = join(resolve(opts.dataDir), 'cache');
   const components = createHttpComponentSource({ baseUrl: base, token });
   const scheduler = createHttpSchedulerBackend({ baseUrl: base, token });
   const runner = createRunner({
     cacheDir,
     components,
-    services: { scheduler, egressAllowlist: egressAllowlistFromEnv() },
+    services: { scheduler, egressAllowlist: config.egressAllowlist },
     logger,
     concurrency: opts.concurrency,
   });
-  const server = createHttpServer(runnerRoutes({ runner, cacheDir, apiKey: opts.apiKey ?? process.env.ALGA_RUNNER_API_KEY }), logger);
+  const server = createHttpServer(runnerRoutes({ runner, cacheDir, apiKey: opts.apiKey ?? config.runnerApiKey }), logger);
   const host = opts.host ?? '127.0.0.1';
   const port = await listen(server, opts.port, host);
   return {

@@ -12,14 +12,14 @@ import { parseArgs } from 'node:util';
 import { runConformance } from '../conformance/kit.js';
 import { formatJson, formatTable } from '../conformance/report.js';
 import { findWorlds } from '../conformance/worlds.js';
-import { defaultDataDir, startPlatform, type Platform } from '../platform.js';
+import type { Config } from '../config.js';
+import { startPlatform, type Platform } from '../platform.js';
 import { createHttpRunnerClient } from '../server/http/runner-client.js';
-import { runnerToken } from '../shared/auth.js';
 import type { ExecuteClient } from '../shared/execute-envelope.js';
 import { createLogger, silentLogger } from '../shared/logger.js';
 import { UsageError } from './main.js';
 
-export async function runConformanceCommand(argv: string[]): Promise<number> {
+export async function runConformanceCommand(argv: string[], config: Config): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -60,7 +60,7 @@ export async function runConformanceCommand(argv: string[]): Promise<number> {
     }
     callbackPort = Number(values['callback-port']);
     if (!Number.isInteger(callbackPort) || callbackPort < 1 || callbackPort > 65535) throw new UsageError(`invalid --callback-port ${values['callback-port']}`);
-    token = values.token ?? runnerToken();
+    token = values.token ?? config.runnerToken;
     if (!token) throw new UsageError('--target needs the runner token the target uses: --token or RUNNER_SERVICE_TOKEN / RUNNER_STORAGE_API_TOKEN');
     const health = await fetch(`${target}/healthz`).catch((e: Error) => e);
     if (health instanceof Error) throw new Error(`the target runner is not reachable at ${target}/healthz: ${health.message}`);
@@ -72,8 +72,9 @@ export async function runConformanceCommand(argv: string[]): Promise<number> {
   let client: (ExecuteClient & { close?: () => Promise<void> }) | undefined;
   try {
     platform = await startPlatform({
+      config,
       dataDir,
-      cacheDir: join(defaultDataDir(), 'cache'),
+      cacheDir: join(config.dataDir, 'cache'),
       shape: shape as 'in-process' | 'split',
       port: target ? callbackPort : 0,
       host: target ? values['callback-host'] : undefined,
@@ -83,7 +84,7 @@ export async function runConformanceCommand(argv: string[]): Promise<number> {
     });
     if (target) {
       say(`the kit serves the registry and scheduler callbacks at ${platform.url} (token from --token / RUNNER_SERVICE_TOKEN)`);
-      client = createHttpRunnerClient({ baseUrl: target, apiKey: process.env.ALGA_RUNNER_API_KEY });
+      client = createHttpRunnerClient({ baseUrl: target, apiKey: config.runnerApiKey });
     } else {
       client = platform.runner;
       target = shape === 'split' ? `our runner as its own process (${platform.runnerUrl})` : 'our runner, in-process';

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import type { Config } from '../config.js';
 import { createLogger } from '../shared/logger.js';
 import { startPlatform } from '../platform.js';
 import { startDevSession } from '../dev/session.js';
@@ -8,7 +9,7 @@ import { UsageError } from './main.js';
 const say = (msg: string) => process.stderr.write(`› ${msg}\n`);
 
 /** `alga-runner dev <dir>`: the extension served locally until Ctrl-C. */
-export async function runDev(argv: string[]): Promise<number> {
+export async function runDev(argv: string[], config: Config): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -25,14 +26,15 @@ export async function runDev(argv: string[]): Promise<number> {
   });
   const dir = positionals[0];
   if (!dir) throw new UsageError('dev needs an extension folder (one holding manifest.json)');
-  const port = Number(values.port ?? process.env.PORT ?? 3000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`invalid port ${values.port ?? process.env.PORT}`);
+  const port = values.port !== undefined ? Number(values.port) : (config.port ?? 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`invalid --port ${values.port}`);
   const format = values['log-format'] === 'json' ? 'json' : 'pretty';
   if (values.build !== undefined && values['no-build']) throw new UsageError('--build and --no-build exclude each other');
   if (values.build !== undefined && !values.build.trim()) throw new UsageError('--build needs a command, e.g. --build "npm run build"');
   const build: BuildChoice = values['no-build'] ? { kind: 'none' } : values.build !== undefined ? { kind: 'command', command: values.build } : { kind: 'auto' };
 
   const platform = await startPlatform({
+    config,
     port,
     tenantId: values.tenant,
     dataDir: values['data-dir'],

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { Config } from '../config.js';
 import { createLogger } from '../shared/logger.js';
 import { startPlatform } from '../platform.js';
 import { readManifest } from '../dev/extension-dir.js';
@@ -20,7 +21,7 @@ function readBodyArg(arg: string | undefined): Uint8Array | undefined {
 }
 
 /** `alga-runner exec`: one request, production's response envelope on stdout. */
-export async function runExec(argv: string[]): Promise<number> {
+export async function runExec(argv: string[], config: Config): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -44,6 +45,7 @@ export async function runExec(argv: string[]): Promise<number> {
   const grant = values.grant?.split(',').map((s) => s.trim()).filter(Boolean);
 
   const platform = await startPlatform({
+    config,
     dataDir: values['data-dir'],
     tenantId: values.tenant,
     logger: createLogger({ level: 'warn', format: 'pretty' }),

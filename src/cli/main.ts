@@ -1,5 +1,6 @@
 /** `alga-runner`: run Alga extensions locally. */
 import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, VARIABLES, type Config } from '../config.js';
 import { runConformanceCommand } from './conformance.js';
 import { runDev } from './dev.js';
 import { runExec } from './exec.js';
@@ -42,27 +43,28 @@ Usage:
       Ask a running server (dev or serve) for a schedule's run history, its next occurrences in its
       timezone, or to run it now (even when disabled; 5 per minute per tenant). docs/scheduling.md.
 
-Environment: PORT, DATABASE_URL, ALGA_DATA_DIR (default ./.alga), EXT_EGRESS_ALLOWLIST, ALGA_RUNNER_API_KEY (require a key on /v1/execute),
-  RUNNER_BASE_URL, STORAGE_API_BASE_URL, REGISTRY_BASE_URL, RUNNER_STORAGE_API_TOKEN, RUNNER_SERVICE_TOKEN, NODE_ENV,
-  ALGA_ADMIN_TOKEN (admin routes; without it only loopback callers), ALGA_SCHEDULE_EXECUTION=off (no firing).
+Environment (validated at start-up; a bad value stops the command; README "Configuration"):
+${Object.entries(VARIABLES).map(([name, v]) => `  ${name}: ${v.doc.replace(/`/g, '')}`).join('\n')}
 `;
 
 export class UsageError extends Error {}
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  // The environment is read once, here, before any command starts (a bad value stops it).
+  const config = (): Config => loadConfig();
   try {
     switch (command) {
       case 'dev':
-        return await runDev(rest);
+        return await runDev(rest, config());
       case 'exec':
-        return await runExec(rest);
+        return await runExec(rest, config());
       case 'serve':
-        return await runServe(rest);
+        return await runServe(rest, config());
       case 'schedules':
-        return await runSchedules(rest);
+        return await runSchedules(rest, config());
       case 'conformance':
-        return await runConformanceCommand(rest);
+        return await runConformanceCommand(rest, config());
       case undefined:
       case 'help':
       case '--help':
@@ -73,6 +75,10 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command "${command}"`);
     }
   } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`alga-runner: ${err.message}\n`);
+      return 2;
+    }
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`alga-runner: ${(err as Error).message}\n\n${USAGE}`);
       return 2;

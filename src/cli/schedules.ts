@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
+import type { Config } from '../config.js';
 import { UsageError } from './main.js';
 
 const ACTIONS = { runs: 'GET', next: 'GET', 'run-now': 'POST' } as const;
@@ -8,7 +9,7 @@ const ACTIONS = { runs: 'GET', next: 'GET', 'run-now': 'POST' } as const;
  * `alga-runner schedules <runs|next|run-now> <scheduleId>`: the platform's admin operations, asked
  * of a running server (`dev` or `serve`) over its admin routes; prints the JSON answer.
  */
-export async function runSchedules(argv: string[]): Promise<number> {
+export async function runSchedules(argv: string[], config: Config): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -23,12 +24,12 @@ export async function runSchedules(argv: string[]): Promise<number> {
   const [action, scheduleId] = positionals;
   if (!action || !(action in ACTIONS)) throw new UsageError('schedules needs an action: runs, next or run-now');
   if (!scheduleId) throw new UsageError(`schedules ${action} needs a schedule id`);
-  const base = (values.url ?? process.env.ALGA_SERVER_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`).replace(/\/+$/, '');
+  const base = (values.url ?? config.serverUrl ?? `http://127.0.0.1:${config.port ?? 3000}`).replace(/\/+$/, '');
   const url = new URL(`${base}/api/admin/extensions/schedules/${encodeURIComponent(scheduleId)}/${action}`);
   if (values.limit) url.searchParams.set('limit', values.limit);
   if (values.count) url.searchParams.set('count', values.count);
   if (values.tenant) url.searchParams.set('tenant', values.tenant);
-  const token = values.token ?? process.env.ALGA_ADMIN_TOKEN;
+  const token = values.token ?? config.adminToken;
   let res;
   try {
     res = await request(url, {

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
-import { runnerToken, runnerTokenProblem } from '../shared/auth.js';
+import type { Config } from '../config.js';
+import { runnerTokenProblem } from '../shared/auth.js';
 import { createLogger } from '../shared/logger.js';
-import { defaultDataDir, startPlatform } from '../platform.js';
+import { startPlatform } from '../platform.js';
 import { startRunnerService } from '../runner-service.js';
 import { UsageError } from './main.js';
 
@@ -11,7 +12,7 @@ import { UsageError } from './main.js';
  *   server  gateway, internal API, metrics; executes through RUNNER_BASE_URL, or in-process without it
  *   all     both in one process (the server also answers /v1/execute)
  */
-export async function runServe(argv: string[]): Promise<number> {
+export async function runServe(argv: string[], config: Config): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -24,26 +25,26 @@ export async function runServe(argv: string[]): Promise<number> {
   });
   const role = values.role!;
   if (!['runner', 'server', 'all'].includes(role)) throw new UsageError(`--role must be runner, server or all (got "${role}")`);
-  const port = Number(values.port ?? process.env.PORT ?? (role === 'runner' ? 8080 : 3000));
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`invalid port ${values.port ?? process.env.PORT}`);
+  const port = values.port !== undefined ? Number(values.port) : (config.port ?? (role === 'runner' ? 8080 : 3000));
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`invalid --port ${values.port}`);
   const logger = createLogger({ level: 'info', format: values['log-format'] === 'pretty' ? 'pretty' : 'json' });
-  const dataDir = values['data-dir'] ?? defaultDataDir();
+  const dataDir = values['data-dir'] ?? config.dataDir;
 
   let stop: () => Promise<void>;
   if (role === 'runner') {
-    const svc = await startRunnerService({ port, dataDir, logger });
+    const svc = await startRunnerService({ config, port, dataDir, logger });
     logger.info('runner listening', { url: svc.url });
     stop = svc.stop;
   } else {
-    const token = runnerToken();
-    const problem = runnerTokenProblem(token, process.env.NODE_ENV === 'production');
-    if (problem && process.env.NODE_ENV === 'production') throw new Error(`refusing to start: ${problem}`);
+    const problem = runnerTokenProblem(config.runnerToken, config.production);
+    if (problem && config.production) throw new Error(`refusing to start: ${problem}`);
     if (problem) logger.warn(`internal API refuses every call: ${problem}`);
     const platform = await startPlatform({
+      config,
       port,
       dataDir,
       tenantId: values.tenant,
-      runnerUrl: role === 'server' ? process.env.RUNNER_BASE_URL || undefined : undefined,
+      runnerUrl: role === 'server' ? config.runnerBaseUrl : undefined,
       serveExecute: role === 'all',
       logger,
       onProgress: (m) => logger.info(m),

@@ -88,8 +88,8 @@ export function unstub(files: Record<string, Uint8Array>, swaps: StubSwap[]): Re
 
 /**
  * jco's glue defines one logging helper that every trampoline calls, several times per host call
- * (270 call sites in the sample), and it reads `process.env.JCO_DEBUG` on each of them: Node's
- * `process.env` is a C++ property interceptor, the largest single cost of a host call in jco's glue
+ * (270 call sites in the sample), and it reads the environment's JCO_DEBUG on each of them: Node's
+ * environment object is a C++ property interceptor, the largest single cost of a host call in jco's glue
  * (docs/sandbox.md). The patch reads JCO_DEBUG once, when the glue module loads, and keeps the
  * helper's behaviour otherwise (console.debug of the same arguments when it is set).
  */

@@ -15,14 +15,6 @@ export function tokensEqual(given: string | undefined, expected: string): boolea
 /** Tokens production refuses in NODE_ENV=production (docs/production-contract.md#runner-auth). */
 export const WEAK_TOKENS = ['local-runner-key', 'changeme', 'change-me', 'secret'];
 
-/** The runner↔server shared token: the first non-blank of RUNNER_STORAGE_API_TOKEN, RUNNER_SERVICE_TOKEN. */
-export function runnerToken(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  for (const v of [env.RUNNER_STORAGE_API_TOKEN, env.RUNNER_SERVICE_TOKEN]) {
-    if (v && v.trim()) return v.trim();
-  }
-  return undefined;
-}
-
 /** Why a server token cannot be used, or undefined when it can. */
 export function runnerTokenProblem(token: string | undefined, production: boolean): string | undefined {
   if (!token) return 'no runner token configured (set RUNNER_STORAGE_API_TOKEN or RUNNER_SERVICE_TOKEN)';

@@ -6,11 +6,6 @@ const TIMEOUT_MS = 30_000; // production's outbound client timeout
 /** Ours: an outbound response body past this is refused (`internal`) rather than buffered whole. */
 export const DEFAULT_MAX_FETCH_BYTES = 32 * 1024 * 1024;
 
-/** EXT_EGRESS_ALLOWLIST (production's variable): comma-separated hosts; unset or empty allows all. */
-export function egressAllowlistFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
-  return (env.EXT_EGRESS_ALLOWLIST ?? '').split(',').map((h) => h.trim()).filter(Boolean);
-}
-
 /** Exact host or a subdomain of an allowed entry; an empty list allows every host (production). */
 export function egressAllowed(host: string, allowlist: readonly string[]): boolean {
   if (allowlist.length === 0) return true;

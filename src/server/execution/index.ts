@@ -37,9 +37,9 @@ export interface ExecutionOptions {
   concurrency?: number;
   /** Worker poll period when idle; default 500 ms (the local dispatcher also wakes it). */
   pollMs?: number;
-  /** Per-invocation timeout; default EXT_GATEWAY_TIMEOUT_MS or 30 000 ms. */
+  /** Per-invocation timeout; default 30 000 ms (the platform passes EXT_GATEWAY_TIMEOUT_MS). */
   timeoutMs?: number;
-  /** Default EXT_RUNNER_MAX_RESPONSE_BYTES or 262 144. */
+  /** Default 262 144 (the platform passes EXT_RUNNER_MAX_RESPONSE_BYTES). */
   maxResponseBytes?: number;
   /** Attempts per occurrence (first included); default 3. */
   maxAttempts?: number;
@@ -80,19 +80,12 @@ export interface StartExecutionDeps {
   options?: ExecutionOptions;
 }
 
-function envInt(name: string): number | undefined {
-  const v = process.env[name];
-  if (v === undefined || v.trim() === '') return undefined;
-  const n = Number(v);
-  return Number.isFinite(n) ? n : undefined;
-}
-
 export async function startScheduleExecution(deps: StartExecutionDeps): Promise<ScheduleExecution> {
   const o = deps.options ?? {};
   const clock = o.clock ?? systemClock;
   const logger = deps.logger.child({ component: 'schedule-execution' });
   const concurrency = Math.max(1, o.concurrency ?? 8);
-  const timeoutMs = o.timeoutMs ?? envInt('EXT_GATEWAY_TIMEOUT_MS') ?? 30_000;
+  const timeoutMs = o.timeoutMs ?? 30_000;
   const maxAttempts = Math.max(1, o.maxAttempts ?? 3);
   const expireGraceSeconds = o.expireGraceSeconds ?? 60;
   const keepPerSchedule = o.history?.keepPerSchedule ?? 100;
@@ -136,7 +129,7 @@ export async function startScheduleExecution(deps: StartExecutionDeps): Promise<
               clock,
               logger,
               timeoutMs,
-              maxResponseBytes: o.maxResponseBytes ?? envInt('EXT_RUNNER_MAX_RESPONSE_BYTES') ?? 262_144,
+              maxResponseBytes: o.maxResponseBytes ?? 262_144,
               keepRunsPerSchedule: keepPerSchedule,
             },
             job,

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { createHttpSchedulerBackend } from '../../../src/host/http/scheduler-client.js';
-import { callbackBaseUrl } from '../../../src/host/http/callback-base.js';
+import { loadConfig } from '../../../src/config.js';
 import { startProbeRunner, type ProbeRunner } from './probe-runner.js';
 
 interface Seen { url: string; auth: string | undefined; type: string | undefined; body: unknown }
@@ -33,7 +33,7 @@ before(async () => {
   });
   await new Promise<void>((r) => stub.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(stub.address() as { port: number }).port}`;
-  probe = await startProbeRunner({ services: { scheduler: createHttpSchedulerBackend({ baseUrl: callbackBaseUrl({ STORAGE_API_BASE_URL: `${base}/api` }), token: 'runner-token' }) } });
+  probe = await startProbeRunner({ services: { scheduler: createHttpSchedulerBackend({ baseUrl: loadConfig({ STORAGE_API_BASE_URL: `${base}/api` }).callbackBaseUrl, token: 'runner-token' }) } });
 });
 after(async () => {
   await probe?.runner.close();
@@ -86,11 +86,5 @@ describe('scheduler callback over HTTP', () => {
     assert.equal(reply.status, 500);
     assert.equal(seen.length, before);
     await unconfigured.close();
-  });
-
-  test('base URL comes from STORAGE_API_BASE_URL, else REGISTRY_BASE_URL, trailing / and /api removed', () => {
-    assert.equal(callbackBaseUrl({ STORAGE_API_BASE_URL: ' http://a:1/api/ ', REGISTRY_BASE_URL: 'http://b' }), 'http://a:1');
-    assert.equal(callbackBaseUrl({ REGISTRY_BASE_URL: 'http://b:2/' }), 'http://b:2');
-    assert.equal(callbackBaseUrl({}), undefined);
   });
 });

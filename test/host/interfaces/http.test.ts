@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { egressAllowed, egressAllowlistFromEnv } from '../../../src/host/interfaces/http.js';
+import { egressAllowed } from '../../../src/host/interfaces/http.js';
 import { callHost, executionContext } from '../support.js';
 
 const H = 'alga:extension/http';
@@ -73,7 +73,5 @@ describe('http.fetch', () => {
     assert.equal(egressAllowed('example.com', ['example.com']), true);
     assert.equal(egressAllowed('badexample.com', ['example.com']), false);
     assert.equal(egressAllowed('anything', []), true);
-    assert.deepEqual(egressAllowlistFromEnv({ EXT_EGRESS_ALLOWLIST: ' a.com, b.org ,,' }), ['a.com', 'b.org']);
-    assert.deepEqual(egressAllowlistFromEnv({}), []);
   });
 });

@@ -1,0 +1,139 @@
+/**
+ * Configuration: the one place that reads the environment. `loadConfig()` validates every variable
+ * once, at start-up, and the composition roots (`platform.ts`, `runner-service.ts`, `cli/*`) receive
+ * the typed result; CLI flags are parsed by the CLI and win over the variable they stand for. A bad
+ * value stops start-up with a `ConfigError` naming the variable; nothing is silently ignored.
+ *
+ * Adding a variable: one entry in `VARIABLES` (name, zod schema, one line saying what it is), one
+ * field in `Config` filled in `loadConfig`, and the composition root hands the value down. Blank
+ * values count as unset. `ALGA_*` names are ours; the others are production's (same meaning).
+ */
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/** The runner↔server token, the admin token, keys: trimmed, blank = unset. */
+const text = z.string().optional();
+
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^[+-]?\d+$/, { error: 'expected an integer' })
+    .transform(Number)
+    .pipe(z.number().min(min, { error: `expected at least ${min}` }).max(max, { error: `expected at most ${max}` }))
+    .optional();
+
+const httpUrl = z
+  .string()
+  .refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), { error: 'expected an http:// or https:// URL' })
+  .optional();
+
+const postgresUrl = z
+  .string()
+  .refine((v) => URL.canParse(v) && /^postgres(ql)?:$/.test(new URL(v).protocol), { error: 'expected a postgres:// or postgresql:// URL' })
+  .optional();
+
+const flag = z
+  .string()
+  .regex(/^(1|0|on|off|true|false|yes|no)$/i, { error: 'expected on or off (also 1/0, true/false, yes/no)' })
+  .transform((v) => /^(1|on|true|yes)$/i.test(v))
+  .optional();
+
+const hostList = z
+  .string()
+  .transform((v) => v.split(',').map((h) => h.trim()).filter(Boolean))
+  .optional();
+
+/** Every variable the code reads, with what it means (the README's environment table says the same). */
+export const VARIABLES = {
+  NODE_ENV: { schema: text, doc: '`production` turns on production\'s refusals (weak tokens, loopback-only admin routes without a token)' },
+  PORT: { schema: integer(0, 65535), doc: 'HTTP port of `dev` and `serve` (default 3000; 8080 for `--role runner`); `--port` wins' },
+  ALGA_DATA_DIR: { schema: text, doc: 'project-local data: Postgres cluster, caches (default ./.alga); `--data-dir` wins' },
+  DATABASE_URL: { schema: postgresUrl, doc: 'use this PostgreSQL instead of the embedded one' },
+  RUNNER_STORAGE_API_TOKEN: { schema: text, doc: 'the runner↔server token (first non-blank of this and RUNNER_SERVICE_TOKEN)' },
+  RUNNER_SERVICE_TOKEN: { schema: text, doc: 'the runner↔server token, when RUNNER_STORAGE_API_TOKEN is unset' },
+  ALGA_RUNNER_API_KEY: { schema: text, doc: 'a key /v1/execute requires; the split shape\'s server sends it' },
+  RUNNER_BASE_URL: { schema: httpUrl, doc: '`serve --role server`: execute through the runner at this URL' },
+  STORAGE_API_BASE_URL: { schema: httpUrl, doc: 'where the runner calls the platform back (a trailing /api is dropped)' },
+  REGISTRY_BASE_URL: { schema: httpUrl, doc: 'the callback base, when STORAGE_API_BASE_URL is unset' },
+  EXT_EGRESS_ALLOWLIST: { schema: hostList, doc: 'http.fetch: comma-separated hosts (and their subdomains); unset allows every host' },
+  ALGA_ADMIN_TOKEN: { schema: text, doc: 'guards /api/admin/…; without it only loopback callers; `schedules --token` wins' },
+  ALGA_SCHEDULE_EXECUTION: { schema: flag, doc: '`off` starts no dispatcher or invocation worker (schedules do not fire)' },
+  ALGA_SERVER_URL: { schema: httpUrl, doc: '`schedules`: the server to ask (default http://127.0.0.1:$PORT); `--url` wins' },
+  EXT_GATEWAY_TIMEOUT_MS: { schema: integer(1, 2_147_483_647), doc: '`limits.timeout_ms` the gateway and scheduled runs send (default 30 000)' },
+  EXT_RUNNER_MAX_RESPONSE_BYTES: { schema: integer(-2_147_483_648, 2_147_483_647), doc: 'largest runner answer a scheduled run accepts (default 262 144; ≤ 0 disables the check)' },
+  // Documented by production, not wired yet (ui-proxy.call-route answers route-not-found without it).
+  UI_PROXY_BASE_URL: { schema: httpUrl, doc: 'ui-proxy.call-route: base URL of the UI proxy (not wired yet)' },
+  UI_PROXY_TIMEOUT_MS: { schema: integer(1, 2_147_483_647), doc: 'ui-proxy.call-route: timeout (default 5 000; not wired yet)' },
+} as const;
+
+export type VariableName = keyof typeof VARIABLES;
+
+export interface Config {
+  /** NODE_ENV=production. */
+  production: boolean;
+  port?: number;
+  /** Absolute; `$ALGA_DATA_DIR` or `./.alga`. */
+  dataDir: string;
+  databaseUrl?: string;
+  /** First non-blank of RUNNER_STORAGE_API_TOKEN, RUNNER_SERVICE_TOKEN. */
+  runnerToken?: string;
+  runnerApiKey?: string;
+  runnerBaseUrl?: string;
+  /** STORAGE_API_BASE_URL, else REGISTRY_BASE_URL, without trailing `/` or `/api`. */
+  callbackBaseUrl?: string;
+  egressAllowlist: string[];
+  adminToken?: string;
+  scheduleExecution: boolean;
+  serverUrl?: string;
+  execution: { timeoutMs: number; maxResponseBytes: number };
+  uiProxy: { baseUrl?: string; timeoutMs: number };
+}
+
+/** A variable with a bad value; the message names it. */
+export class ConfigError extends Error {
+  constructor(readonly problems: { variable: VariableName; message: string }[]) {
+    super(`invalid configuration: ${problems.map((p) => `${p.variable}: ${p.message}`).join('; ')}`);
+  }
+}
+
+const SHOWN_CHARS = 40;
+
+/** Reads and validates the environment (default `process.env`); throws `ConfigError` on a bad value. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const values: Record<string, unknown> = {};
+  const problems: ConfigError['problems'] = [];
+  for (const [name, { schema }] of Object.entries(VARIABLES) as [VariableName, (typeof VARIABLES)[VariableName]][]) {
+    const raw = env[name]?.trim();
+    const parsed = schema.safeParse(raw === '' ? undefined : raw);
+    if (parsed.success) values[name] = parsed.data;
+    else {
+      const shown = raw!.length > SHOWN_CHARS ? `${raw!.slice(0, SHOWN_CHARS)}…` : raw;
+      const secret = /TOKEN|KEY/.test(name);
+      problems.push({ variable: name, message: `${parsed.error.issues[0]?.message ?? 'invalid'}${secret ? '' : ` (got "${shown}")`}` });
+    }
+  }
+  if (problems.length) throw new ConfigError(problems);
+  const v = values as { [K in VariableName]: z.output<(typeof VARIABLES)[K]['schema']> };
+  const callback = v.STORAGE_API_BASE_URL ?? v.REGISTRY_BASE_URL;
+  return {
+    production: v.NODE_ENV === 'production',
+    port: v.PORT,
+    dataDir: resolve(v.ALGA_DATA_DIR ?? '.alga'),
+    databaseUrl: v.DATABASE_URL,
+    runnerToken: v.RUNNER_STORAGE_API_TOKEN ?? v.RUNNER_SERVICE_TOKEN,
+    runnerApiKey: v.ALGA_RUNNER_API_KEY,
+    runnerBaseUrl: v.RUNNER_BASE_URL,
+    callbackBaseUrl: callback?.replace(/\/+$/, '').replace(/\/api$/, ''),
+    egressAllowlist: v.EXT_EGRESS_ALLOWLIST ?? [],
+    adminToken: v.ALGA_ADMIN_TOKEN,
+    scheduleExecution: v.ALGA_SCHEDULE_EXECUTION ?? true,
+    serverUrl: v.ALGA_SERVER_URL?.replace(/\/+$/, ''),
+    execution: { timeoutMs: v.EXT_GATEWAY_TIMEOUT_MS ?? 30_000, maxResponseBytes: v.EXT_RUNNER_MAX_RESPONSE_BYTES ?? 262_144 },
+    uiProxy: { baseUrl: v.UI_PROXY_BASE_URL, timeoutMs: v.UI_PROXY_TIMEOUT_MS ?? 5_000 },
+  };
+}
+
+/** The environment of a child process of ours (the split shape's runner): this one's, with `overrides`. */
+export function childEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
+  return { ...process.env, ...overrides };
+}
