@@ -106,7 +106,7 @@ function hasBuildScript(root: string): boolean {
 
 /** Runs a build command in the folder (through the shell), passing its output on line by line. */
 async function runBuildCommand(command: string, cwd: string, onOutput: BuildExtensionOptions['onOutput']): Promise<void> {
-  const child = spawn(command, { cwd, shell: true, stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+  const child = spawn(command, { cwd, shell: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const tail: string[] = [];
   const lines = (stream: 'stdout' | 'stderr') => {
     let partial = '';
