@@ -21,6 +21,8 @@ import { createPool, migrate } from './server/db/database.js';
 import { freePort, startEmbeddedPostgres, type EmbeddedPostgresHandle } from './server/db/embedded.js';
 import { GATEWAY_PREFIX, handleGateway } from './server/http/gateway.js';
 import { internalApiRoutes } from './server/http/internal-api.js';
+import { storageApiRoutes } from './server/http/storage-route.js';
+import { createStorageService } from './server/storage/service.js';
 import { extensionUpdateRoutes } from './server/http/extension-update.js';
 import { createHttpRunnerClient } from './server/http/runner-client.js';
 import { handleSchedulerOperation } from './server/internal-api/scheduler-operation.js';
@@ -199,6 +201,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
     const jobs = opts.jobs ?? createPostgresJobEngine({ clock });
     const service = createSchedulerService({ pool, jobs, logger, now: () => clock.now() });
     const schedulerDeps = { service, admission: createAdmission({ pool }), logger };
+    const storageDeps = { service: createStorageService({ pool, now: () => clock.now() }), logger };
     const token = opts.runnerToken ?? config.runnerToken ?? (shape === 'split' && !opts.runnerUrl ? randomBytes(24).toString('hex') : undefined);
 
     let port = opts.port;
@@ -279,6 +282,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
         },
         { path: GATEWAY_PREFIX, handle: (req, res, u) => handleGateway({ pool, runner, defaultTenant: tenantId, logger, timeoutMs: config.execution.timeoutMs }, req, res, u) },
         ...internalApiRoutes({ pool, scheduler: schedulerDeps, token, production }),
+        ...storageApiRoutes({ storage: storageDeps, token, production }),
         ...extensionUpdateRoutes({ pool, jobs, defaultTenant: tenantId, token: adminToken, production }),
       ];
       if (execution) routes.push(...adminScheduleRoutes({ admin: execution.admin, token: adminToken, production }));

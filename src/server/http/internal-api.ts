@@ -31,7 +31,8 @@ export interface InternalApiOptions {
   production?: boolean;
 }
 
-function authorized(req: IncomingMessage, token: string | undefined, production = false): boolean {
+/** `x-runner-auth` against the server's token (docs/production-contract.md#runner-auth). */
+export function authorized(req: IncomingMessage, token: string | undefined, production = false): boolean {
   if (token === undefined || (production && WEAK_TOKENS.includes(token))) return false;
   const given = req.headers['x-runner-auth'];
   return tokensEqual(Array.isArray(given) ? given[0] : given, token);
