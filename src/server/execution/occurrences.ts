@@ -53,7 +53,7 @@ export function nextOccurrences(cron: string, timezone: string, after: Date, cou
 }
 
 /** How far the forward walk over missed occurrences goes before falling back to prev()/next(). */
-const MISSED_WALK_LIMIT = 2000;
+export const MISSED_WALK_LIMIT = 2000;
 
 export interface DueOccurrence {
   /** The occurrence to run: the latest one at or before `now`. */

@@ -58,14 +58,14 @@ const MIN_INTERVAL_MS = MIN_INTERVAL_MINUTES * MINUTE_MS;
 // Steady-state scan: 320 occurrences ≥ 5 min apart span more than a day, so every gap of a dense cron
 // is seen once including midnight; a sparse cron's 320 cover weeks to years (month ends, 31st → 1st).
 // The 4-year cap bounds yearly crons and still covers a leap day.
-const STEADY_SCAN_OCCURRENCES = 320;
+export const STEADY_SCAN_OCCURRENCES = 320;
 const STEADY_SCAN_SPAN_MS = (4 * 365 + 2) * DAY_MS;
 // DST scan: occurrences within 3 h of each of the zone's next transitions (a shift is at most 1 h,
 // and a gap < 5 min straddling a transition has both ends within minutes of it).
 const DST_TRANSITIONS_CHECKED = 2;
 const DST_LOOKAHEAD_DAYS = 366;
 const DST_SCAN_HALF_WIDTH_MS = 3 * HOUR_MS;
-const DST_SCAN_OCCURRENCES = 6 * 12 + 2;
+export const DST_SCAN_OCCURRENCES = 6 * 12 + 2;
 
 function asTrimmedString(input: unknown, fallback: string): string {
   return input === null || input === undefined ? fallback : String(input).trim();
