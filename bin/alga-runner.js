@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The `alga-runner` command. The TypeScript sources are compiled to dist/ by `npm install`
-// (the `prepare` script) or `npm run build`.
+// The `alga-runner` command. An installed package ships dist/ built; a checkout builds it with
+// `npm install` (the `prepare` script) or `npm run build`.
 import { existsSync } from 'node:fs';
 import { requireSupportedNode } from './node-support.js';
 requireSupportedNode();

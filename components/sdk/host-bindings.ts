@@ -1,3 +1,5 @@
+/// <reference path="../wit-types/runner.d.ts" />
+/// <reference path="./guest-globals.d.ts" />
 /**
  * Typed, non-throwing helpers over the raw `alga:extension/*` WIT imports, for extension authors.
  *
