@@ -10,7 +10,7 @@ import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import type pg from 'pg';
 import { createRunner, type Runner } from './host/runner.js';
-import type { SchedulerBackend } from './host/ports.js';
+import type { SchedulerBackend, StorageBackend } from './host/ports.js';
 import { runnerRoutes } from './host/http/runner-service.js';
 import { childEnv, loadConfig, type Config } from './config.js';
 import type { ExecuteClient } from './shared/execute-envelope.js';
@@ -22,6 +22,7 @@ import { freePort, startEmbeddedPostgres, type EmbeddedPostgresHandle } from './
 import { GATEWAY_PREFIX, handleGateway } from './server/http/gateway.js';
 import { internalApiRoutes } from './server/http/internal-api.js';
 import { storageApiRoutes } from './server/http/storage-route.js';
+import { handleStorageOperation } from './server/internal-api/storage-operation.js';
 import { createStorageService } from './server/storage/service.js';
 import { extensionUpdateRoutes } from './server/http/extension-update.js';
 import { createHttpRunnerClient } from './server/http/runner-client.js';
@@ -217,10 +218,11 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
       const scheduler: SchedulerBackend = {
         call: async (installId, request, signal) => handleSchedulerOperation(schedulerDeps, installId, request, signal),
       };
+      const storage: StorageBackend = { call: (installId, request, signal) => handleStorageOperation(storageDeps, installId, request, signal) };
       inProcess = createRunner({
         cacheDir,
         components: { load: ({ contentHash }) => loadBundle(pool, contentHash) },
-        services: { scheduler, egressAllowlist: config.egressAllowlist },
+        services: { scheduler, storage, egressAllowlist: config.egressAllowlist },
         logger,
         onProgress: progress,
         // The guest's wasi:clocks read the platform clock (a manual one in tests). The split shape's

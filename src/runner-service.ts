@@ -1,12 +1,13 @@
 /**
  * Composition root of the runner role: the runner, its HTTP service, and HTTP clients back to the
- * platform (component bytes, scheduler callback) — production's runner shape.
+ * platform (component bytes, scheduler and storage callbacks) — production's runner shape.
  */
 import { join, resolve } from 'node:path';
 import { createRunner, type Runner } from './host/runner.js';
 import { createHttpComponentSource } from './host/http/component-client.js';
 import { runnerRoutes } from './host/http/runner-service.js';
 import { createHttpSchedulerBackend } from './host/http/scheduler-client.js';
+import { createHttpStorageBackend } from './host/http/storage-client.js';
 import { loadConfig, type Config } from './config.js';
 import { createHttpServer, listen } from './shared/http-server.js';
 import { createLogger, type Logger } from './shared/logger.js';
@@ -41,10 +42,11 @@ export async function startRunnerService(opts: RunnerServiceOptions): Promise<Ru
   const cacheDir = join(resolve(opts.dataDir), 'cache');
   const components = createHttpComponentSource({ baseUrl: base, token });
   const scheduler = createHttpSchedulerBackend({ baseUrl: base, token });
+  const storage = createHttpStorageBackend({ baseUrl: base, token });
   const runner = createRunner({
     cacheDir,
     components,
-    services: { scheduler, egressAllowlist: config.egressAllowlist },
+    services: { scheduler, storage, egressAllowlist: config.egressAllowlist },
     logger,
     concurrency: opts.concurrency,
   });
@@ -62,6 +64,7 @@ export async function startRunnerService(opts: RunnerServiceOptions): Promise<Ru
       await closed;
       await components.close();
       await scheduler.close();
+      await storage.close();
     },
   };
 }

@@ -6,6 +6,14 @@
 export type { SchedulerOperation, SchedulerReply, SchedulerRequest } from '../shared/scheduler-api.js';
 import type { SchedulerReply, SchedulerRequest } from '../shared/scheduler-api.js';
 
+export type { StorageReply, StorageRequest } from '../shared/storage-api.js';
+import type { StorageReply, StorageRequest } from '../shared/storage-api.js';
+
+/** The platform's storage API (in-process: the route's core; split: production's internal route). */
+export interface StorageBackend {
+  call(installId: string, request: StorageRequest, signal?: AbortSignal): Promise<StorageReply>;
+}
+
 export interface SchedulerBackend {
   call(installId: string, request: SchedulerRequest, signal?: AbortSignal): Promise<SchedulerReply>;
 }

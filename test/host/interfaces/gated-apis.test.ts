@@ -4,16 +4,6 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { callHost, executionContext } from '../support.js';
 
-describe('storage', () => {
-  test('denied without cap:storage.kv or without an install; internal past the checks', async () => {
-    for (const fn of ['get', 'put', 'delete', 'listEntries']) {
-      assert.deepEqual(await callHost(executionContext(), 'alga:extension/storage', fn, 'ns', 'k'), { err: 'denied' });
-      assert.deepEqual(await callHost(executionContext({ grant: ['cap:storage.kv'], installId: null }), 'alga:extension/storage', fn, 'ns', 'k'), { err: 'denied' });
-      assert.deepEqual(await callHost(executionContext({ grant: ['cap:storage.kv'] }), 'alga:extension/storage', fn, 'ns', 'k'), { err: 'internal' });
-    }
-  });
-});
-
 describe('ui-proxy', () => {
   test('denied without cap:ui.proxy; route-not-found without a proxy; bad-request for empty or dot segments', async () => {
     const P = 'alga:extension/ui-proxy';
