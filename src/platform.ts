@@ -27,6 +27,7 @@ import { createStorageService } from './server/storage/service.js';
 import { extensionUpdateRoutes } from './server/http/extension-update.js';
 import { createHttpRunnerClient } from './server/http/runner-client.js';
 import { handleSchedulerOperation } from './server/internal-api/scheduler-operation.js';
+import type { PlatformData } from './server/platform-data/platform-data.js';
 import { findInstall, installExtension, registerExtension } from './server/registry/registry.js';
 import { loadBundle } from './server/registry/registry.js';
 import { adminScheduleRoutes } from './server/execution/admin-routes.js';
@@ -74,6 +75,8 @@ export interface PlatformOptions {
   execution?: ExecutionOptions;
   /** Guards /api/admin/…; default `$ALGA_ADMIN_TOKEN`. Without one, loopback callers only. */
   adminToken?: string;
+  /** The local platform's clients and services (`--platform-data`); default an empty platform. */
+  platformData?: PlatformData;
   /** Said while slow steps run (Postgres start, component build, transpile). */
   onProgress?: (msg: string) => void;
 }
@@ -283,7 +286,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
           },
         },
         { path: GATEWAY_PREFIX, handle: (req, res, u) => handleGateway({ pool, runner, defaultTenant: tenantId, logger, timeoutMs: config.execution.timeoutMs }, req, res, u) },
-        ...internalApiRoutes({ pool, scheduler: schedulerDeps, token, production }),
+        ...internalApiRoutes({ pool, scheduler: schedulerDeps, token, production, platformData: opts.platformData }),
         ...storageApiRoutes({ storage: storageDeps, token, production }),
         ...extensionUpdateRoutes({ pool, jobs, defaultTenant: tenantId, token: adminToken, production }),
       ];

@@ -4,6 +4,7 @@ import { createLogger } from '../shared/logger.js';
 import { startPlatform } from '../platform.js';
 import { startDevSession } from '../dev/session.js';
 import type { BuildChoice } from '../dev/extension-dir.js';
+import { platformDataOption } from './platform-data-option.js';
 import { UsageError } from './main.js';
 
 const say = (msg: string) => process.stderr.write(`› ${msg}\n`);
@@ -22,6 +23,7 @@ export async function runDev(argv: string[], config: Config): Promise<number> {
       'disable-missing-schedules': { type: 'boolean', default: false },
       build: { type: 'string' },
       'no-build': { type: 'boolean', default: false },
+      'platform-data': { type: 'string' },
     },
   });
   const dir = positionals[0];
@@ -41,6 +43,7 @@ export async function runDev(argv: string[], config: Config): Promise<number> {
     logger: createLogger({ level: 'info', format }),
     onProgress: say,
     shape: values.split ? 'split' : 'in-process',
+    platformData: platformDataOption(values['platform-data']),
   });
   let stopping = false;
   const stop = async () => {

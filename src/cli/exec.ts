@@ -8,6 +8,7 @@ import { readManifest } from '../dev/extension-dir.js';
 import { findInstall, installExtension, registerExtension } from '../server/registry/registry.js';
 import { buildExecuteCall } from '../server/execute-request.js';
 import { UsageError } from './main.js';
+import { platformDataOption } from './platform-data-option.js';
 
 function readBodyArg(arg: string | undefined): Uint8Array | undefined {
   if (arg === undefined) return undefined;
@@ -32,6 +33,7 @@ export async function runExec(argv: string[], config: Config): Promise<number> {
       tenant: { type: 'string', default: 'local' },
       body: { type: 'string' },
       'data-dir': { type: 'string' },
+      'platform-data': { type: 'string' },
     },
   });
   if (!values.component) throw new UsageError('exec needs --component <file.wasm>');
@@ -40,6 +42,7 @@ export async function runExec(argv: string[], config: Config): Promise<number> {
   if (!method || !path) throw new UsageError('exec needs <METHOD> <PATH>');
   if (!path.startsWith('/')) throw new UsageError(`PATH must start with "/" (got "${path}")`);
   const body = readBodyArg(values.body);
+  const platformData = platformDataOption(values['platform-data']);
   const manifest = readManifest(resolve(values.manifest));
   const component = new Uint8Array(readFileSync(resolve(values.component)));
   const grant = values.grant?.split(',').map((s) => s.trim()).filter(Boolean);
@@ -49,6 +52,7 @@ export async function runExec(argv: string[], config: Config): Promise<number> {
     dataDir: values['data-dir'],
     tenantId: values.tenant,
     logger: createLogger({ level: 'warn', format: 'pretty' }),
+    platformData,
   });
   try {
     const reg = await registerExtension(platform.pool, manifest, component);

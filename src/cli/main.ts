@@ -11,7 +11,8 @@ export const USAGE = `alga-runner — run Alga PSA extensions (alga:extension/ru
 
 Usage:
   alga-runner dev <extension-dir> [--port N] [--tenant ID] [--data-dir DIR] [--split]
-                  [--disable-missing-schedules] [--log-format pretty|json] [--build CMD | --no-build]
+                  [--disable-missing-schedules] [--platform-data F.json]
+                  [--log-format pretty|json] [--build CMD | --no-build]
       Start PostgreSQL (embedded unless DATABASE_URL is set), build and install the extension,
       and serve its endpoints at http://127.0.0.1:<port>/api/ext/<extension>/<path>.
       Build: the folder's package.json "build" script (npm run build) and the manifest's main;
@@ -19,9 +20,10 @@ Usage:
       --split runs the runner as a second process talking HTTP both ways, as in production.
       A new manifest version moves existing schedules to the new endpoints by (METHOD, path);
       --disable-missing-schedules disables those whose endpoint is gone instead of refusing.
+      --platform-data F.json: the clients and services every tenant sees (docs/platform-data.md).
 
   alga-runner exec --component <file.wasm> --manifest <manifest.json> [--grant cap,cap] [--tenant ID]
-                   [--data-dir DIR] <METHOD> <PATH> [--body <json|@file>]
+                   [--data-dir DIR] [--platform-data F.json] <METHOD> <PATH> [--body <json|@file>]
       Run one request against a component and print production's /v1/execute response envelope.
       Exits 1 when the envelope carries an error.
 

@@ -84,6 +84,15 @@ describe('alga-runner exec', () => {
     const unknown = await run(['frobnicate']);
     assert.equal(unknown.code, 2);
   });
+
+  test('--platform-data: a bad file stops exec before anything starts, naming the item and field', async () => {
+    const file = join(dataDir, 'platform-data.json');
+    writeFileSync(file, JSON.stringify({ clients: [{ clientId: 'c-1', clientName: 'Acme' }] }));
+    const r = await run(['exec', '--component', probe.wasmPath, '--manifest', probe.manifestPath, '--platform-data', file, 'GET', '/world']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /platform data .*platform-data\.json is not valid:\n {2}clients\[0\]\.clientId: must be a UUID/);
+    assert.equal(r.stdout, '');
+  });
 });
 
 describe('alga-runner serve', () => {

@@ -1,6 +1,6 @@
 /**
  * The platform's internal API for runners: production's scheduler callback route
- * (docs/production-contract.md#scheduler-route) and,
+ * (docs/production-contract.md#scheduler-route), its clients and services routes (#clients, #services) and,
  * ours, component bytes by content hash. Both require `x-runner-auth` (constant-time compare).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -15,17 +15,24 @@ import {
   UNAUTHORIZED_REPLY,
   type SchedulerOperationDeps,
 } from '../internal-api/scheduler-operation.js';
+import { handleClientsOperation, handleServicesOperation, type InternalReply } from '../internal-api/read-api-operation.js';
+import { EMPTY_PLATFORM_DATA, type PlatformData } from '../platform-data/platform-data.js';
 import { loadBundle } from '../registry/registry.js';
+import { platformApiRoutePrefix } from '../../shared/platform-api.js';
 
 export const SCHEDULER_ROUTE_PREFIX = '/api/internal/ext-scheduler/install/';
 export const BUNDLE_ROUTE_PREFIX = '/api/internal/ext-bundles/sha256/';
 const SCHEDULER_BODY_LIMIT = 1024 * 1024; // a payload is at most 100 000 chars
+const PLATFORM_API_BODY_LIMIT = 1024 * 1024;
+const UNAUTHORIZED_PLATFORM_REPLY = { error: 'Invalid runner token', code: 'UNAUTHORIZED' };
 
 export interface InternalApiOptions {
   pool: pg.Pool;
   scheduler: SchedulerOperationDeps;
   /** The shared runner token; without one every request is refused (as production). */
   token: string | undefined;
+  /** The local platform's clients and services; default an empty platform. */
+  platformData?: PlatformData;
   /** NODE_ENV=production: a well-known default token refuses every request
    * (docs/production-contract.md#runner-auth). */
   production?: boolean;
@@ -39,8 +46,8 @@ export function authorized(req: IncomingMessage, token: string | undefined, prod
 }
 
 /** installId: the path segment after /install/, URI-decoded (production's route param). */
-function installIdFrom(url: URL): string {
-  const seg = url.pathname.slice(SCHEDULER_ROUTE_PREFIX.length).split('/')[0] ?? '';
+function installIdFrom(url: URL, prefix = SCHEDULER_ROUTE_PREFIX): string {
+  const seg = url.pathname.slice(prefix.length).split('/')[0] ?? '';
   try {
     return decodeURIComponent(seg);
   } catch {
@@ -93,8 +100,36 @@ export function internalApiRoutes(opts: InternalApiOptions): Route[] {
     res.end(bytes);
   }
 
+  /** clients / services (and invoicing): production's route reads a body that is not JSON as
+   * `undefined`, which the operation check answers with its 400. */
+  function platformApi(prefix: string, handler: (installId: string, body: unknown) => Promise<InternalReply>) {
+    return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+      if (!authorized(req, opts.token, opts.production)) {
+        sendJson(res, 401, UNAUTHORIZED_PLATFORM_REPLY);
+        return;
+      }
+      let body: unknown;
+      try {
+        body = JSON.parse((await readBody(req, PLATFORM_API_BODY_LIMIT)).toString('utf8'));
+      } catch (e) {
+        if (e instanceof HttpError && e.status === 413) {
+          sendJson(res, 413, { error: 'Request body too large', code: 'PAYLOAD_TOO_LARGE' });
+          return;
+        }
+        body = undefined;
+      }
+      const reply = await handler(installIdFrom(url, prefix), body);
+      sendJson(res, reply.status, reply.body);
+    };
+  }
+  const readDeps = { pool: opts.pool, data: opts.platformData ?? EMPTY_PLATFORM_DATA, logger: opts.scheduler.logger };
+  const clientsPrefix = platformApiRoutePrefix('clients');
+  const servicesPrefix = platformApiRoutePrefix('services');
+
   return [
     { method: 'POST', path: SCHEDULER_ROUTE_PREFIX, handle: scheduler },
+    { method: 'POST', path: clientsPrefix, handle: platformApi(clientsPrefix, (id, b) => handleClientsOperation(readDeps, id, b)) },
+    { method: 'POST', path: servicesPrefix, handle: platformApi(servicesPrefix, (id, b) => handleServicesOperation(readDeps, id, b)) },
     { method: 'GET', path: BUNDLE_ROUTE_PREFIX, handle: bundle },
   ];
 }

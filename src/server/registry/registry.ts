@@ -133,14 +133,7 @@ function stringConfig(raw: unknown): Record<string, string> {
   return out;
 }
 
-/**
- * A tenant's install of an extension named by registry id, manifest name, or `publisher.name`
- * (compared lowercase). Null when not installed.
- */
-export async function findInstall(q: Queryable, tenantId: string, extension: string): Promise<InstallRuntime | null> {
-  const byId = UUID.test(extension);
-  const r = await q.query(
-    `SELECT i.id, i.tenant_id, i.registry_id, i.version_id, i.granted_caps, i.config, i.is_enabled, i.status,
+const INSTALL_SELECT = `SELECT i.id, i.tenant_id, i.registry_id, i.version_id, i.granted_caps, i.config, i.is_enabled, i.status,
             i.capabilities_override, r.name, v.capabilities AS version_caps, c.providers AS config_providers,
             (SELECT b.content_hash FROM extension_bundle b WHERE b.version_id = i.version_id
               ORDER BY b.created_at DESC LIMIT 1) AS content_hash,
@@ -149,14 +142,10 @@ export async function findInstall(q: Queryable, tenantId: string, extension: str
        FROM tenant_extension_install i
        JOIN extension_registry r ON r.id = i.registry_id
        JOIN extension_version v ON v.id = i.version_id
-       LEFT JOIN tenant_extension_install_config c ON c.install_id = i.id
-      WHERE i.tenant_id = $1
-        AND ${byId ? 'i.registry_id = $2::uuid' : `(lower(r.name) = lower($2) OR lower(r.publisher || '.' || r.name) = lower($2))`}
-      LIMIT 1`,
-    [tenantId, extension],
-  );
-  const row = r.rows[0];
-  if (!row) return null;
+       LEFT JOIN tenant_extension_install_config c ON c.install_id = i.id`;
+
+/** A row of INSTALL_SELECT. */
+function installRuntimeOf(row: any): InstallRuntime {
   return {
     installId: row.id,
     tenantId: row.tenant_id,
@@ -169,6 +158,29 @@ export async function findInstall(q: Queryable, tenantId: string, extension: str
     enabled: row.is_enabled === true && row.status === 'enabled',
     endpoints: row.endpoints,
   };
+}
+
+/**
+ * A tenant's install of an extension named by registry id, manifest name, or `publisher.name`
+ * (compared lowercase). Null when not installed.
+ */
+export async function findInstall(q: Queryable, tenantId: string, extension: string): Promise<InstallRuntime | null> {
+  const byId = UUID.test(extension);
+  const r = await q.query(
+    `${INSTALL_SELECT}
+      WHERE i.tenant_id = $1
+        AND ${byId ? 'i.registry_id = $2::uuid' : `(lower(r.name) = lower($2) OR lower(r.publisher || '.' || r.name) = lower($2))`}
+      LIMIT 1`,
+    [tenantId, extension],
+  );
+  return r.rows[0] ? installRuntimeOf(r.rows[0]) : null;
+}
+
+/** An install by its id (production's install config by install id); null when unknown or not a UUID. */
+export async function findInstallById(q: Queryable, installId: string): Promise<InstallRuntime | null> {
+  if (!UUID.test(installId)) return null;
+  const r = await q.query(`${INSTALL_SELECT} WHERE i.id = $1::uuid`, [installId]);
+  return r.rows[0] ? installRuntimeOf(r.rows[0]) : null;
 }
 
 /** Component bytes by content hash (`sha256:<hex>` or bare hex), or null. */

@@ -1,0 +1,16 @@
+/**
+ * Production's internal platform APIs for clients, services and invoicing
+ * (docs/production-contract.md#clients, #services, #invoicing), shared by the runner (which calls
+ * them) and the platform (which serves them): `POST /api/internal/ext-{api}/install/{installId}`.
+ */
+export const PLATFORM_APIS = ['clients', 'services', 'invoicing'] as const;
+export type PlatformApi = (typeof PLATFORM_APIS)[number];
+
+export const platformApiRoutePrefix = (api: PlatformApi) => `/api/internal/ext-${api}/install/`;
+
+/** An answer as the runner sees it on the wire: the status and the raw body text (production's
+ * runner reads the text: invoicing quotes it in its error, an empty body is JSON `null`). */
+export interface PlatformReply {
+  status: number;
+  text: string;
+}
