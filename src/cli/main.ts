@@ -1,6 +1,7 @@
 /** `alga-runner`: run Alga extensions locally. */
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, VARIABLES, type Config } from '../config.js';
+import { runBuild } from './build.js';
 import { runConformanceCommand } from './conformance.js';
 import { runDev } from './dev.js';
 import { runExec } from './exec.js';
@@ -21,6 +22,11 @@ Usage:
       A new manifest version moves existing schedules to the new endpoints by (METHOD, path);
       --disable-missing-schedules disables those whose endpoint is gone instead of refusing.
       --platform-data F.json: the clients and services every tenant sees (docs/platform-data.md).
+
+  alga-runner build <extension-dir> [--data-dir DIR]
+      Build the folder's guest sources (manifest "source", else src/index.ts) with componentize-js —
+      the build dev uses when the folder has no build of its own — and write the component to the
+      manifest's "main", the file to deploy. A bundle error names file:line:column.
 
   alga-runner exec --component <file.wasm> --manifest <manifest.json> [--grant cap,cap] [--tenant ID]
                    [--data-dir DIR] [--platform-data F.json] <METHOD> <PATH> [--body <json|@file>]
@@ -61,6 +67,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runDev(rest, config());
       case 'exec':
         return await runExec(rest, config());
+      case 'build':
+        return await runBuild(rest, config());
       case 'serve':
         return await runServe(rest, config());
       case 'schedules':
