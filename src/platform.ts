@@ -10,7 +10,7 @@ import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import type pg from 'pg';
 import { createRunner, type Runner } from './host/runner.js';
-import type { SchedulerBackend, StorageBackend } from './host/ports.js';
+import type { PlatformApiBackend, SchedulerBackend, StorageBackend } from './host/ports.js';
 import { runnerRoutes } from './host/http/runner-service.js';
 import { childEnv, loadConfig, type Config } from './config.js';
 import type { ExecuteClient } from './shared/execute-envelope.js';
@@ -27,7 +27,8 @@ import { createStorageService } from './server/storage/service.js';
 import { extensionUpdateRoutes } from './server/http/extension-update.js';
 import { createHttpRunnerClient } from './server/http/runner-client.js';
 import { handleSchedulerOperation } from './server/internal-api/scheduler-operation.js';
-import type { PlatformData } from './server/platform-data/platform-data.js';
+import { EMPTY_PLATFORM_DATA, type PlatformData } from './server/platform-data/platform-data.js';
+import { callPlatformApi } from './server/internal-api/platform-operation.js';
 import { findInstall, installExtension, registerExtension } from './server/registry/registry.js';
 import { loadBundle } from './server/registry/registry.js';
 import { adminScheduleRoutes } from './server/execution/admin-routes.js';
@@ -206,6 +207,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
     const service = createSchedulerService({ pool, jobs, logger, now: () => clock.now() });
     const schedulerDeps = { service, admission: createAdmission({ pool }), logger };
     const storageDeps = { service: createStorageService({ pool, now: () => clock.now() }), logger };
+    const platformDeps = { pool, data: opts.platformData ?? EMPTY_PLATFORM_DATA, logger };
     const token = opts.runnerToken ?? config.runnerToken ?? (shape === 'split' && !opts.runnerUrl ? randomBytes(24).toString('hex') : undefined);
 
     let port = opts.port;
@@ -222,10 +224,13 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
         call: async (installId, request, signal) => handleSchedulerOperation(schedulerDeps, installId, request, signal),
       };
       const storage: StorageBackend = { call: (installId, request, signal) => handleStorageOperation(storageDeps, installId, request, signal) };
+      const platformApi: PlatformApiBackend = {
+        call: async (api, installId, body) => ({ kind: 'answer', ...(await callPlatformApi(platformDeps, api, installId, body)) }),
+      };
       inProcess = createRunner({
         cacheDir,
         components: { load: ({ contentHash }) => loadBundle(pool, contentHash) },
-        services: { scheduler, storage, egressAllowlist: config.egressAllowlist },
+        services: { scheduler, storage, platformApi, egressAllowlist: config.egressAllowlist },
         logger,
         onProgress: progress,
         // The guest's wasi:clocks read the platform clock (a manual one in tests). The split shape's

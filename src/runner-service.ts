@@ -1,6 +1,6 @@
 /**
  * Composition root of the runner role: the runner, its HTTP service, and HTTP clients back to the
- * platform (component bytes, scheduler and storage callbacks) — production's runner shape.
+ * platform (component bytes, scheduler, storage, clients/services/invoicing callbacks) — production's runner shape.
  */
 import { join, resolve } from 'node:path';
 import { createRunner, type Runner } from './host/runner.js';
@@ -8,6 +8,7 @@ import { createHttpComponentSource } from './host/http/component-client.js';
 import { runnerRoutes } from './host/http/runner-service.js';
 import { createHttpSchedulerBackend } from './host/http/scheduler-client.js';
 import { createHttpStorageBackend } from './host/http/storage-client.js';
+import { createHttpPlatformApiBackend } from './host/http/platform-api-client.js';
 import { loadConfig, type Config } from './config.js';
 import { createHttpServer, listen } from './shared/http-server.js';
 import { createLogger, type Logger } from './shared/logger.js';
@@ -43,10 +44,11 @@ export async function startRunnerService(opts: RunnerServiceOptions): Promise<Ru
   const components = createHttpComponentSource({ baseUrl: base, token });
   const scheduler = createHttpSchedulerBackend({ baseUrl: base, token });
   const storage = createHttpStorageBackend({ baseUrl: base, token });
+  const platformApi = createHttpPlatformApiBackend({ baseUrl: base, token });
   const runner = createRunner({
     cacheDir,
     components,
-    services: { scheduler, storage, egressAllowlist: config.egressAllowlist },
+    services: { scheduler, storage, platformApi, egressAllowlist: config.egressAllowlist },
     logger,
     concurrency: opts.concurrency,
   });
@@ -65,6 +67,7 @@ export async function startRunnerService(opts: RunnerServiceOptions): Promise<Ru
       await components.close();
       await scheduler.close();
       await storage.close();
+      await platformApi.close();
     },
   };
 }

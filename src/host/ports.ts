@@ -14,6 +14,15 @@ export interface StorageBackend {
   call(installId: string, request: StorageRequest, signal?: AbortSignal): Promise<StorageReply>;
 }
 
+export type { PlatformApi, PlatformReply } from '../shared/platform-api.js';
+import type { PlatformApi, PlatformReply } from '../shared/platform-api.js';
+
+/** The platform's clients, services and invoicing APIs (in-process: the routes' core; split:
+ * production's internal routes). `body` is the JSON production's runner posts. */
+export interface PlatformApiBackend {
+  call(api: PlatformApi, installId: string, body: Record<string, unknown>, signal?: AbortSignal): Promise<PlatformReply>;
+}
+
 export interface SchedulerBackend {
   call(installId: string, request: SchedulerRequest, signal?: AbortSignal): Promise<SchedulerReply>;
 }

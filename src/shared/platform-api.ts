@@ -8,9 +8,9 @@ export type PlatformApi = (typeof PLATFORM_APIS)[number];
 
 export const platformApiRoutePrefix = (api: PlatformApi) => `/api/internal/ext-${api}/install/`;
 
-/** An answer as the runner sees it on the wire: the status and the raw body text (production's
- * runner reads the text: invoicing quotes it in its error, an empty body is JSON `null`). */
-export interface PlatformReply {
-  status: number;
-  text: string;
-}
+/** What a call came back with, as the runner sees it on the wire: an answer (status and raw body
+ * text: production's runner reads the text, invoicing quotes it in its error, an empty body is JSON
+ * `null`), or no answer at all (no callback configured, or the request failed). */
+export type PlatformReply =
+  | { kind: 'answer'; status: number; text: string }
+  | { kind: 'unreachable'; reason: 'no-base-url' | 'no-token' | 'transport'; message: string };

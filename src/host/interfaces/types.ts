@@ -1,7 +1,7 @@
 import type { Capability } from '../../shared/capabilities.js';
 import type { Logger } from '../../shared/logger.js';
 import type { ContextData } from '../wit-types/interfaces/alga-extension-types.js';
-import type { SchedulerBackend, StorageBackend } from '../ports.js';
+import type { PlatformApiBackend, SchedulerBackend, StorageBackend } from '../ports.js';
 import type { FunctionName, InterfaceName, WorldImportErrors, WorldInterfaces } from '../world.js';
 
 /** The `user` of a /v1/execute request, as the runner received it. */
@@ -42,6 +42,8 @@ export interface ExecutionContext extends InGuestContext {
 /** Platform services the host functions call; absent ones answer production's "unavailable" value. */
 export interface HostServices {
   scheduler?: SchedulerBackend;
+  /** clients, services, invoicing; without it their calls answer production's unconfigured value. */
+  platformApi?: PlatformApiBackend;
   /** The key-value store of cap:storage.kv; without it a granted call answers `internal`. */
   storage?: StorageBackend;
   /** Hosts allowed for http.fetch (exact or subdomain); empty allows all (EXT_EGRESS_ALLOWLIST). */

@@ -15,10 +15,11 @@ import {
   UNAUTHORIZED_REPLY,
   type SchedulerOperationDeps,
 } from '../internal-api/scheduler-operation.js';
-import { handleClientsOperation, handleServicesOperation, type InternalReply } from '../internal-api/read-api-operation.js';
+import type { InternalReply } from '../internal-api/read-api-operation.js';
+import { PLATFORM_API_HANDLERS, type PlatformApiDeps } from '../internal-api/platform-operation.js';
 import { EMPTY_PLATFORM_DATA, type PlatformData } from '../platform-data/platform-data.js';
 import { loadBundle } from '../registry/registry.js';
-import { platformApiRoutePrefix } from '../../shared/platform-api.js';
+import { PLATFORM_APIS, platformApiRoutePrefix } from '../../shared/platform-api.js';
 
 export const SCHEDULER_ROUTE_PREFIX = '/api/internal/ext-scheduler/install/';
 export const BUNDLE_ROUTE_PREFIX = '/api/internal/ext-bundles/sha256/';
@@ -122,14 +123,17 @@ export function internalApiRoutes(opts: InternalApiOptions): Route[] {
       sendJson(res, reply.status, reply.body);
     };
   }
-  const readDeps = { pool: opts.pool, data: opts.platformData ?? EMPTY_PLATFORM_DATA, logger: opts.scheduler.logger };
-  const clientsPrefix = platformApiRoutePrefix('clients');
-  const servicesPrefix = platformApiRoutePrefix('services');
+  const platformDeps: PlatformApiDeps = { pool: opts.pool, data: opts.platformData ?? EMPTY_PLATFORM_DATA, logger: opts.scheduler.logger };
+  const platformRoutes: Route[] = [];
+  for (const api of PLATFORM_APIS) {
+    const handler = PLATFORM_API_HANDLERS[api];
+    const prefix = platformApiRoutePrefix(api);
+    if (handler) platformRoutes.push({ method: 'POST', path: prefix, handle: platformApi(prefix, (id, b) => handler(platformDeps, id, b)) });
+  }
 
   return [
     { method: 'POST', path: SCHEDULER_ROUTE_PREFIX, handle: scheduler },
-    { method: 'POST', path: clientsPrefix, handle: platformApi(clientsPrefix, (id, b) => handleClientsOperation(readDeps, id, b)) },
-    { method: 'POST', path: servicesPrefix, handle: platformApi(servicesPrefix, (id, b) => handleServicesOperation(readDeps, id, b)) },
+    ...platformRoutes,
     { method: 'GET', path: BUNDLE_ROUTE_PREFIX, handle: bundle },
   ];
 }

@@ -1,0 +1,21 @@
+/**
+ * The platform's clients / services / invoicing routes by name, for the HTTP layer and for the
+ * in-process runner alike (the same core answers both shapes).
+ */
+import type { PlatformApi } from '../../shared/platform-api.js';
+import { handleClientsOperation, handleServicesOperation, type InternalReply, type ReadApiDeps } from './read-api-operation.js';
+
+export type PlatformApiDeps = ReadApiDeps;
+
+export const PLATFORM_API_HANDLERS: Partial<Record<PlatformApi, (deps: PlatformApiDeps, installId: string, body: unknown) => Promise<InternalReply>>> = {
+  clients: handleClientsOperation,
+  services: handleServicesOperation,
+};
+
+/** In-process: the body crosses as JSON would (undefined fields dropped), the answer as its text. */
+export async function callPlatformApi(deps: PlatformApiDeps, api: PlatformApi, installId: string, body: unknown): Promise<{ status: number; text: string }> {
+  const handler = PLATFORM_API_HANDLERS[api];
+  if (!handler) return { status: 404, text: JSON.stringify({ error: 'not_found' }) };
+  const reply = await handler(deps, installId, JSON.parse(JSON.stringify(body ?? null)));
+  return { status: reply.status, text: JSON.stringify(reply.body) };
+}
