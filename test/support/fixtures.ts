@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type pg from 'pg';
+import pg from 'pg';
 
 export interface FixtureEndpoint {
   method: string;
@@ -74,12 +74,17 @@ export async function insertSchedules(pool: pg.Pool, inst: InstalledExtension, c
   );
 }
 
-/** Everything a scheduler mutation may touch, for "nothing changed" assertions. */
-export async function snapshotSchedulerState(pool: pg.Pool): Promise<unknown> {
-  const q = async (sql: string) => (await pool.query(sql)).rows;
-  return {
-    schedules: await q(`SELECT * FROM tenant_extension_schedule ORDER BY id`),
-    jobs: await q(`SELECT * FROM jobs ORDER BY job_id`),
-    installs: await q(`SELECT id, version_id, updated_at FROM tenant_extension_install ORDER BY id`),
-  };
+/**
+ * Every row of every table, by table name (rows in a stable order), for "nothing changed"
+ * assertions: a write to any table an operation touches (schedules, jobs, dispatch, run locks,
+ * installs, endpoints…) shows, including one to a table added later.
+ */
+export async function snapshotSchedulerState(pool: pg.Pool): Promise<Record<string, unknown[]>> {
+  const tables = await pool.query<{ name: string }>(`SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`);
+  const out: Record<string, unknown[]> = {};
+  for (const { name } of tables.rows) {
+    const t = pg.escapeIdentifier(name);
+    out[name] = (await pool.query(`SELECT to_jsonb(t) AS row FROM ${t} t ORDER BY to_jsonb(t)::text`)).rows.map((r) => r.row);
+  }
+  return out;
 }

@@ -109,15 +109,15 @@ describe('create', () => {
     const ctx = await newInstall();
     const made = await svc.create(ctx, { endpoint: '/status', cron: '0 * * * *', name: 'ok' });
     assert.equal(made.success, true);
-    const before = (await snapshotSchedulerState(db.pool)) as { schedules: unknown[] };
+    const before = await snapshotSchedulerState(db.pool);
     assert.deepEqual((await svc.create(ctx, { endpoint: '/status', cron: '0 * * * *', name: 'a\0b' })).fieldErrors, { name: MESSAGES.nameNul });
     assert.deepEqual((await svc.create(ctx, { endpoint: '/status', cron: '0 * * * *', payload: { k: 'x\0' } })).fieldErrors, { payload: MESSAGES.payloadNul });
     assert.equal((await svc.create(ctx, { endpoint: '/status', cron: '0 * * * *', payload: { k: '\\u0000 is text' } })).success, true, 'an escaped backslash is fine');
     assert.deepEqual((await svc.create(ctx, { endpoint: '/sta\0tus', cron: '0 * * * *' })).fieldErrors, { endpoint: MESSAGES.endpointNotSchedulable });
     assert.deepEqual((await svc.update(ctx, made.scheduleId!, { name: '\0' })).fieldErrors, { name: MESSAGES.nameNul });
     assert.deepEqual((await svc.update(ctx, made.scheduleId!, { endpoint: '/sta\0tus' })).fieldErrors, { endpoint: MESSAGES.endpointNotSchedulable });
-    const after = (await snapshotSchedulerState(db.pool)) as { schedules: unknown[] };
-    assert.equal(after.schedules.length, before.schedules.length + 1, 'only the valid create wrote a row');
+    const after = await snapshotSchedulerState(db.pool);
+    assert.equal(after.tenant_extension_schedule!.length, before.tenant_extension_schedule!.length + 1, 'only the valid create wrote a row');
   });
 
   test('create: endpoint field error for an unknown path, a path parameter, PUT and DELETE (production-contract.md#scheduler-endpoints)', async () => {
