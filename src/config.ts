@@ -64,6 +64,11 @@ export const VARIABLES = {
   // Documented by production, not wired yet (ui-proxy.call-route answers route-not-found without it).
   UI_PROXY_BASE_URL: { schema: httpUrl, doc: 'ui-proxy.call-route: base URL of the UI proxy (not wired yet)' },
   UI_PROXY_TIMEOUT_MS: { schema: integer(1, 2_147_483_647), doc: 'ui-proxy.call-route: timeout (default 5 000; not wired yet)' },
+  VAULT_ADDR: { schema: httpUrl, doc: 'Vault for `vault-transit` secret envelopes (the runner decrypts them with transit decrypt)' },
+  ALGA_VAULT_ADDR: { schema: httpUrl, doc: 'Vault, when VAULT_ADDR is unset' },
+  ALGA_VAULT_TOKEN_FILE: { schema: text, doc: 'file holding the Vault token, read at each decrypt (default /run/secrets/alga_vault_token)' },
+  ALGA_VAULT_TRANSIT_MOUNT: { schema: text, doc: 'transit mount when an envelope names none (default `transit`)' },
+  VAULT_NAMESPACE: { schema: text, doc: 'Vault namespace, sent as X-Vault-Namespace' },
 } as const;
 
 export type VariableName = keyof typeof VARIABLES;
@@ -87,6 +92,8 @@ export interface Config {
   serverUrl?: string;
   execution: { timeoutMs: number; maxResponseBytes: number };
   uiProxy: { baseUrl?: string; timeoutMs: number };
+  /** Where the runner decrypts `vault-transit` secret envelopes. */
+  vault: { addr?: string; tokenFile: string; mount?: string; namespace?: string };
 }
 
 /** A variable with a bad value; the message names it. */
@@ -130,6 +137,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     serverUrl: v.ALGA_SERVER_URL?.replace(/\/+$/, ''),
     execution: { timeoutMs: v.EXT_GATEWAY_TIMEOUT_MS ?? 30_000, maxResponseBytes: v.EXT_RUNNER_MAX_RESPONSE_BYTES ?? 262_144 },
     uiProxy: { baseUrl: v.UI_PROXY_BASE_URL, timeoutMs: v.UI_PROXY_TIMEOUT_MS ?? 5_000 },
+    vault: {
+      addr: v.VAULT_ADDR ?? v.ALGA_VAULT_ADDR,
+      tokenFile: v.ALGA_VAULT_TOKEN_FILE ?? '/run/secrets/alga_vault_token',
+      mount: v.ALGA_VAULT_TRANSIT_MOUNT,
+      namespace: v.VAULT_NAMESPACE,
+    },
   };
 }
 

@@ -231,6 +231,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
         cacheDir,
         components: { load: ({ contentHash }) => loadBundle(pool, contentHash) },
         services: { scheduler, storage, platformApi, egressAllowlist: config.egressAllowlist },
+        vault: config.vault,
         logger,
         onProgress: progress,
         // The guest's wasi:clocks read the platform clock (a manual one in tests). The split shape's

@@ -49,6 +49,7 @@ export async function startRunnerService(opts: RunnerServiceOptions): Promise<Ru
     cacheDir,
     components,
     services: { scheduler, storage, platformApi, egressAllowlist: config.egressAllowlist },
+    vault: config.vault,
     logger,
     concurrency: opts.concurrency,
   });

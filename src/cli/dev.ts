@@ -5,6 +5,7 @@ import { startPlatform } from '../platform.js';
 import { startDevSession } from '../dev/session.js';
 import type { BuildChoice } from '../dev/extension-dir.js';
 import { platformDataOption } from './platform-data-option.js';
+import { syncSecretsFile } from './secrets-file.js';
 import { UsageError } from './main.js';
 
 const say = (msg: string) => process.stderr.write(`› ${msg}\n`);
@@ -24,6 +25,7 @@ export async function runDev(argv: string[], config: Config): Promise<number> {
       build: { type: 'string' },
       'no-build': { type: 'boolean', default: false },
       'platform-data': { type: 'string' },
+      'secrets-file': { type: 'string' },
     },
   });
   const dir = positionals[0];
@@ -57,13 +59,14 @@ export async function runDev(argv: string[], config: Config): Promise<number> {
   process.on('SIGTERM', () => void stop());
 
   try {
-    await startDevSession(platform, {
+    const session = await startDevSession(platform, {
       dir,
       build,
       disableMissingSchedules: values['disable-missing-schedules'],
       say,
       print: (text) => process.stdout.write(text + '\n'),
     });
+    if (values['secrets-file']) await syncSecretsFile(platform.pool, session.installed, values['secrets-file'], say);
   } catch (err) {
     await platform.stop();
     throw err;

@@ -7,6 +7,8 @@ import { startPlatform } from '../platform.js';
 import { readManifest } from '../dev/extension-dir.js';
 import { findInstall, installExtension, registerExtension } from '../server/registry/registry.js';
 import { buildExecuteCall } from '../server/execute-request.js';
+import { executionEnvelope } from '../server/secrets/install-secrets.js';
+import { parseSecretArgs, readSecretsFile } from './secrets-file.js';
 import { UsageError } from './main.js';
 import { platformDataOption } from './platform-data-option.js';
 
@@ -34,6 +36,8 @@ export async function runExec(argv: string[], config: Config): Promise<number> {
       body: { type: 'string' },
       'data-dir': { type: 'string' },
       'platform-data': { type: 'string' },
+      secret: { type: 'string', multiple: true },
+      'secrets-file': { type: 'string' },
     },
   });
   if (!values.component) throw new UsageError('exec needs --component <file.wasm>');
@@ -46,6 +50,8 @@ export async function runExec(argv: string[], config: Config): Promise<number> {
   const manifest = readManifest(resolve(values.manifest));
   const component = new Uint8Array(readFileSync(resolve(values.component)));
   const grant = values.grant?.split(',').map((s) => s.trim()).filter(Boolean);
+  // For this execution only: the file, then --secret (a later key wins), over the stored secrets.
+  const secretOverrides = { ...(values['secrets-file'] ? readSecretsFile(values['secrets-file']) : {}), ...parseSecretArgs(values.secret ?? [], '--secret') };
 
   const platform = await startPlatform({
     config,
@@ -63,8 +69,9 @@ export async function runExec(argv: string[], config: Config): Promise<number> {
       grantedCaps: manifest.capabilities,
       capabilitiesOverride: grant ?? null,
     });
-    const install = await findInstall(platform.pool, values.tenant!, reg.registryId);
-    if (!install) throw new Error('install vanished');
+    const stored = await findInstall(platform.pool, values.tenant!, reg.registryId);
+    if (!stored) throw new Error('install vanished');
+    const install = { ...stored, secretEnvelope: executionEnvelope(stored.secretEnvelope, secretOverrides) };
     const url = new URL(`http://x${path}`); // not new URL(path, base): `//a/b` would read `a` as a host
     const call = buildExecuteCall(install, {
       method,

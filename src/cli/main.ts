@@ -5,6 +5,7 @@ import { runBuild } from './build.js';
 import { runConformanceCommand } from './conformance.js';
 import { runDev } from './dev.js';
 import { runExec } from './exec.js';
+import { runSecrets } from './secrets.js';
 import { runServe } from './serve.js';
 import { runSchedules } from './schedules.js';
 
@@ -13,7 +14,7 @@ export const USAGE = `alga-runner — run Alga PSA extensions (alga:extension/ru
 Usage:
   alga-runner dev <extension-dir> [--port N] [--tenant ID] [--data-dir DIR] [--split]
                   [--disable-missing-schedules] [--platform-data F.json]
-                  [--log-format pretty|json] [--build CMD | --no-build]
+                  [--log-format pretty|json] [--build CMD | --no-build] [--secrets-file F.json]
       Start PostgreSQL (embedded unless DATABASE_URL is set), build and install the extension,
       and serve its endpoints at http://127.0.0.1:<port>/api/ext/<extension>/<path>.
       Build: the folder's package.json "build" script (npm run build) and the manifest's main;
@@ -22,6 +23,8 @@ Usage:
       A new manifest version moves existing schedules to the new endpoints by (METHOD, path);
       --disable-missing-schedules disables those whose endpoint is gone instead of refusing.
       --platform-data F.json: the clients and services every tenant sees (docs/platform-data.md).
+      --secrets-file F.json ({"KEY": "value", …}): the install's secrets, written at start and
+      again whenever the file changes.
 
   alga-runner build <extension-dir> [--data-dir DIR]
       Build the folder's guest sources (manifest "source", else src/index.ts) with componentize-js —
@@ -30,8 +33,17 @@ Usage:
 
   alga-runner exec --component <file.wasm> --manifest <manifest.json> [--grant cap,cap] [--tenant ID]
                    [--data-dir DIR] [--platform-data F.json] <METHOD> <PATH> [--body <json|@file>]
+                   [--secret KEY=VALUE]... [--secrets-file F.json]
       Run one request against a component and print production's /v1/execute response envelope.
-      Exits 1 when the envelope carries an error.
+      Exits 1 when the envelope carries an error. --secret and --secrets-file add to (or override)
+      the install's stored secrets for this one execution.
+
+  alga-runner secrets set <extension> KEY=VALUE... [--file F.json] [--tenant ID] [--data-dir DIR]
+  alga-runner secrets list <extension> [--tenant ID] [--data-dir DIR]
+  alga-runner secrets unset <extension> KEY... [--tenant ID] [--data-dir DIR]
+      An install's secrets in the data folder (as exec opens it; tenant "local" by default), stored as
+      production stores them: set merges, unset removes keys, list prints the keys (never the values).
+      Every execution of the install (gateway, schedules, run-now, exec) carries them.
 
   alga-runner serve [--role all|runner|server] [--port N] [--data-dir DIR]
       runner: POST /v1/execute and GET /healthz (production's runner contract); calls the server back
@@ -69,6 +81,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runExec(rest, config());
       case 'build':
         return await runBuild(rest, config());
+      case 'secrets':
+        return await runSecrets(rest, config());
       case 'serve':
         return await runServe(rest, config());
       case 'schedules':

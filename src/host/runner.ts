@@ -16,6 +16,7 @@ import {
 import { silentLogger, type Logger } from '../shared/logger.js';
 import { BundleError, ComponentCache, MAX_MEMORY_MB } from './component-cache.js';
 import { IdempotencyCache } from './idempotency.js';
+import { createSecretResolver, DEFAULT_VAULT_TOKEN_FILE, SecretDecryptError, type VaultOptions } from './secret-envelope.js';
 import { createImportDispatch } from './import-dispatch.js';
 import type { ExecutionContext, HostServices, RequestUser } from './interfaces/index.js';
 import type { ComponentSource } from './ports.js';
@@ -45,6 +46,8 @@ export interface RunnerOptions {
   maxResponseBytes?: number;
   /** How each execution gets fresh guest state (see sandbox/ready-instances.ts); default `snapshot`. */
   isolation?: IsolationMode;
+  /** Where vault-transit secret envelopes are decrypted (VAULT_ADDR, ALGA_VAULT_*). */
+  vault?: VaultOptions;
   /** What the guest's wall clock is shifted by (a controllable clock for tests and dev). */
   clockOffsetMs?: () => number;
   onProgress?: (msg: string) => void;
@@ -90,17 +93,6 @@ function toUser(tenantId: string, u: NonNullable<ParsedExecuteRequest['user']>):
   };
 }
 
-/** Inline envelopes are base64 of a JSON map; vault-transit needs a Vault we do not have. */
-function decryptSecrets(env: NonNullable<ParsedExecuteRequest['secret_envelope']>): Record<string, string> {
-  const algorithm = env.algorithm ?? 'inline/base64';
-  if (algorithm.startsWith('vault-transit')) throw new Error('vault-transit is not supported');
-  const map = JSON.parse(Buffer.from(env.ciphertext_b64, 'base64').toString('utf8')) as unknown;
-  if (!map || typeof map !== 'object' || Array.isArray(map)) throw new Error('secret envelope is not a JSON map');
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(map)) out[k] = typeof v === 'string' ? v : JSON.stringify(v);
-  return out;
-}
-
 export function createRunner(opts: RunnerOptions): Runner {
   const logger = opts.logger ?? silentLogger;
   const cache = new ComponentCache({ cacheDir: opts.cacheDir, source: opts.components, onProgress: opts.onProgress });
@@ -114,6 +106,7 @@ export function createRunner(opts: RunnerOptions): Runner {
   const defaultTimeoutMs = opts.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
   const maxResponseBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const idempotency = new IdempotencyCache();
+  const resolveSecrets = createSecretResolver(opts.vault ?? { tokenFile: DEFAULT_VAULT_TOKEN_FILE });
 
   async function execute(headers: ExecuteHeaders, rawBody: ExecuteRequestBody, signal?: AbortSignal): Promise<ExecuteResponseBody> {
     const tenant = headers['x-alga-tenant']?.trim();
@@ -147,8 +140,10 @@ export function createRunner(opts: RunnerOptions): Runner {
     let secrets: Record<string, string> | undefined;
     if (req.secret_envelope) {
       try {
-        secrets = decryptSecrets(req.secret_envelope);
-      } catch {
+        secrets = await resolveSecrets({ tenantId: tenant, extensionId: extension, installId: req.context.install_id ?? undefined }, req.secret_envelope);
+      } catch (e) {
+        // The reason names what failed, never a value (see secret-envelope.ts).
+        log.warn('execute failed', { error: 'secret_decrypt_failed', reason: e instanceof SecretDecryptError ? e.message : 'unexpected error' });
         return envelopeError(500, 'secret_decrypt_failed');
       }
     }

@@ -48,5 +48,6 @@ export function buildExecuteCall(install: InstallRuntime, call: ExtensionCall): 
     providers: install.providers,
   };
   if (call.user) body.user = call.user;
+  if (install.secretEnvelope) body.secret_envelope = install.secretEnvelope;
   return { headers, body };
 }

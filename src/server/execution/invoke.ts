@@ -10,6 +10,7 @@ import type pg from 'pg';
 import type { ExecuteClient, ExecuteResponseBody } from '../../shared/execute-envelope.js';
 import type { Logger } from '../../shared/logger.js';
 import { buildExecuteCall } from '../execute-request.js';
+import { envelopeFromRow } from '../secrets/install-secrets.js';
 import { resolveInstallProviders, type InstallRuntime } from '../registry/registry.js';
 import type { Clock } from './clock.js';
 import type { InvocationJob } from './queue.js';
@@ -240,6 +241,7 @@ export async function runInvocation(deps: InvokeDeps, job: InvocationJob): Promi
         config: stringConfig(r.i_config),
         enabled: r.i_active === true,
         endpoints: [],
+        secretEnvelope: envelopeFromRow(r.secret_envelope),
       };
 
       const method = r.e_method!.toUpperCase();

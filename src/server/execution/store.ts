@@ -1,4 +1,5 @@
 /** SQL of schedule execution: one function per statement, `$n` placeholders only. */
+import { secretEnvelopeColumn } from '../secrets/install-secrets.js';
 import type { Queryable } from '../db/database.js';
 
 export interface DueRow {
@@ -117,6 +118,7 @@ export interface RunContextRow {
   config_providers: unknown;
   content_hash: string | null;
   extension_name: string | null;
+  secret_envelope: unknown;
 }
 
 export async function loadRunContext(q: Queryable, scheduleId: string, installId: string, tenantId: string): Promise<RunContextRow | null> {
@@ -125,7 +127,8 @@ export async function loadRunContext(q: Queryable, scheduleId: string, installId
             i.id AS i_id, i.tenant_id AS i_tenant_id, i.registry_id AS i_registry_id, i.version_id AS i_version_id,
             (i.is_enabled AND i.status = 'enabled') AS i_active, i.config AS i_config, i.granted_caps, i.capabilities_override,
             v.capabilities AS version_caps, c.providers AS config_providers, r.name AS extension_name,
-            (SELECT b.content_hash FROM extension_bundle b WHERE b.version_id = i.version_id ORDER BY b.created_at DESC LIMIT 1) AS content_hash
+            (SELECT b.content_hash FROM extension_bundle b WHERE b.version_id = i.version_id ORDER BY b.created_at DESC LIMIT 1) AS content_hash,
+            ${secretEnvelopeColumn('i')}
        FROM tenant_extension_schedule s
        LEFT JOIN extension_api_endpoint e ON e.id = s.endpoint_id
        LEFT JOIN tenant_extension_install i ON i.id = s.install_id

@@ -7,6 +7,7 @@ import { contentHashHex, contentHashOf } from '../../shared/content-hash.js';
 import { coerceCapabilities, DEFAULT_CAPABILITIES, type Capability } from '../../shared/capabilities.js';
 import { withTransaction, type Queryable } from '../db/database.js';
 import { materializeEndpoints } from './endpoints.js';
+import { envelopeFromRow, secretEnvelopeColumn, type SecretEnvelope } from '../secrets/install-secrets.js';
 import { publisherOf, type Manifest } from './manifest.js';
 
 export interface RegisteredVersion {
@@ -106,6 +107,8 @@ export interface InstallRuntime {
   config: Record<string, string>;
   enabled: boolean;
   endpoints: { method: string; path: string }[];
+  /** The install's secrets as production's execute request carries them; absent without secrets. */
+  secretEnvelope?: SecretEnvelope;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -138,7 +141,8 @@ const INSTALL_SELECT = `SELECT i.id, i.tenant_id, i.registry_id, i.version_id, i
             (SELECT b.content_hash FROM extension_bundle b WHERE b.version_id = i.version_id
               ORDER BY b.created_at DESC LIMIT 1) AS content_hash,
             (SELECT coalesce(json_agg(json_build_object('method', e.method, 'path', e.path) ORDER BY e.path, e.method), '[]')
-               FROM extension_api_endpoint e WHERE e.version_id = i.version_id) AS endpoints
+               FROM extension_api_endpoint e WHERE e.version_id = i.version_id) AS endpoints,
+            ${secretEnvelopeColumn('i')}
        FROM tenant_extension_install i
        JOIN extension_registry r ON r.id = i.registry_id
        JOIN extension_version v ON v.id = i.version_id
@@ -157,6 +161,7 @@ function installRuntimeOf(row: any): InstallRuntime {
     config: stringConfig(row.config),
     enabled: row.is_enabled === true && row.status === 'enabled',
     endpoints: row.endpoints,
+    secretEnvelope: envelopeFromRow(row.secret_envelope),
   };
 }
 
