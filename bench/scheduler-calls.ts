@@ -123,7 +123,7 @@ try {
   const rawSelect: number[] = [];
   for (let i = 0; i < N; i++) {
     let t = performance.now();
-    await service.list(ctx);
+    await service.listForInstall(install.installId);
     listDirect.push(performance.now() - t);
     t = performance.now();
     await handleSchedulerOperation(deps, install.installId, { operation: 'list' });
@@ -146,7 +146,7 @@ try {
   console.log('|---|---|---|');
   const rawS = median(rawSelect);
   console.log(row('raw SELECT round trip', rawSelect, rawS));
-  console.log(row('service.list (direct)', listDirect, rawS));
+  console.log(row('service.listForInstall (direct)', listDirect, rawS));
   console.log(row('internal API core', listApi, rawS));
   console.log(row('from inside the component', listGuest, rawS));
   console.log(`bridge + WIT lowering per call: create ${(median(inGuest) - median(viaApi)).toFixed(3)} ms, list ${(median(listGuest) - median(listApi)).toFixed(3)} ms`);

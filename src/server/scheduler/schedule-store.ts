@@ -204,14 +204,6 @@ const SCHEDULE_INFO_SELECT = `SELECT s.id, e.path AS endpoint_path, e.method AS 
     s.enabled, s.payload_json, s.last_run_at, s.last_run_status, s.last_error, s.created_at
   FROM tenant_extension_schedule s JOIN extension_api_endpoint e ON e.id = s.endpoint_id`;
 
-export async function listScheduleInfo(q: Queryable, installId: string, tenantId: string): Promise<ScheduleInfoRow[]> {
-  const res = await q.query<ScheduleInfoRow>(
-    `${SCHEDULE_INFO_SELECT} WHERE s.install_id = $1 AND s.tenant_id = $2 ORDER BY s.created_at ASC, s.id ASC`,
-    [installId, tenantId],
-  );
-  return res.rows;
-}
-
 /**
  * The active install and its schedules in one query (the internal API's list: no separate install
  * lookup). null when the install is unknown or inactive; one row with no schedule when it has none.

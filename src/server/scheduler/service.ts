@@ -82,7 +82,6 @@ export interface EndpointInfo {
 }
 
 export interface SchedulerService {
-  list(ctx: InstallContext): Promise<ScheduleInfo[]>;
   /** The active install (`is_enabled AND status='enabled'`) with this id and its schedules, in one
    * query; null for an unknown, inactive or non-UUID id. */
   listForInstall(installId: string): Promise<{ ctx: InstallContext; schedules: ScheduleInfo[] } | null>;
@@ -326,10 +325,6 @@ export function createSchedulerService(deps: SchedulerServiceDeps): SchedulerSer
       const ctx = installContextOf(found.install);
       recordSchedulerCall(logger, { operation: 'list', tenantId: ctx.tenantId, installId, outcome: 'ok', durationMs: performance.now() - started });
       return { ctx, schedules: found.rows.map(toScheduleInfo) };
-    },
-
-    list(ctx) {
-      return instrument('list', ctx, undefined, async () => (await store.listScheduleInfo(pool, ctx.installId, ctx.tenantId)).map(toScheduleInfo));
     },
 
     get(ctx, scheduleId) {

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { envelopeError } from '../../../src/shared/execute-envelope.js';
 import { evaluateResponse, INVOCATION_ERRORS } from '../../../src/server/execution/invoke.js';
-import { ok, sleep, startHarness } from './support.js';
+import { INVOCATION_QUEUE } from '../../../src/server/execution/queue.js';
+import { ok, startHarness } from './support.js';
 
 describe('response evaluation (production\'s order and strings)', () => {
   test('status ≥ 400 from the envelope is a failure named by its status', () => {
@@ -40,15 +41,22 @@ describe('retries', () => {
         [3, 3, 'error', 503, 'Runner returned status 503', 'schedule'],
       ]);
       assert.ok(runs.every((r) => r.occurrence_at.toISOString() === '2026-01-05T10:05:00.000Z'));
-      // Backoff: real gaps between attempts (base 1 s: ≥ 1 s, then ≥ 2 s).
-      const gaps = h.runner.calls.slice(1).map((c, i) => c.at - h.runner.calls[i]!.at);
-      assert.ok(gaps[0]! >= 900 && gaps[1]! >= 1900, `gaps ${gaps}`);
+      // The delays are the job engine's (Postgres time): the occurrence's job ends failed after its
+      // two retries, with exponential backoff from the configured base (1 s here, 5 s by default).
+      const job = await h.until(async () => {
+        const { rows } = await h.db.pool.query(
+          `SELECT state, retry_count, retry_limit, retry_delay, retry_backoff FROM pgboss.job WHERE name = $1 AND data->>'scheduleId' = $2`,
+          [INVOCATION_QUEUE, id],
+        );
+        return rows.length === 1 && rows[0].state === 'failed' ? rows[0] : null;
+      });
+      assert.deepEqual(job, { state: 'failed', retry_count: 2, retry_limit: 2, retry_delay: 1, retry_backoff: true });
       // One idempotency key for the three attempts of the occurrence; a new request id for each.
       assert.equal(new Set(h.runner.calls.map((c) => c.headers['x-idempotency-key'])).size, 1);
       assert.equal(new Set(h.runner.calls.map((c) => c.headers['x-request-id'])).size, 3);
       const s = (await h.db.pool.query(`SELECT last_run_status, last_error FROM tenant_extension_schedule WHERE id = $1`, [id])).rows[0];
       assert.deepEqual(s, { last_run_status: 'error', last_error: 'Runner returned status 503' });
-      await sleep(2500);
+      // The job is failed (terminal): nothing can fetch it again.
       assert.equal(h.runner.calls.length, 3, 'no 4th attempt');
     } finally {
       await h.stop();
@@ -75,9 +83,16 @@ describe('retries', () => {
   });
 
   test('timeout: an endpoint that never answers is aborted and recorded with an abort message', async () => {
+    let aborts = 0;
     const h = await startHarness({
       start: '2026-01-05T10:00:30Z',
-      behaviour: (_c, signal) => new Promise((_, reject) => signal?.addEventListener('abort', () => reject(new Error('This operation was aborted')))),
+      behaviour: (_c, signal) =>
+        new Promise((_, reject) =>
+          signal?.addEventListener('abort', () => {
+            aborts++;
+            reject(new Error('This operation was aborted'));
+          }),
+        ),
       options: { timeoutMs: 300, maxAttempts: 1 },
     });
     try {
@@ -89,7 +104,9 @@ describe('retries', () => {
         return r.length === 1 && r[0].status === 'error' ? r : null;
       });
       assert.match(run.error, /abort/);
-      assert.ok(run.duration_ms >= 250 && run.duration_ms < 5000);
+      // The endpoint never ends by itself: only the deadline's abort can have ended the run.
+      assert.ok(run.duration_ms >= 250, `recorded ${run.duration_ms} ms, under the 300 ms deadline`);
+      assert.equal(aborts, 1, 'the one call was aborted');
     } finally {
       await h.stop();
     }
@@ -101,6 +118,13 @@ describe('no overlap (exact)', () => {
     const running = new Map<string, number>();
     let maxSame = 0;
     let bothAtOnce = false;
+    let slow = '';
+    // The slow endpoint runs until the test has seen the rest happen (no sleeping on the clock).
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    // The other schedule's call waits until the slow one is running, so they overlap by construction.
+    let slowStarted!: () => void;
+    const slowRunning = new Promise<void>((r) => (slowStarted = r));
     const h = await startHarness({
       start: '2026-01-05T10:00:30Z',
       behaviour: async (call) => {
@@ -108,20 +132,26 @@ describe('no overlap (exact)', () => {
         running.set(id, (running.get(id) ?? 0) + 1);
         maxSame = Math.max(maxSame, running.get(id)!);
         if ([...running.values()].filter((v) => v > 0).length >= 2) bothAtOnce = true;
-        await sleep(1200);
+        if (id === slow) {
+          slowStarted();
+          await released;
+        } else await slowRunning;
         running.set(id, running.get(id)! - 1);
         return ok();
       },
     });
     try {
-      const slow = await h.create({ cron: '*/5 * * * *', name: 'slow' });
+      slow = await h.create({ cron: '*/5 * * * *', name: 'slow' });
       const other = await h.create({ cron: '*/5 * * * *', name: 'other' });
       // An occurrence and two run-nows of the same schedule, and one of another schedule, at once.
       h.clock.set('2026-01-05T10:05:00Z');
       await h.exec.tick();
+      await h.until(async () => running.get(slow) === 1);
       await h.exec.admin.runNow(slow);
       await h.exec.admin.runNow(slow);
       await h.until(async () => (await h.runs(other)).some((r) => r.status === 'success'));
+      await h.until(async () => (await h.runs(slow)).filter((r) => r.status === 'skipped').length === 2);
+      release();
       const runs = await h.until(async () => {
         const r = await h.runs(slow);
         return r.length === 3 && r.every((x) => x.status !== 'running') ? r : null;

@@ -92,7 +92,7 @@ describe('operations', () => {
     assert.equal((eps.body as { endpoints: unknown[] }).endpoints.length, 6);
   });
 
-  test('list: the install lookup and the list are one query; the same answer as service.list; 404 for an inactive install', async () => {
+  test('list: the install lookup and the list are one query; the stored rows, oldest first; 404 for an inactive install', async () => {
     const ctx = await insertInstall(db.pool);
     for (const cron of ['5 * * * *', '10 * * * *', '15 * * * *']) {
       assert.equal((await deps.service.create(ctx, { endpoint: '/status', cron, payload: { n: 12345678901234567890 } })).success, true);
@@ -105,7 +105,33 @@ describe('operations', () => {
     const r = await handleSchedulerOperation(spied, ctx.installId, { operation: 'list' });
     assert.equal(queries.length, 1, 'one round trip');
     assert.equal(r.status, 200);
-    assert.deepEqual(r.body, { schedules: await deps.service.list(ctx) });
+    const stored = await db.pool.query(
+      `SELECT s.id, e.path, e.method, s.name, s.cron, s.timezone, s.enabled, s.payload_json, s.created_at
+         FROM tenant_extension_schedule s JOIN extension_api_endpoint e ON e.id = s.endpoint_id
+        WHERE s.install_id = $1 ORDER BY s.created_at, s.id`,
+      [ctx.installId],
+    );
+    assert.deepEqual(r.body, {
+      schedules: stored.rows.map((row) => ({
+        id: row.id,
+        endpointPath: row.path,
+        endpointMethod: row.method,
+        name: row.name,
+        cron: row.cron,
+        timezone: row.timezone,
+        enabled: row.enabled,
+        payload: row.payload_json,
+        lastRunAt: null,
+        lastRunStatus: null,
+        lastError: null,
+        createdAt: row.created_at.toISOString(),
+      })),
+    });
+    assert.deepEqual(stored.rows.map((row) => [row.path, row.method, row.cron]), [
+      ['/status', 'GET', '5 * * * *'],
+      ['/status', 'GET', '10 * * * *'],
+      ['/status', 'GET', '15 * * * *'],
+    ]);
     assert.equal((r.body as { schedules: unknown[] }).schedules.length, 3);
 
     await db.pool.query(`UPDATE tenant_extension_install SET is_enabled = false WHERE id = $1`, [ctx.installId]);

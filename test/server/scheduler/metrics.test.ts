@@ -28,7 +28,7 @@ test('metrics: each call counts by operation and outcome; failures also count as
 
   const r = await svc.create(ctx, { endpoint: '/status', cron: '0 * * * *' });
   await svc.create(ctx, { endpoint: '/status', cron: '* * * * *' });
-  await svc.list(ctx);
+  await svc.listForInstall(ctx.installId);
 
   assert.equal(await value(schedulerApiCalls, { operation: 'create', outcome: 'ok' }), okBefore + 1);
   assert.equal(await value(schedulerApiErrors, { operation: 'create', outcome: 'failed' }), failedBefore + 1);

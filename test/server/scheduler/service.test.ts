@@ -28,7 +28,7 @@ async function created(ctx: InstallContext, input: Parameters<SchedulerService['
 
 describe('list / get', () => {
   test('list: an install without schedules gives []', async () => {
-    assert.deepEqual(await svc.list(await newInstall()), []);
+    assert.deepEqual((await svc.listForInstall((await newInstall()).installId))?.schedules, []);
   });
 
   test("list: only the calling install's schedules, oldest first, typed fields (production-contract.md#scheduler-shapes)", async () => {
@@ -37,7 +37,7 @@ describe('list / get', () => {
     const first = await created(a, { endpoint: '/status', cron: '0 * * * *', name: 'first', payload: { x: 1 } });
     const second = await created(a, { endpoint: 'POST /sync', cron: '*/15 * * * *', enabled: false });
     await created(b, { endpoint: '/status', cron: '0 * * * *' });
-    const list = await svc.list(a);
+    const list = (await svc.listForInstall(a.installId))!.schedules;
     assert.deepEqual(list.map((s) => s.id), [first, second]);
     const [s1, s2] = list;
     assert.equal(s1.endpointPath, '/status');
