@@ -32,6 +32,7 @@ import { callPlatformApi } from './server/internal-api/platform-operation.js';
 import { findInstall, installExtension, registerExtension } from './server/registry/registry.js';
 import { loadBundle } from './server/registry/registry.js';
 import { adminScheduleRoutes } from './server/execution/admin-routes.js';
+import { invoicesRoutes } from './server/http/invoices-route.js';
 import { clockOffsetMs, systemClock, type Clock } from './server/execution/clock.js';
 import { startScheduleExecution, type ExecutionOptions, type ScheduleExecution } from './server/execution/index.js';
 import { createPostgresJobEngine, type JobEngine } from './server/scheduler/job-engine.js';
@@ -207,7 +208,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
     const service = createSchedulerService({ pool, jobs, logger, now: () => clock.now() });
     const schedulerDeps = { service, admission: createAdmission({ pool }), logger };
     const storageDeps = { service: createStorageService({ pool, now: () => clock.now() }), logger };
-    const platformDeps = { pool, data: opts.platformData ?? EMPTY_PLATFORM_DATA, logger };
+    const platformDeps = { pool, data: opts.platformData ?? EMPTY_PLATFORM_DATA, logger, now: () => clock.now() };
     const token = opts.runnerToken ?? config.runnerToken ?? (shape === 'split' && !opts.runnerUrl ? randomBytes(24).toString('hex') : undefined);
 
     let port = opts.port;
@@ -292,11 +293,12 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
           },
         },
         { path: GATEWAY_PREFIX, handle: (req, res, u) => handleGateway({ pool, runner, defaultTenant: tenantId, logger, timeoutMs: config.execution.timeoutMs }, req, res, u) },
-        ...internalApiRoutes({ pool, scheduler: schedulerDeps, token, production, platformData: opts.platformData }),
+        ...internalApiRoutes({ pool, scheduler: schedulerDeps, token, production, platformApi: platformDeps }),
         ...storageApiRoutes({ storage: storageDeps, token, production }),
         ...extensionUpdateRoutes({ pool, jobs, defaultTenant: tenantId, token: adminToken, production }),
       ];
       if (execution) routes.push(...adminScheduleRoutes({ admin: execution.admin, token: adminToken, production }));
+      routes.push(...invoicesRoutes({ pool, token: adminToken, production }));
       if (opts.serveExecute && inProcess) routes.push(...runnerRoutes({ runner: inProcess, cacheDir, apiKey: config.runnerApiKey }));
       const server: Server = createHttpServer(routes, logger);
       const host = opts.host ?? '127.0.0.1';

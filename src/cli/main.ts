@@ -8,6 +8,7 @@ import { runExec } from './exec.js';
 import { runSecrets } from './secrets.js';
 import { runServe } from './serve.js';
 import { runSchedules } from './schedules.js';
+import { runInvoices } from './invoices.js';
 
 export const USAGE = `alga-runner — run Alga PSA extensions (alga:extension/runner components) locally
 
@@ -51,6 +52,10 @@ Usage:
       server: gateway, POST /api/internal/ext-scheduler/install/{id}, /metrics; executes through
               RUNNER_BASE_URL when set. all: both in one process.
 
+  alga-runner invoices list [--tenant ID] [--data-dir DIR]
+      The draft manual invoices extensions wrote (invoicing.create-manual-invoice), newest first, as
+      JSON, read from the data folder (also GET /api/admin/invoices?tenant=ID on a running server).
+
   alga-runner conformance [--target <runner-url> [--production] [--callback-port N] [--token T]] [--shape in-process|split]
                           [--world ID,...] [--filter TEXT]... [--json]
       Run the WIT conformance kit (every function of every world version, under each condition of
@@ -87,6 +92,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runServe(rest, config());
       case 'schedules':
         return await runSchedules(rest, config());
+      case 'invoices':
+        return await runInvoices(rest);
       case 'conformance':
         return await runConformanceCommand(rest, config());
       case undefined:

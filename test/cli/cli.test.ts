@@ -85,6 +85,29 @@ describe('alga-runner exec', () => {
     assert.equal(unknown.code, 2);
   });
 
+  test('exec --platform-data: the guest lists clients and writes an invoice; invoices list reads it back by tenant', async () => {
+    const calls = JSON.stringify({
+      calls: [
+        { fn: 'clients.list-clients', args: [{ search: 'acme' }] },
+        { fn: 'invoicing.create-manual-invoice', args: [{ clientId: '0b7c5a3e-2f4d-4c1a-9e8b-1a2b3c4d5e01', items: [{ serviceId: '5d0c1b2a-3e4f-4a5b-8c6d-7e8f9a0b1c02', quantity: 1.5, description: 'Remote support', rate: 12000 }] }] },
+      ],
+    });
+    const example = join(projectRoot(), 'examples', 'platform-data.json');
+    const r = await run(['exec', '--component', probe.wasmPath, '--manifest', probe.manifestPath, '--tenant', 'cli-inv', '--platform-data', example, 'POST', '/probe', '--body', calls]);
+    assert.equal(r.code, 0, r.stderr);
+    const results = JSON.parse(Buffer.from(JSON.parse(r.stdout).body_b64, 'base64').toString()).results;
+    assert.deepEqual(results[0].ok.items.map((c: { clientName: string }) => c.clientName), ['Acme Corporation']);
+    assert.equal(results[1].ok.success, true, JSON.stringify(results[1]));
+    assert.equal(results[1].ok.total, 18000);
+    const listed = await run(['invoices', 'list', '--tenant', 'cli-inv']);
+    assert.equal(listed.code, 0, listed.stderr);
+    const invoices = JSON.parse(listed.stdout).invoices;
+    assert.deepEqual(invoices.map((i: { invoiceNumber: string; total: number; status: string }) => [i.invoiceNumber, i.total, i.status]), [[results[1].ok.invoiceNumber, 18000, 'draft']]);
+    assert.equal(invoices[0].items[0].description, 'Remote support');
+    assert.deepEqual(JSON.parse((await run(['invoices', 'list', '--tenant', 'nobody'])).stdout), { invoices: [] });
+    assert.equal((await run(['invoices', 'frob'])).code, 2);
+  });
+
   test('--platform-data: a bad file stops exec before anything starts, naming the item and field', async () => {
     const file = join(dataDir, 'platform-data.json');
     writeFileSync(file, JSON.stringify({ clients: [{ clientId: 'c-1', clientName: 'Acme' }] }));

@@ -13,6 +13,7 @@ import { startTestPlatform, type TestPlatform } from '../support/platform.js';
 const ACME = '0b7c5a3e-2f4d-4c1a-9e8b-1a2b3c4d5e01';
 const DOCK = '5d0c1b2a-3e4f-4a5b-8c6d-7e8f9a0b1c04';
 const MISSING = '00000000-0000-4000-8000-000000000000';
+const UNKNOWN_CLIENT = '9b7c5a3e-2f4d-4c1a-9e8b-1a2b3c4d5e09';
 
 for (const shape of ['in-process', 'split'] as const) describe(`clients and services, ${shape}`, () => {
   let tp: TestPlatform;
@@ -73,6 +74,25 @@ for (const shape of ['in-process', 'split'] as const) describe(`clients and serv
     assert.deepEqual(r, [{ err: 'invalid-input' }, { err: 'invalid-input' }, { err: 'invalid-input' }, { err: 'invalid-input' }]);
     const denied = await tp.probe([{ fn: 'clients.list-clients', args: [{}] }, { fn: 'services.get-service', args: [DOCK] }], { tenant: 'no-read' });
     assert.deepEqual(denied, [{ err: 'not-allowed' }, { err: 'not-allowed' }]);
+  });
+
+  test('invoicing: a draft invoice from the platform data; production\'s refusals as result records', async () => {
+    const item = { serviceId: DOCK, quantity: 2, description: 'Docks', rate: 18900 };
+    const r = await tp.probe([
+      { fn: 'invoicing.create-manual-invoice', args: [{ clientId: ACME, items: [item], poNumber: 'PO-1' }] },
+      { fn: 'invoicing.create-manual-invoice', args: [{ clientId: UNKNOWN_CLIENT, items: [item] }] },
+      { fn: 'invoicing.create-manual-invoice', args: [{ clientId: ACME, items: [] }] },
+    ]);
+    assert.deepEqual(r[0], {
+      ok: { success: true, invoiceId: r[0].ok.invoiceId, invoiceNumber: 'INV-000001', status: 'draft', subtotal: 37800, tax: 0, total: 37800, error: null, fieldErrors: null },
+    });
+    assert.match(r[0].ok.invoiceId, /^[0-9a-f-]{36}$/);
+    assert.deepEqual(r[1].ok.success, false);
+    assert.equal(r[1].ok.error, 'http 400: {"success":false,"error":"Client not found","fieldErrors":{"clientId":"Client not found"}}');
+    assert.equal(r[2].ok.error, 'http 400: {"success":false,"error":"Validation error","fieldErrors":{"items":"Must include at least one item"}}');
+    const res = await fetch(`${tp.url}/api/admin/invoices`);
+    const { invoices } = (await res.json()) as any;
+    assert.deepEqual(invoices.map((i: any) => [i.invoiceNumber, i.poNumber, i.total]), [['INV-000001', 'PO-1', 37800]]);
   });
 
   test('without a platform-data file: an empty page and none, never internal', async () => {

@@ -17,7 +17,7 @@ import {
 } from '../internal-api/scheduler-operation.js';
 import type { InternalReply } from '../internal-api/read-api-operation.js';
 import { PLATFORM_API_HANDLERS, type PlatformApiDeps } from '../internal-api/platform-operation.js';
-import { EMPTY_PLATFORM_DATA, type PlatformData } from '../platform-data/platform-data.js';
+import { EMPTY_PLATFORM_DATA } from '../platform-data/platform-data.js';
 import { loadBundle } from '../registry/registry.js';
 import { PLATFORM_APIS, platformApiRoutePrefix } from '../../shared/platform-api.js';
 
@@ -32,8 +32,8 @@ export interface InternalApiOptions {
   scheduler: SchedulerOperationDeps;
   /** The shared runner token; without one every request is refused (as production). */
   token: string | undefined;
-  /** The local platform's clients and services; default an empty platform. */
-  platformData?: PlatformData;
+  /** clients / services / invoicing: the local platform's data and clock; default an empty platform. */
+  platformApi?: PlatformApiDeps;
   /** NODE_ENV=production: a well-known default token refuses every request
    * (docs/production-contract.md#runner-auth). */
   production?: boolean;
@@ -123,12 +123,12 @@ export function internalApiRoutes(opts: InternalApiOptions): Route[] {
       sendJson(res, reply.status, reply.body);
     };
   }
-  const platformDeps: PlatformApiDeps = { pool: opts.pool, data: opts.platformData ?? EMPTY_PLATFORM_DATA, logger: opts.scheduler.logger };
+  const platformDeps: PlatformApiDeps = opts.platformApi ?? { pool: opts.pool, data: EMPTY_PLATFORM_DATA, logger: opts.scheduler.logger };
   const platformRoutes: Route[] = [];
   for (const api of PLATFORM_APIS) {
     const handler = PLATFORM_API_HANDLERS[api];
     const prefix = platformApiRoutePrefix(api);
-    if (handler) platformRoutes.push({ method: 'POST', path: prefix, handle: platformApi(prefix, (id, b) => handler(platformDeps, id, b)) });
+    platformRoutes.push({ method: 'POST', path: prefix, handle: platformApi(prefix, (id, b) => handler(platformDeps, id, b)) });
   }
 
   return [
