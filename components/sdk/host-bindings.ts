@@ -6,6 +6,9 @@
  * - `scheduler.*` wraps interface `scheduler`: payloads are plain values (JSON-encoded for you),
  *   `fieldErrors` come back as `Record<string, string>`, and nothing throws for a WIT error — every
  *   call returns `Result<T, E>` = `{ ok: true, value } | { ok: false, error }`.
+ * - `storage.*` wraps interface `storage` (cap:storage.kv): bytes, text or JSON values, revisions for
+ *   optimistic writes, and `entries()` to read a whole namespace page by page.
+ * - `secrets.get()` / `secrets.keys()` wrap interface `secrets` (cap:secrets.get).
  * - `log.*` never throws (a denied `cap:log.emit` is silently dropped by the host anyway).
  * - `context.get()` returns the request's tenant / extension / install ids.
  * - `json()`, `text()`, `readJson()`, `header()` and `Router` help write `handler`.
@@ -32,6 +35,8 @@
  * ```
  */
 import { getContext } from 'alga:extension/context';
+import { get as secretGet, listKeys as secretListKeys } from 'alga:extension/secrets';
+import { delete as storageDelete, get as storageGet, listEntries as storageListEntries, put as storagePut } from 'alga:extension/storage';
 import { logError, logInfo, logWarn } from 'alga:extension/logging';
 import {
   createSchedule,
@@ -49,9 +54,12 @@ import type {
   HttpHeader,
   ScheduleInfo as WitScheduleInfo,
   SchedulerError,
+  SecretError,
+  StorageEntry,
+  StorageError,
 } from 'alga:extension/types';
 
-export type { ContextData, EndpointInfo, ExecuteRequest, ExecuteResponse, HttpHeader, SchedulerError };
+export type { ContextData, EndpointInfo, ExecuteRequest, ExecuteResponse, HttpHeader, SchedulerError, SecretError, StorageEntry, StorageError };
 
 export type Result<T, E> = { ok: true; value: T } | { ok: false; error: E };
 
@@ -240,6 +248,127 @@ export const scheduler = {
   /** Endpoints of the installed version (with `schedulable`), ordered by path. */
   endpoints(): Result<EndpointInfo[], SchedulerError> {
     return tryWit<EndpointInfo[], SchedulerError>(() => getEndpoints(), SCHEDULER_ERRORS);
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// storage, secrets
+// ---------------------------------------------------------------------------------------------
+
+const STORAGE_ERRORS: readonly string[] = ['missing', 'conflict', 'denied', 'internal'];
+const SECRET_ERRORS: readonly string[] = ['missing', 'denied', 'expired', 'internal'];
+
+/** A sensible HTTP status for a storage error: missing → 404, conflict → 409, denied → 403, internal → 502. */
+export function statusForStorageError(e: StorageError | 'invalid-json'): number {
+  switch (e) {
+    case 'missing':
+      return 404;
+    case 'conflict':
+      return 409;
+    case 'denied':
+      return 403;
+    case 'invalid-json':
+      return 422;
+    default:
+      return 502;
+  }
+}
+
+export interface PutOptions {
+  /**
+   * Write only if the stored entry is at this revision (from an earlier get or put); otherwise the
+   * put fails with `conflict`. Absent: write whatever is stored. There is no "only if absent".
+   */
+  revision?: bigint;
+}
+
+/** A stored JSON value with its revision. */
+export interface JsonEntry<T> {
+  key: string;
+  value: T;
+  revision?: bigint;
+}
+
+/** The most pages `entries()` reads (25 entries each by default on the platform). */
+const MAX_PAGES = 10_000;
+
+export const storage = {
+  /** The entry, or `missing`. */
+  get(namespace: string, key: string): Result<StorageEntry, StorageError> {
+    return tryWit<StorageEntry, StorageError>(() => storageGet(namespace, key), STORAGE_ERRORS);
+  },
+
+  /** The value as UTF-8 text. */
+  getText(namespace: string, key: string): Result<{ value: string; revision?: bigint }, StorageError> {
+    const r = storage.get(namespace, key);
+    return r.ok ? ok({ value: decoder.decode(r.value.value), revision: r.value.revision }) : r;
+  },
+
+  /** The value parsed as JSON (written by `putJson`); `invalid-json` when it is not JSON. */
+  getJson<T = unknown>(namespace: string, key: string): Result<JsonEntry<T>, StorageError | 'invalid-json'> {
+    const r = storage.get(namespace, key);
+    if (!r.ok) return r;
+    try {
+      return ok({ key, value: JSON.parse(decoder.decode(r.value.value)) as T, revision: r.value.revision });
+    } catch {
+      return err('invalid-json');
+    }
+  },
+
+  /** Stores bytes or text; answers the new revision (1 for a new key, +1 on each write). */
+  put(namespace: string, key: string, value: Uint8Array | string, options: PutOptions = {}): Result<{ revision?: bigint }, StorageError> {
+    const bytes = typeof value === 'string' ? encoder.encode(value) : value;
+    const r = tryWit<StorageEntry, StorageError>(() => storagePut({ namespace, key, value: bytes, revision: options.revision }), STORAGE_ERRORS);
+    return r.ok ? ok({ revision: r.value.revision }) : r;
+  },
+
+  /** Stores a value as JSON text. */
+  putJson(namespace: string, key: string, value: unknown, options: PutOptions = {}): Result<{ revision?: bigint }, StorageError> {
+    return storage.put(namespace, key, JSON.stringify(value ?? null), options);
+  },
+
+  /** Removes the entry; a key that is not there answers `conflict` (production's contract). */
+  delete(namespace: string, key: string): Result<void, StorageError> {
+    return tryWit<void, StorageError>(() => storageDelete(namespace, key), STORAGE_ERRORS);
+  },
+
+  /** One page of entries ordered by key, after `afterKey` (the last key of the previous page). */
+  list(namespace: string, afterKey?: string): Result<StorageEntry[], StorageError> {
+    return tryWit<StorageEntry[], StorageError>(() => storageListEntries(namespace, afterKey), STORAGE_ERRORS);
+  },
+
+  /**
+   * Every entry of the namespace, page by page (each page continues after the last key received).
+   * Production's server skips one entry at each page boundary (docs/differences.md#storage-paging).
+   */
+  entries(namespace: string): Result<StorageEntry[], StorageError> {
+    const all: StorageEntry[] = [];
+    let after: string | undefined;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const r = storage.list(namespace, after);
+      if (!r.ok) return r;
+      if (r.value.length === 0) break;
+      all.push(...r.value);
+      const last = r.value[r.value.length - 1]!.key;
+      if (last === after) break;
+      after = last;
+    }
+    return ok(all);
+  },
+};
+
+export const secrets = {
+  /** The install's secret `key` (exact, case-sensitive), `missing` when it has none, `denied` without cap:secrets.get. */
+  get(key: string): Result<string, SecretError> {
+    return tryWit<string, SecretError>(() => secretGet(key), SECRET_ERRORS);
+  },
+  /** The names of the install's secrets (never their values); empty without cap:secrets.get. */
+  keys(): string[] {
+    try {
+      return secretListKeys();
+    } catch {
+      return [];
+    }
   },
 };
 
@@ -437,8 +566,10 @@ export class Router {
  * unit tests of handler logic. */
 export interface HostBindings {
   scheduler: typeof scheduler;
+  storage: typeof storage;
+  secrets: typeof secrets;
   log: typeof log;
   context: typeof context;
 }
 
-export const host: HostBindings = { scheduler, log, context };
+export const host: HostBindings = { scheduler, storage, secrets, log, context };

@@ -37,6 +37,8 @@ export interface CaseEnv {
   user?: 'client_name' | 'company_name';
   /** Send an inline secret envelope holding these values. */
   secrets?: Record<string, string>;
+  /** Or send this `secret_envelope` as it is (bad envelopes). */
+  secretEnvelope?: { ciphertext_b64: string; algorithm?: string; key_path?: string; mount?: string };
   /** Leave out `x-alga-tenant` / `x-alga-extension`. */
   noRoutingHeaders?: boolean;
 }
@@ -147,6 +149,21 @@ const secretsCases: ConformanceCase[] = [
   { fn: 'secrets.list-keys', condition: 'capability not granted', env: { secrets: SECRETS }, steps: [call('secrets.list-keys', [], ok([]))] },
   { fn: 'secrets.list-keys', condition: 'granted, no secret envelope', env: { grant: ['cap:secrets.get'] }, steps: [call('secrets.list-keys', [], ok([]))] },
   { fn: 'secrets.list-keys', condition: 'granted, envelope with two keys', env: { grant: ['cap:secrets.get'], secrets: SECRETS }, steps: [call('secrets.list-keys', [], ok({ $unordered: ['alpha', 'beta'] }))] },
+  {
+    fn: 'secrets.get', condition: 'granted, envelope with an empty ciphertext: no secrets', env: { grant: ['cap:secrets.get'], secretEnvelope: { ciphertext_b64: '' } },
+    steps: [call('secrets.get', ['alpha'], err('missing')), call('secrets.list-keys', [], ok([]))],
+  },
+  ...(
+    [
+      ['inline envelope that is not base64', { ciphertext_b64: '%%not base64%%', algorithm: 'inline/base64' }],
+      ['inline envelope whose map holds a number', { ciphertext_b64: Buffer.from('{"alpha":1}').toString('base64') }],
+      ['inline envelope that is a JSON array', { ciphertext_b64: Buffer.from('["alpha"]').toString('base64') }],
+      ['vault-transit envelope Vault cannot decrypt', { ciphertext_b64: 'vault:v1:bm90LXJlYWw=', algorithm: 'vault-transit', key_path: 'conformance-missing-key' }],
+    ] as const
+  ).map(([condition, envelope]): ConformanceCase => ({
+    fn: 'secrets.get', condition: `granted, ${condition}: secret_decrypt_failed`, env: { grant: ['cap:secrets.get'], secretEnvelope: envelope },
+    steps: [{ call: 'secrets.get', args: ['alpha'], expect: { envelope: { status: 500, error: 'secret_decrypt_failed' } } }],
+  })),
 ];
 
 const req = (method: string, url: Match) => ({ method, url, headers: [], body: null });
@@ -171,10 +188,74 @@ const storageCalls: [string, unknown[]][] = [
   ['storage.delete', ['conformance', 'k']],
   ['storage.list-entries', ['conformance', null]],
 ];
-const storageCases: ConformanceCase[] = storageCalls.flatMap(([fn, args]) => [
-  { fn, condition: 'capability not granted', steps: [call(fn, args, err('denied'))] },
-  { fn, condition: 'granted, install absent', env: { grant: STORAGE, install: 'none' as const }, steps: [call(fn, args, err('denied'))] },
-]);
+const bytes = (text: string) => ({ $bytes: Buffer.from(text).toString('base64') });
+const putEntry = (key: string, value: string, revision: unknown = null, namespace = 'conformance') => ({ namespace, key, value: bytes(value), revision });
+const storedEntry = (key: string, value: string, revision: number, namespace = 'conformance') => ({ namespace, key, value: bytes(value), revision: { $u64: String(revision) } });
+const FRESH_STORAGE = { grant: STORAGE, install: 'fresh' as const };
+const D_PAGING = 'docs/differences.md#storage-paging: a cursor that is not production\'s base64url form is the last key received; production\'s server refuses it (400 → internal)';
+const PAGE_KEYS = Array.from({ length: 26 }, (_, i) => `page-${String(i).padStart(2, '0')}`);
+const storageCases: ConformanceCase[] = [
+  ...storageCalls.flatMap(([fn, args]) => [
+    { fn, condition: 'capability not granted', steps: [call(fn, args, err('denied'))] },
+    { fn, condition: 'granted, install absent', env: { grant: STORAGE, install: 'none' as const }, steps: [call(fn, args, err('denied'))] },
+    { fn, condition: 'granted, install unknown to the platform', env: { grant: STORAGE, install: 'unknown' as const }, steps: [call(fn, args, err('missing'))] },
+  ]),
+  {
+    fn: 'storage.put', condition: 'granted: revision 1 for a new key, +1 for each put; get answers the last value', env: FRESH_STORAGE,
+    steps: [
+      call('storage.put', [putEntry('k', 'one')], ok(storedEntry('k', 'one', 1))),
+      call('storage.put', [putEntry('k', 'two')], ok(storedEntry('k', 'two', 2))),
+      call('storage.get', ['conformance', 'k'], ok(storedEntry('k', 'two', 2))),
+    ],
+  },
+  {
+    fn: 'storage.put', condition: 'with the stored revision → written; with a stale one → conflict, value kept', env: FRESH_STORAGE,
+    steps: [
+      call('storage.put', [putEntry('k', 'one')], ok(storedEntry('k', 'one', 1))),
+      call('storage.put', [putEntry('k', 'two', { $u64: '1' })], ok(storedEntry('k', 'two', 2))),
+      call('storage.put', [putEntry('k', 'three', { $u64: '1' })], err('conflict')),
+      call('storage.get', ['conformance', 'k'], ok(storedEntry('k', 'two', 2))),
+    ],
+  },
+  { fn: 'storage.put', condition: 'with a revision for a key not stored → conflict', env: FRESH_STORAGE, steps: [call('storage.put', [putEntry('absent', 'x', { $u64: '1' })], err('conflict'))] },
+  {
+    fn: 'storage.put', condition: 'value of 49 149 bytes (64 KiB after base64) → written; 49 150 → internal', env: FRESH_STORAGE,
+    steps: [
+      call('storage.put', [{ namespace: 'conformance', key: 'big', value: { $bytes: Buffer.alloc(49_149, 1).toString('base64') }, revision: null }], ok({ key: 'big', revision: { $u64: '1' } })),
+      call('storage.put', [{ namespace: 'conformance', key: 'big', value: { $bytes: Buffer.alloc(49_150, 1).toString('base64') }, revision: null }], err('internal')),
+    ],
+  },
+  { fn: 'storage.put', condition: 'key containing "/" → internal (the server\'s 400)', env: FRESH_STORAGE, steps: [call('storage.put', [putEntry('a/b', 'x')], err('internal'))] },
+  { fn: 'storage.put', condition: 'empty namespace → internal (the server\'s 400)', env: FRESH_STORAGE, steps: [call('storage.put', [putEntry('k', 'x', null, '')], err('internal'))] },
+  { fn: 'storage.get', condition: 'granted, key not stored → missing', env: FRESH_STORAGE, steps: [call('storage.get', ['conformance', 'nope'], err('missing'))] },
+  {
+    fn: 'storage.delete', condition: 'granted: a stored key is deleted; deleting it again → conflict (production: the server answers success:false)', env: FRESH_STORAGE,
+    steps: [
+      call('storage.put', [putEntry('k', 'x')], ok(storedEntry('k', 'x', 1))),
+      call('storage.delete', ['conformance', 'k'], ok(null)),
+      call('storage.get', ['conformance', 'k'], err('missing')),
+      call('storage.delete', ['conformance', 'k'], err('conflict')),
+    ],
+  },
+  { fn: 'storage.list-entries', condition: 'granted, empty namespace → []', env: FRESH_STORAGE, steps: [call('storage.list-entries', ['conformance', null], ok([]))] },
+  {
+    fn: 'storage.list-entries', condition: 'granted: entries ordered by key, with values and revisions', env: FRESH_STORAGE,
+    steps: [
+      call('storage.put', [putEntry('b', 'B')]),
+      call('storage.put', [putEntry('a', 'A')]),
+      call('storage.put', [putEntry('a', 'A2')]),
+      call('storage.list-entries', ['conformance', null], ok([storedEntry('a', 'A2', 2), storedEntry('b', 'B', 1)])),
+    ],
+  },
+  {
+    fn: 'storage.list-entries', condition: 'paging: 25 per page, the last key received as cursor gives the rest', env: FRESH_STORAGE, decision: D_PAGING,
+    steps: [
+      ...PAGE_KEYS.map((k) => call('storage.put', [putEntry(k, k)])),
+      call('storage.list-entries', ['conformance', null], ok(PAGE_KEYS.slice(0, 25).map((k) => storedEntry(k, k, 1)))),
+      call('storage.list-entries', ['conformance', 'page-24'], ok([storedEntry('page-25', 'page-25', 1)]), err('internal')),
+    ],
+  },
+];
 
 const loggingCases: ConformanceCase[] = ['logging.log-info', 'logging.log-warn', 'logging.log-error'].map((fn) => ({
   fn,

@@ -188,6 +188,7 @@ function envelope(w: PreparedWorld, c: ConformanceCase, t: Target, step: Step, r
   if (c.env?.secrets) {
     req.secret_envelope = { ciphertext_b64: Buffer.from(JSON.stringify(c.env.secrets)).toString('base64'), algorithm: 'inline/base64' };
   }
+  if (c.env?.secretEnvelope) req.secret_envelope = { ...c.env.secretEnvelope };
   return { headers, body: req };
 }
 
