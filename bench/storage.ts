@@ -1,0 +1,149 @@
+/**
+ * storage `get` and `put` from inside a component (the probe, through the runner as the platform runs
+ * it in-process) vs the same operation on the storage service directly vs the internal API core vs one
+ * raw Postgres round trip, in one run. Also counts the Postgres round trips of each operation.
+ * Targets: ≤ 2 round trips per put; component ÷ service ≤ 1.5.
+ *
+ *   npm run build && node dist/bench/storage.js [--iterations 400]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { PROJECT_ROOT } from '../src/dev/extension-dir.js';
+import { createRunner } from '../src/host/runner.js';
+import { startPlatform } from '../src/platform.js';
+import { buildExecuteCall } from '../src/server/execute-request.js';
+import { handleStorageOperation } from '../src/server/internal-api/storage-operation.js';
+import { findInstall, loadBundle } from '../src/server/registry/registry.js';
+import { createStorageService } from '../src/server/storage/service.js';
+import { silentLogger } from '../src/shared/logger.js';
+
+const { values } = parseArgs({ options: { iterations: { type: 'string', default: '400' } } });
+const N = Number(values.iterations);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+// Count every query sent by any pg client in this process (node-postgres sends one per round trip).
+let roundTrips = 0;
+const origQuery = pg.Client.prototype.query;
+pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+  roundTrips++;
+  return (origQuery as (...a: unknown[]) => unknown).apply(this, args);
+} as typeof origQuery;
+
+const dataDir = mkdtempSync(join(tmpdir(), 'alga-bench-storage-'));
+const platform = await startPlatform({ dataDir, cacheDir: join(PROJECT_ROOT, '.alga', 'cache'), logger: silentLogger });
+try {
+  const pool = platform.pool;
+  const probeInst = await platform.installDir(join(PROJECT_ROOT, 'components', 'scheduler-probe'));
+  const install = (await findInstall(pool, probeInst.tenantId, probeInst.registryId))!;
+  const service = createStorageService({ pool });
+  const deps = { service, logger: silentLogger };
+  const runner = createRunner({
+    cacheDir: join(PROJECT_ROOT, '.alga', 'cache'),
+    components: { load: ({ contentHash }) => loadBundle(pool, contentHash) },
+    services: { storage: { call: (installId, request, signal) => handleStorageOperation(deps, installId, request, signal) } },
+    logger: silentLogger,
+  });
+  // The same probe installed without cap:storage.kv: its storage calls are answered `denied` on the
+  // main thread with no I/O, so they time the bridge and the probe's own work alone.
+  const bare = await platform.installDir(join(PROJECT_ROOT, 'components', 'scheduler-probe'), { tenantId: 'bench-no-storage', grant: ['cap:log.emit'] });
+  const bareInstall = (await findInstall(pool, bare.tenantId, bare.registryId))!;
+  const probe = async (calls: unknown[], target = install, expect: 'ok' | 'denied' = 'ok') => {
+    const c = buildExecuteCall(target, { method: 'POST', path: '/probe', body: new TextEncoder().encode(JSON.stringify({ calls })) });
+    const out = await runner.execute(c.headers, c.body);
+    if (out.error) throw new Error(out.error);
+    const results = JSON.parse(Buffer.from(out.body_b64!, 'base64').toString()).results as { err?: unknown }[];
+    const failed = results.find((r) => (expect === 'ok' ? r.err !== undefined : r.err !== 'denied'));
+    if (failed) throw new Error(`a storage call answered ${JSON.stringify(failed)}`);
+    return results;
+  };
+
+  const value = Buffer.alloc(100, 7);
+  const b64 = value.toString('base64');
+  const wirePut = { operation: 'put', namespace: 'bench', key: 'k', value: b64, metadata: { encoding: 'base64-bytes' } };
+  const wireGet = { operation: 'get', namespace: 'bench', key: 'k' };
+  await handleStorageOperation(deps, install.installId, wirePut);
+
+  // --- round trips per operation, as a guest's call arrives (route core → service → SQL)
+  roundTrips = 0;
+  await handleStorageOperation(deps, install.installId, wirePut);
+  const putTrips = roundTrips;
+  roundTrips = 0;
+  await handleStorageOperation(deps, install.installId, wireGet);
+  const getTrips = roundTrips;
+
+  // --- in the component: K calls in one execution minus an execution with none, per call
+  const K = 40;
+  const rounds = Math.max(5, Math.floor(N / K));
+  const perCall = async (call: unknown, target = install, expect: 'ok' | 'denied' = 'ok') => {
+    const xs: number[] = [];
+    await probe(Array.from({ length: K }, () => call), target, expect); // warm
+    for (let r = 0; r < rounds; r++) {
+      const t0 = performance.now();
+      await probe([], target, expect);
+      const empty = performance.now() - t0;
+      const t1 = performance.now();
+      await probe(Array.from({ length: K }, () => call), target, expect);
+      xs.push((performance.now() - t1 - empty) / K);
+    }
+    return xs;
+  };
+  const putCall = { fn: 'storage.put', args: [{ namespace: 'bench', key: 'k', value: { $bytes: b64 }, revision: null }] };
+  const getCall = { fn: 'storage.get', args: ['bench', 'k'] };
+  const guestPut = await perCall(putCall);
+  const guestGet = await perCall(getCall);
+  const bridgePut = await perCall(putCall, bareInstall, 'denied');
+  const bridgeGet = await perCall(getCall, bareInstall, 'denied');
+
+  const timeIt = async (fn: () => Promise<unknown>) => {
+    const xs: number[] = [];
+    for (let i = 0; i < 20; i++) await fn();
+    for (let i = 0; i < N; i++) {
+      const t = performance.now();
+      await fn();
+      xs.push(performance.now() - t);
+    }
+    return xs;
+  };
+  const servicePut = await timeIt(() => service.put(install.installId, 'bench', { key: 'k', value: b64, metadata: { encoding: 'base64-bytes' } }));
+  const serviceGet = await timeIt(() => service.get(install.installId, 'bench', 'k'));
+  const corePut = await timeIt(() => handleStorageOperation(deps, install.installId, wirePut));
+  const coreGet = await timeIt(() => handleStorageOperation(deps, install.installId, wireGet));
+  const rawUpsert = await timeIt(() =>
+    pool.query(
+      `INSERT INTO ext_storage_records (tenant, extension_install_id, namespace, key, value, value_size_bytes) VALUES ($1, $2, 'raw', 'k', $3, 10)
+       ON CONFLICT (tenant, extension_install_id, namespace, key) DO UPDATE SET value = EXCLUDED.value, revision = ext_storage_records.revision + 1`,
+      [install.tenantId, install.installId, JSON.stringify(b64)],
+    ),
+  );
+  const rawSelect = await timeIt(() =>
+    pool.query(`SELECT * FROM ext_storage_records WHERE tenant = $1 AND extension_install_id = $2 AND namespace = 'bench' AND key = 'k'`, [install.tenantId, install.installId]),
+  );
+
+  const row = (name: string, xs: number[], base: number) => `| ${name} | ${median(xs).toFixed(3)} | ×${(median(xs) / base).toFixed(2)} |`;
+  console.log(`medians over ${N} calls (service, core, raw) and ${rounds}×${K} calls (in the component); a 100-byte value`);
+  console.log('| put | ms | vs raw upsert |');
+  console.log('|---|---|---|');
+  const rp = median(rawUpsert);
+  console.log(row('raw INSERT … ON CONFLICT round trip', rawUpsert, rp));
+  console.log(row('storage service put (direct)', servicePut, rp));
+  console.log(row('internal API core (validation + service)', corePut, rp));
+  console.log(row('from inside the component (bridge + all of the above)', guestPut, rp));
+  console.log('| get | ms | vs raw SELECT |');
+  console.log('|---|---|---|');
+  const rg = median(rawSelect);
+  console.log(row('raw SELECT round trip', rawSelect, rg));
+  console.log(row('storage service get (direct)', serviceGet, rg));
+  console.log(row('internal API core', coreGet, rg));
+  console.log(row('from inside the component', guestGet, rg));
+  console.log(`the bridge and the probe's own work per call (the same calls answered \`denied\` with no I/O): put ${median(bridgePut).toFixed(3)} ms, get ${median(bridgeGet).toFixed(3)} ms`);
+  console.log(`component ÷ service: put ${(median(guestPut) / median(servicePut)).toFixed(2)}, get ${(median(guestGet) / median(serviceGet)).toFixed(2)} (target ≤ 1.5)`);
+  console.log(`Postgres round trips: put ${putTrips} (target ≤ 2), get ${getTrips}`);
+  await runner.close();
+} finally {
+  pg.Client.prototype.query = origQuery;
+  await platform.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+}
