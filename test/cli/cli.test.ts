@@ -1,9 +1,9 @@
 /** The `alga-runner` command as a user runs it: a real process, real Postgres, real HTTP. */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { buildTestComponent, projectRoot } from '../support/components.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
@@ -17,6 +17,12 @@ before(async () => {
   db = await createTestDatabase();
   dataDir = mkdtempSync(join(tmpdir(), 'alga-cli-'));
   probe = await buildTestComponent('scheduler-probe');
+  // dev builds the sample into <data dir>/cache/components, keyed by the same build hash as the
+  // shared test cache: put the shared build there, so starting dev is not a componentize run (which
+  // a loaded machine stretched past any start-up bound).
+  const demo = await buildTestComponent('scheduler-demo');
+  mkdirSync(join(dataDir, 'cache', 'components'), { recursive: true });
+  copyFileSync(demo.wasmPath, join(dataDir, 'cache', 'components', basename(demo.wasmPath)));
 });
 after(async () => {
   await db?.drop();
@@ -135,7 +141,8 @@ describe('alga-runner serve', () => {
 });
 
 describe('alga-runner dev', () => {
-  async function startDev(extra: string[]): Promise<{ child: ChildProcess; base: string; output: () => string }> {
+  /** Starts dev and waits for its ready line, however long that takes (the test's timeout is the bound). */
+  async function startDev(extra: string[], signal: AbortSignal): Promise<{ child: ChildProcess; base: string; output: () => string }> {
     const child = spawn(process.execPath, [CLI, 'dev', 'components/scheduler-demo', '--port', '0', ...extra], {
       env: { ...process.env, DATABASE_URL: db.url, ALGA_DATA_DIR: dataDir },
       cwd: projectRoot(),
@@ -144,11 +151,15 @@ describe('alga-runner dev', () => {
     child.stdout!.on('data', (d) => (out += d));
     child.stderr!.on('data', (d) => (out += d));
     const base = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`dev did not start:\n${out}`)), 120_000);
+      const gaveUp = () => {
+        child.kill('SIGKILL');
+        reject(new Error(`dev did not start:\n${out}`));
+      };
+      signal.addEventListener('abort', gaveUp, { once: true });
       child.stdout!.on('data', () => {
         const m = /(http:\/\/127\.0\.0\.1:\d+\/api\/ext\/com\.alga\.sample\.scheduler-demo)\/…/.exec(out);
         if (m) {
-          clearTimeout(timer);
+          signal.removeEventListener('abort', gaveUp);
           resolve(m[1]!);
         }
       });
@@ -158,8 +169,10 @@ describe('alga-runner dev', () => {
   }
 
   for (const shape of [[], ['--split']]) {
-    test(`serves the sample and prints ready-to-paste curl commands${shape.length ? ' (split)' : ''}; Ctrl-C stops it cleanly`, async () => {
-      const dev = await startDev(shape);
+    test(`serves the sample and prints ready-to-paste curl commands${shape.length ? ' (split)' : ''}; Ctrl-C stops it cleanly`, { timeout: 600_000 }, async (t) => {
+      const dev = await startDev(shape, t.signal);
+      // Started from the seeded build: a cache hit, no componentize run.
+      assert.match(dev.output(), /from the build cache|cache hit/, dev.output());
       try {
         assert.match(dev.output(), /curl -s -X POST http:\/\/127\.0\.0\.1:\d+\/api\/ext\/com\.alga\.sample\.scheduler-demo\/api\/setup/);
         const status = await fetch(`${dev.base}/api/status`);
@@ -180,7 +193,8 @@ describe('alga-runner dev', () => {
           const now = await run(['schedules', 'run-now', hb.id, '--url', server]);
           assert.equal(now.code, 0, now.stderr + now.stdout);
           let runs: { trigger: string; status: string }[] = [];
-          for (let i = 0; i < 100 && !runs.some((r) => r.status === 'success'); i++) {
+          // Waits on the run's state (the test's timeout is the bound).
+          while (!runs.some((r) => r.status === 'success') && !t.signal.aborted) {
             await new Promise((r) => setTimeout(r, 200));
             runs = JSON.parse((await run(['schedules', 'runs', hb.id, '--url', server])).stdout).runs;
           }
