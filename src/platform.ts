@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import type pg from 'pg';
@@ -29,7 +29,8 @@ import { createHttpRunnerClient } from './server/http/runner-client.js';
 import { handleSchedulerOperation } from './server/internal-api/scheduler-operation.js';
 import { EMPTY_PLATFORM_DATA, type PlatformData } from './server/platform-data/platform-data.js';
 import { callPlatformApi } from './server/internal-api/platform-operation.js';
-import { findInstall, installExtension, registerExtension } from './server/registry/registry.js';
+import { findInstall, installExtension, registerExtension, storeBundleBlob } from './server/registry/registry.js';
+import { contentHashOf } from './shared/content-hash.js';
 import { loadBundle } from './server/registry/registry.js';
 import { adminScheduleRoutes } from './server/execution/admin-routes.js';
 import { invoicesRoutes } from './server/http/invoices-route.js';
@@ -103,6 +104,12 @@ export interface Platform {
   cacheDir: string;
   /** Builds (or reuses) an extension folder's component, registers it and installs it for a tenant. */
   installDir(dir: string, o?: InstallOptions & Pick<BuildExtensionOptions, 'build' | 'onOutput'>): Promise<InstalledExtension>;
+  /**
+   * Stores a component's bytes (no version serves them yet) and, with the in-process runner,
+   * transpiles, compiles and instantiates it, so a component jco cannot read fails here, before
+   * anything serves it. Returns jco's glue when it was transpiled here.
+   */
+  prepareComponent(component: Uint8Array, extensionId: string): Promise<{ contentHash: string; glue?: string }>;
   /** Registers an already built extension folder's component and installs it for a tenant. */
   installLoaded(extension: LoadedExtension, o?: InstallOptions): Promise<InstalledExtension>;
   stop(): Promise<void>;
@@ -327,6 +334,13 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
       async installDir(dir, o = {}) {
         const extension = await buildExtensionDir(dir, { cacheDir, onProgress: progress, build: o.build, onOutput: o.onOutput });
         return platform.installLoaded(extension, o);
+      },
+      async prepareComponent(component, extensionId) {
+        const contentHash = contentHashOf(component);
+        await storeBundleBlob(pool, contentHash, component);
+        if (!inProcess) return { contentHash };
+        const { glueDir } = await inProcess.warm(contentHash, tenantId, extensionId);
+        return { contentHash, glue: readFileSync(join(glueDir, 'component.js'), 'utf8') };
       },
       async installLoaded(extension, o = {}) {
         const reg = await registerExtension(pool, extension.manifest, extension.component);

@@ -26,6 +26,7 @@ export async function runDev(argv: string[], config: Config): Promise<number> {
       'no-build': { type: 'boolean', default: false },
       'platform-data': { type: 'string' },
       'secrets-file': { type: 'string' },
+      'no-watch': { type: 'boolean', default: false },
     },
   });
   const dir = positionals[0];
@@ -63,6 +64,7 @@ export async function runDev(argv: string[], config: Config): Promise<number> {
       dir,
       build,
       disableMissingSchedules: values['disable-missing-schedules'],
+      watch: !values['no-watch'],
       say,
       print: (text) => process.stdout.write(text + '\n'),
     });

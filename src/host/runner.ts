@@ -55,7 +55,7 @@ export interface RunnerOptions {
 
 export interface Runner extends ExecuteClient {
   /** Transpiles and compiles a component ahead of its first request. */
-  warm(contentHash: string, tenantId: string, extensionId: string): Promise<void>;
+  warm(contentHash: string, tenantId: string, extensionId: string): Promise<{ glueDir: string }>;
   close(): Promise<void>;
 }
 
@@ -226,9 +226,10 @@ export function createRunner(opts: RunnerOptions): Runner {
   }
 
   /** Transpiles and compiles the component, and has every sandbox instantiate it ahead of requests. */
-  async function warm(contentHash: string, tenantId: string, extensionId: string): Promise<void> {
+  async function warm(contentHash: string, tenantId: string, extensionId: string): Promise<{ glueDir: string }> {
     const component = await cache.get({ tenantId, extensionId, contentHash });
     await pool.prepare(await component.variant(defaultMemoryMb));
+    return { glueDir: component.glueDir };
   }
 
   return { execute, warm, close: () => pool.close() };

@@ -46,10 +46,7 @@ export async function registerExtension(pool: pg.Pool, manifest: Manifest, compo
         JSON.stringify(manifest.capabilities), JSON.stringify(endpoints)],
     );
     const versionId = version.rows[0]!.id;
-    await c.query(
-      `INSERT INTO extension_bundle_blob (content_hash, bytes) VALUES ($1, $2) ON CONFLICT (content_hash) DO NOTHING`,
-      [contentHash, Buffer.from(component)],
-    );
+    await storeBundleBlob(c, contentHash, component);
     // Re-inserting an existing (version, hash) moves it to newest, so it becomes current again.
     await c.query(
       `INSERT INTO extension_bundle (version_id, content_hash, size_bytes, storage_url)
@@ -60,6 +57,13 @@ export async function registerExtension(pool: pg.Pool, manifest: Manifest, compo
     await materializeEndpoints(c, versionId);
     return { registryId, versionId, contentHash };
   });
+}
+
+/** Stores component bytes by content hash; bytes already stored are not sent again (they are ~12 MB). */
+export async function storeBundleBlob(q: Queryable, contentHash: string, component: Uint8Array): Promise<void> {
+  const have = await q.query(`SELECT 1 FROM extension_bundle_blob WHERE content_hash = $1`, [contentHash]);
+  if (have.rowCount) return;
+  await q.query(`INSERT INTO extension_bundle_blob (content_hash, bytes) VALUES ($1, $2) ON CONFLICT (content_hash) DO NOTHING`, [contentHash, Buffer.from(component)]);
 }
 
 export interface InstallOptions {
