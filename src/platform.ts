@@ -46,6 +46,9 @@ import { buildExtensionDir, PROJECT_ROOT, type BuildExtensionOptions, type Loade
 export type PlatformShape = 'in-process' | 'split';
 
 export interface PlatformOptions {
+  /** `dev`: a gateway request of a tenant without an install installs the extension for it, as
+   * the last `installLoaded` of that extension did (same component and grants). */
+  installOnDemand?: boolean;
   /** Validated environment (`loadConfig()`, read here when not given); the options below win over it. */
   config?: Config;
   /** Project-local data (Postgres cluster, caches); default `$ALGA_DATA_DIR` or `./.alga`. */
@@ -200,7 +203,21 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
     let databaseUrl = opts.databaseUrl ?? config.databaseUrl;
     if (!databaseUrl) {
       progress(`starting embedded PostgreSQL (data in ${join(dataDir, 'pg')})`);
-      embedded = await startEmbeddedPostgres({ dataDir, onLog: (l) => logger.debug(l, { source: 'postgres' }) });
+      const tail: string[] = [];
+      try {
+        embedded = await startEmbeddedPostgres({
+          dataDir,
+          onLog: (l) => {
+            tail.push(...l.split('\n'));
+            tail.splice(0, Math.max(0, tail.length - 15));
+            logger.debug(l, { source: 'postgres' });
+          },
+        });
+      } catch (e) {
+        const shown = tail.filter((l) => l.trim()).map((l) => `  | ${l}`).join('\n');
+        const why = e instanceof Error ? e.message : e === undefined ? 'it exited' : String(e);
+        throw new Error(`PostgreSQL failed to start (data in ${join(dataDir, 'pg')}): ${why}${shown ? `\nlast lines of its log:\n${shown}` : ''}`);
+      }
       databaseUrl = embedded.url;
       const e = embedded;
       cleanup.unshift(() => e.stop());
@@ -299,7 +316,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
             res.end(text);
           },
         },
-        { path: GATEWAY_PREFIX, handle: (req, res, u) => handleGateway({ pool, runner, defaultTenant: tenantId, logger, timeoutMs: config.execution.timeoutMs }, req, res, u) },
+        { path: GATEWAY_PREFIX, handle: (req, res, u) => handleGateway({ pool, runner, defaultTenant: tenantId, logger, timeoutMs: config.execution.timeoutMs, installOnDemand: opts.installOnDemand ? installOnDemand : undefined }, req, res, u) },
         ...internalApiRoutes({ pool, scheduler: schedulerDeps, token, production, platformApi: platformDeps }),
         ...storageApiRoutes({ storage: storageDeps, token, production }),
         ...extensionUpdateRoutes({ pool, jobs, defaultTenant: tenantId, token: adminToken, production }),
@@ -317,6 +334,16 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
           server.closeAllConnections?.();
         });
       });
+    }
+
+    // The last install of each extension (by lowercase name and registry id), for installOnDemand.
+    const lastInstalled = new Map<string, { extension: LoadedExtension; o: InstallOptions }>();
+    async function installOnDemand(tenant: string, extension: string): Promise<boolean> {
+      const last = lastInstalled.get(extension.toLowerCase());
+      if (!last) return false;
+      const r = await platform.installLoaded(last.extension, { ...last.o, tenantId: tenant });
+      logger.info(`installed ${last.extension.manifest.name} for tenant "${tenant}" on its first request`, { tenant, install_id: r.installId });
+      return true;
     }
 
     const platform: Platform = {
@@ -375,6 +402,9 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
           const install = await findInstall(pool, tenant, reg.registryId);
           if (install) await inProcess.warm(install.contentHash, tenant, reg.registryId);
         }
+        const remembered = { extension, o: { grant: o.grant, disableMissingSchedules: o.disableMissingSchedules } };
+        lastInstalled.set(extension.manifest.name.toLowerCase(), remembered);
+        lastInstalled.set(reg.registryId, remembered);
         return { extension, installId, ...reg, tenantId: tenant };
       },
       stop: stopAll,

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Config } from '../config.js';
-import { createLogger } from '../shared/logger.js';
+import { createDevConsole } from '../dev/console.js';
 import { startPlatform } from '../platform.js';
 import { startDevSession } from '../dev/session.js';
 import type { BuildChoice } from '../dev/extension-dir.js';
@@ -27,6 +27,7 @@ export async function runDev(argv: string[], config: Config): Promise<number> {
       'platform-data': { type: 'string' },
       'secrets-file': { type: 'string' },
       'no-watch': { type: 'boolean', default: false },
+      quiet: { type: 'boolean', short: 'q', default: false },
     },
   });
   const dir = positionals[0];
@@ -38,39 +39,56 @@ export async function runDev(argv: string[], config: Config): Promise<number> {
   if (values.build !== undefined && !values.build.trim()) throw new UsageError('--build needs a command, e.g. --build "npm run build"');
   const build: BuildChoice = values['no-build'] ? { kind: 'none' } : values.build !== undefined ? { kind: 'command', command: values.build } : { kind: 'auto' };
 
-  const platform = await startPlatform({
-    config,
-    port,
-    tenantId: values.tenant,
-    dataDir: values['data-dir'],
-    logger: createLogger({ level: 'info', format }),
-    onProgress: say,
-    shape: values.split ? 'split' : 'in-process',
-    platformData: platformDataOption(values['platform-data']),
+  const quiet = values.quiet;
+  const logger = createDevConsole({
+    format,
+    quiet,
+    color: format === 'pretty' && process.stdout.isTTY === true,
+    write: format === 'json' ? (l) => process.stderr.write(l + '\n') : (l) => process.stdout.write(l + '\n'),
   });
+  let platform;
+  try {
+    platform = await startPlatform({
+      config,
+      port,
+      tenantId: values.tenant,
+      dataDir: values['data-dir'],
+      logger,
+      onProgress: quiet ? () => {} : say,
+      shape: values.split ? 'split' : 'in-process',
+      platformData: platformDataOption(values['platform-data']),
+      installOnDemand: true,
+    });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new Error(`port ${port} is in use (another alga-runner dev?): stop that process, or pick another port with --port N`);
+    }
+    throw e;
+  }
+  const running = platform;
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
     say('stopping (PostgreSQL is shut down cleanly; data is kept)');
-    await platform.stop();
+    await running.stop();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
 
   try {
-    const session = await startDevSession(platform, {
+    const session = await startDevSession(running, {
       dir,
       build,
       disableMissingSchedules: values['disable-missing-schedules'],
       watch: !values['no-watch'],
-      say,
+      say: quiet ? () => {} : say,
       print: (text) => process.stdout.write(text + '\n'),
     });
-    if (values['secrets-file']) await syncSecretsFile(platform.pool, session.installed, values['secrets-file'], say);
+    if (values['secrets-file']) await syncSecretsFile(running.pool, session.installed, values['secrets-file'], say);
   } catch (err) {
-    await platform.stop();
+    await running.stop();
     throw err;
   }
   return new Promise<number>(() => {}); // serve until a signal stops the process

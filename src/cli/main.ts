@@ -15,13 +15,15 @@ export const USAGE = `alga-runner — run Alga PSA extensions (alga:extension/ru
 Usage:
   alga-runner dev <extension-dir> [--port N] [--tenant ID] [--data-dir DIR] [--split]
                   [--disable-missing-schedules] [--platform-data F.json]
-                  [--log-format pretty|json] [--build CMD | --no-build] [--no-watch] [--secrets-file F.json]
+                  [--log-format pretty|json] [--quiet] [--build CMD | --no-build] [--no-watch] [--secrets-file F.json]
       Start PostgreSQL (embedded unless DATABASE_URL is set), build and install the extension,
       and serve its endpoints at http://127.0.0.1:<port>/api/ext/<extension>/<path>.
       Build: the folder's package.json "build" script (npm run build) and the manifest's main;
       else alga-runner's build of src/index.ts. --build runs CMD instead; --no-build serves main.
       Watches the folder and swaps in each new build (installs, schedules and data stay);
       a failing build keeps the last good one. --no-watch serves the first build only.
+      Prints one line per execution with the guest's log lines under it; --quiet: warnings and
+      errors only. A new x-alga-tenant is installed on its first request.
       --split runs the runner as a second process talking HTTP both ways, as in production.
       A new manifest version moves existing schedules to the new endpoints by (METHOD, path);
       --disable-missing-schedules disables those whose endpoint is gone instead of refusing.

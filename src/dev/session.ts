@@ -65,7 +65,6 @@ export async function startDevSession(platform: Platform, o: DevSessionOptions):
   let installed = await platform.installLoaded(first, { disableMissingSchedules: o.disableMissingSchedules });
   /** The manifest as the user wrote it, version included (a dev version suffix is ours). */
   let lastManifest = first.manifest;
-  const tenants = new Set([installed.tenantId]);
   o.print(startupLines(platform, installed, o));
 
   const listeners: ((x: ReloadOutcome) => void)[] = [];
@@ -123,7 +122,12 @@ export async function startDevSession(platform: Platform, o: DevSessionOptions):
     }
     let next: InstalledExtension | undefined;
     try {
-      for (const tenantId of tenants) {
+      // Every tenant's install moves along (tenants installed on demand included), the default first.
+      const others = await platform.pool.query<{ tenant_id: string }>(
+        `SELECT tenant_id FROM tenant_extension_install WHERE registry_id = $1 AND tenant_id <> $2 ORDER BY tenant_id`,
+        [installed.registryId, installed.tenantId],
+      );
+      for (const tenantId of [installed.tenantId, ...others.rows.map((r) => r.tenant_id)]) {
         const r = await platform.installLoaded(ext, { tenantId, disableMissingSchedules: o.disableMissingSchedules });
         if (tenantId === installed.tenantId) next = r;
       }

@@ -122,7 +122,12 @@ export function createRunner(opts: RunnerOptions): Runner {
     const req = parsed.data;
     const started = Date.now();
     const requestId = req.context.request_id ?? headers['x-request-id'] ?? randomUUID();
-    const log = logger.child({ request_id: requestId, tenant, extension });
+    // What an execution line shows: the call, and what triggered it (a schedule's call says so).
+    const trigger = req.http.headers['x-alga-trigger'];
+    const log = logger.child({
+      request_id: requestId, tenant, extension, method: req.http.method, path: req.http.path,
+      ...(trigger ? { trigger, schedule_id: req.http.headers['x-alga-schedule-id'] } : {}),
+    });
     log.info('execute start');
 
     let component;

@@ -203,10 +203,14 @@ describe('alga-runner dev', () => {
           assert.equal(bad.code, 1);
           assert.match(bad.stdout, /invalid_schedule_id/);
         }
-        // A tenant without an install of the extension gets the gateway's JSON 404.
+        // dev installs the extension for a tenant on its first request (each tenant its own schedules);
+        // an extension nobody installed is still the gateway's JSON 404.
         const other = await fetch(`${dev.base}/api/schedules`, { headers: { 'x-alga-tenant': 'nobody' } });
-        assert.equal(other.status, 404);
-        assert.equal(((await other.json()) as { error: string }).error, 'extension_not_found');
+        assert.equal(other.status, 200);
+        assert.deepEqual(((await other.json()) as { schedules: unknown[] }).schedules, []);
+        const unknown = await fetch(dev.base.replace(/scheduler-demo$/, 'no-such-extension') + '/api/schedules');
+        assert.equal(unknown.status, 404);
+        assert.equal(((await unknown.json()) as { error: string }).error, 'extension_not_found');
       } finally {
         const exited = new Promise((r) => dev.child.once('exit', (code) => r(code)));
         dev.child.kill('SIGINT');

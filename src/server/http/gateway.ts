@@ -26,6 +26,8 @@ export interface GatewayOptions {
   /** The session user the gateway passes on (production sends one when a user is signed in). */
   user?: ExecuteRequestBody['user'];
   logger?: Logger;
+  /** `dev`: installs the extension for a tenant that has none (first request); true when it did. */
+  installOnDemand?: (tenant: string, extension: string) => Promise<boolean>;
 }
 
 /** An endpoint path pattern (`/api/schedules/:id`) matches a concrete path segment by segment. */
@@ -57,7 +59,8 @@ export async function handleGateway(opts: GatewayOptions, req: IncomingMessage, 
   const method = (req.method ?? 'GET').toUpperCase();
   if (!extension) throw new HttpError(404, 'extension_not_found', 'no extension named in the path');
 
-  const install = await findInstall(opts.pool, tenant, extension);
+  let install = await findInstall(opts.pool, tenant, extension);
+  if (!install && opts.installOnDemand && (await opts.installOnDemand(tenant, extension))) install = await findInstall(opts.pool, tenant, extension);
   if (!install) throw new HttpError(404, 'extension_not_found', `extension ${extension} is not installed for tenant ${tenant}`);
   if (!install.enabled) throw new HttpError(404, 'extension_disabled', `extension ${extension} is disabled for tenant ${tenant}`);
   if (!install.endpoints.some((e) => e.method === method && endpointMatches(e.path, path))) {
