@@ -16,7 +16,7 @@ export interface TestPlatform {
   db: TestDatabase;
   url: string;
   /** Installs components/<name> for a tenant (built from source, cached across test runs). */
-  install(name: 'scheduler-demo' | 'scheduler-probe', o?: { tenantId?: string; grant?: string[] }): Promise<{ installId: string; registryId: string; extensionName: string }>;
+  install(name: 'scheduler-demo' | 'scheduler-probe' | 'kv-notes', o?: { tenantId?: string; grant?: string[] }): Promise<{ installId: string; registryId: string; extensionName: string }>;
   /** An HTTP call through the gateway: /api/ext/<extension><path>. */
   call(method: string, extension: string, path: string, o?: { tenant?: string; body?: unknown }): Promise<{ status: number; json: any; text: string }>;
   /** Runs WIT calls inside the probe component (installed for `tenant`) and returns what it observed. */
