@@ -53,7 +53,7 @@ Usage:
   alga-runner serve [--role all|runner|server] [--port N] [--data-dir DIR]
       runner: POST /v1/execute and GET /healthz (production's runner contract); calls the server back
               at STORAGE_API_BASE_URL (or REGISTRY_BASE_URL) with RUNNER_STORAGE_API_TOKEN (or RUNNER_SERVICE_TOKEN).
-      server: gateway, POST /api/internal/ext-scheduler/install/{id}, /metrics; executes through
+      server: gateway, POST /api/internal/ext-{scheduler,storage,…}/install/{id}, /metrics; executes through
               RUNNER_BASE_URL when set. all: both in one process.
 
   alga-runner invoices list [--tenant ID] [--data-dir DIR]
