@@ -26,20 +26,19 @@ export interface ScheduledJobHandles {
 
 /**
  * The durable job engine as the scheduler service sees it (production's `IJobRunner`, narrowed).
- * Every call takes the service's transaction client: an engine whose state lives in Postgres writes
- * through it, so a failure anywhere in a create/update/delete rolls the engine back with the rows
- * (docs/differences.md#no-orphans). An engine with state elsewhere must make its effects follow that transaction's outcome.
+ * Its state lives in the same Postgres: every call takes the service's transaction client and
+ * writes through it (a create, inside its one statement), so a failure anywhere in a
+ * create/update/delete rolls the engine back with the rows (docs/differences.md#no-orphans).
  */
 export interface JobEngine {
   scheduleRecurring(q: Queryable, job: RecurringJobRequest): Promise<ScheduledJobHandles>;
   /** false when the engine does not know the job (production: tracker row missing). */
   cancel(q: Queryable, jobId: string, tenantId: string): Promise<boolean>;
   /**
-   * Only for an engine whose state is in the same database: the job as the argument of
-   * `alga_schedule_recurring_job(jsonb)`, so a create can make it inside its own single statement
-   * (fewer round trips, same atomicity). Without it the service calls scheduleRecurring.
+   * The job as the argument of `alga_schedule_recurring_job(jsonb)` (migration 004), so a create
+   * makes it inside its own single statement (fewer round trips, same atomicity).
    */
-  recurringJobArgument?(job: RecurringJobRequest): string;
+  recurringJobArgument(job: RecurringJobRequest): string;
 }
 
 /**
@@ -133,33 +132,6 @@ export function createPostgresJobEngine(opts: PostgresJobEngineOptions = {}): Jo
     async cancel(q, jobId, tenantId) {
       const res = await q.query<{ n: number }>(cancelSql(), [jobId, tenantId]);
       return res.rows[0].n > 0;
-    },
-  };
-}
-
-export interface FailureInjection {
-  failOn: 'schedule' | 'cancel';
-  /** 'throw' (default) raises; 'refuse' makes cancel answer false (schedule always throws). */
-  mode?: 'throw' | 'refuse';
-  /** Let this many matching calls through before failing (default 0). */
-  after?: number;
-}
-
-/** For tests: wraps an engine so the chosen step fails, after doing nothing (no partial write). */
-export function failingJobEngine(inner: JobEngine, injection: FailureInjection): JobEngine {
-  let seen = 0;
-  const shouldFail = (step: FailureInjection['failOn']) => step === injection.failOn && seen++ >= (injection.after ?? 0);
-  return {
-    async scheduleRecurring(q, job) {
-      if (shouldFail('schedule')) throw new Error('injected failure: scheduleRecurring');
-      return inner.scheduleRecurring(q, job);
-    },
-    async cancel(q, jobId, tenantId) {
-      if (shouldFail('cancel')) {
-        if (injection.mode === 'refuse') return false;
-        throw new Error('injected failure: cancel');
-      }
-      return inner.cancel(q, jobId, tenantId);
     },
   };
 }

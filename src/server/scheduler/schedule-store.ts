@@ -64,36 +64,6 @@ export async function lockAndTouchInstall(q: Queryable, installId: string, tenan
   return (res.rowCount ?? 0) > 0;
 }
 
-export interface NewScheduleRow {
-  id: string;
-  installId: string;
-  tenantId: string;
-  endpointId: string;
-  name: string | null;
-  cron: string;
-  timezone: string;
-  enabled: boolean;
-  payloadJson: string | null;
-  jobId: string | null;
-  runnerScheduleId: string | null;
-}
-
-/**
- * Inserts the schedule unless the install already has `max` schedules; false when over quota.
- * Run under the install's row lock, the count and the insert are one atomic step
- * (docs/differences.md#atomic-quota).
- */
-export async function insertScheduleWithinQuota(q: Queryable, s: NewScheduleRow, max: number): Promise<boolean> {
-  const res = await q.query(
-    `INSERT INTO tenant_extension_schedule
-       (id, install_id, tenant_id, endpoint_id, name, cron, timezone, enabled, payload_json, job_id, runner_schedule_id)
-     SELECT $1::uuid, $2::uuid, $3::varchar, $4::uuid, $5::varchar, $6::text, $7::varchar, $8::boolean, $9::jsonb, $10::uuid, $11::varchar
-      WHERE (SELECT count(*) FROM tenant_extension_schedule WHERE install_id = $2::uuid AND tenant_id = $3::varchar) < $12::int`,
-    [s.id, s.installId, s.tenantId, s.endpointId, s.name, s.cron, s.timezone, s.enabled, s.payloadJson, s.jobId, s.runnerScheduleId, max],
-  );
-  return (res.rowCount ?? 0) > 0;
-}
-
 export interface NewScheduleRequest {
   id: string;
   installId: string;

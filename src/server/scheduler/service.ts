@@ -249,35 +249,32 @@ export function createSchedulerService(deps: SchedulerServiceDeps): SchedulerSer
   }
 
   /**
-   * The engine's job is made inside the create's one statement: BEGIN + statement, then COMMIT, is
-   * two round trips. An endpoint not found once makes us materialize the version's endpoints and
-   * try again (docs/production-contract.md#scheduler-endpoints).
+   * The whole create is one statement: the install lock (held to commit, so concurrent creates for
+   * this install queue and the 50-per-install quota cannot be overshot, docs/differences.md#atomic-quota),
+   * the endpoint, the quota, the engine's job and the row; BEGIN + statement, then COMMIT, is two
+   * round trips. An endpoint not found once makes us materialize the version's endpoints and try
+   * again (docs/production-contract.md#scheduler-endpoints).
    */
-  /** The new row's fields both create paths share. */
-  const rowFields = (ctx: InstallContext, scheduleId: string, f: ValidCreate) => ({
-    id: scheduleId,
-    installId: ctx.installId,
-    tenantId: ctx.tenantId,
-    name: f.name,
-    cron: f.cron,
-    timezone: f.timezone,
-    enabled: f.enabled,
-    payloadJson: f.payloadJson,
-  });
-
-  async function createInOneStatement(
-    ctx: InstallContext,
-    scheduleId: string,
-    f: ValidCreate,
-    jobArgument: NonNullable<JobEngine['recurringJobArgument']>,
-    signal?: AbortSignal,
-  ): Promise<void> {
+  async function createInOneStatement(ctx: InstallContext, scheduleId: string, f: ValidCreate, signal?: AbortSignal): Promise<void> {
     const selector = parseEndpointSelector(f.endpoint);
     if (!selector) refuse(MESSAGES.endpointNotSchedulable, 'endpoint');
     const { method, path } = selector;
     const job = recurringJobFor({ tenantId: ctx.tenantId, installId: ctx.installId, scheduleId, cron: f.cron, timezone: f.timezone, trigger: 'host_api' });
     const statement = store.createScheduleStatement(
-      { ...rowFields(ctx, scheduleId, f), versionId: ctx.versionId, method, path, jobArgument: f.enabled ? jobArgument(job) : null },
+      {
+        id: scheduleId,
+        installId: ctx.installId,
+        tenantId: ctx.tenantId,
+        versionId: ctx.versionId,
+        method,
+        path,
+        name: f.name,
+        cron: f.cron,
+        timezone: f.timezone,
+        enabled: f.enabled,
+        payloadJson: f.payloadJson,
+        jobArgument: f.enabled ? jobs.recurringJobArgument(job) : null,
+      },
       MAX_SCHEDULES_PER_INSTALL,
     );
     for (let attempt = 0; ; attempt++) {
@@ -293,21 +290,6 @@ export function createSchedulerService(deps: SchedulerServiceDeps): SchedulerSer
         throw err;
       }
     }
-  }
-
-  /** For a job engine whose state is elsewhere: the same steps, each a statement of one transaction. */
-  function createInTransaction(ctx: InstallContext, scheduleId: string, f: ValidCreate, signal?: AbortSignal): Promise<void> {
-    return withTransaction(pool, async (tx) => {
-      // Held to commit: concurrent creates for this install queue here, so count + insert is
-      // atomic and the 50-per-install quota cannot be overshot (docs/differences.md#atomic-quota).
-      await lockInstallOrRefuse(tx, ctx);
-      const endpoint = await resolveScheduleEndpoint(tx, ctx.versionId, f.endpoint);
-      if (!endpoint) refuse(MESSAGES.endpointNotSchedulable, 'endpoint');
-      // The job is made first; a refused quota below rolls it back with everything else.
-      const handles = f.enabled ? await scheduleJob(tx, ctx, scheduleId, f.cron, f.timezone) : null;
-      const row = { ...rowFields(ctx, scheduleId, f), endpointId: endpoint.id, jobId: handles?.jobId ?? null, runnerScheduleId: handles?.externalId ?? null };
-      if (!(await store.insertScheduleWithinQuota(tx, row, MAX_SCHEDULES_PER_INSTALL))) refuse(MESSAGES.tooManySchedules);
-    }, signal);
   }
 
   return {
@@ -357,8 +339,7 @@ export function createSchedulerService(deps: SchedulerServiceDeps): SchedulerSer
         }
         const scheduleId = randomUUID();
         try {
-          if (jobs.recurringJobArgument) await createInOneStatement(ctx, scheduleId, fields, jobs.recurringJobArgument, signal);
-          else await createInTransaction(ctx, scheduleId, fields, signal);
+          await createInOneStatement(ctx, scheduleId, fields, signal);
           return { success: true, scheduleId };
         } catch (err) {
           return failureResult(err);

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { setInstallEnabled, uninstallExtension } from '../../../src/server/registry/install-lifecycle.js';
-import { createPostgresJobEngine, failingJobEngine } from '../../../src/server/scheduler/job-engine.js';
+import { createPostgresJobEngine } from '../../../src/server/scheduler/job-engine.js';
+import { failingJobEngine } from '../../support/failing-job-engine.js';
 import { createSchedulerService, type InstallContext } from '../../../src/server/scheduler/service.js';
 import { silentLogger } from '../../../src/shared/logger.js';
 import { createTestDatabase, type TestDatabase } from '../../support/db.js';

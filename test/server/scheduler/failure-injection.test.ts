@@ -1,13 +1,16 @@
 /**
  * docs/differences.md#no-orphans: a create, update, delete or reschedule that fails at any step leaves the schedule rows,
- * the jobs table and the install exactly as they were. Job-engine failures come from a wrapper;
- * database failures are real (a trigger that raises on the chosen statement).
+ * the jobs table and the install exactly as they were (every table is compared). Job-engine failures
+ * of update and delete come from a wrapper; a create makes its job inside its one statement, so its
+ * job-engine failures, like every database failure, are real (a trigger that raises on the chosen
+ * statement).
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { createPostgresJobEngine, failingJobEngine, type FailureInjection } from '../../../src/server/scheduler/job-engine.js';
+import { createPostgresJobEngine } from '../../../src/server/scheduler/job-engine.js';
 import { createSchedulerService, type InstallContext, type SchedulerService } from '../../../src/server/scheduler/service.js';
 import { createTestDatabase, type TestDatabase } from '../../support/db.js';
+import { failingJobEngine, type FailureInjection } from '../../support/failing-job-engine.js';
 import { insertInstall, snapshotSchedulerState } from '../../support/fixtures.js';
 
 let db: TestDatabase;
@@ -56,9 +59,10 @@ async function assertNoChange(call: () => Promise<{ success: boolean; error?: st
 }
 
 describe('create', () => {
-  test('create: job engine throws → no row, no job', async () => {
+  test('create: the job engine fails to write its job → no row, no job', async () => {
     const ctx = await insertInstall(db.pool);
-    await assertNoChange(() => failing({ failOn: 'schedule' }).create(ctx, { endpoint: '/status', cron: '0 * * * *' }));
+    await failDb('jobs', 'INSERT');
+    await assertNoChange(() => good.create(ctx, { endpoint: '/status', cron: '0 * * * *' }));
   });
 
   test('create: schedule insert fails after the job was scheduled → the job is gone too', async () => {
@@ -73,43 +77,36 @@ describe('create', () => {
     await assertNoChange(() => good.create(ctx, { endpoint: '/status', cron: '0 * * * *' }));
   });
 
-  // The Postgres engine makes its job inside the create's one statement; an engine without
-  // recurringJobArgument goes step by step in a transaction. Every write of each path fails once.
-  const engine = createPostgresJobEngine();
-  const paths = {
-    'one statement': () => good,
-    'step by step': () => createSchedulerService({ pool: db.pool, jobs: { scheduleRecurring: engine.scheduleRecurring, cancel: engine.cancel } }),
-  };
-  for (const [path, service] of Object.entries(paths)) {
-    for (const [table, event] of [
-      ['tenant_extension_install', 'UPDATE'],
-      ['jobs', 'INSERT'],
-      ['extension_schedule_dispatch', 'INSERT'],
-      ['extension_schedule_run_lock', 'INSERT'],
-      ['tenant_extension_schedule', 'INSERT'],
-    ] as const) {
-      test(`create (${path}): ${table} ${event} fails → nothing written`, async () => {
-        const ctx = await insertInstall(db.pool);
-        await failDb(table, event);
-        await assertNoChange(() => service().create(ctx, { endpoint: '/status', cron: '0 * * * *', name: 'x', payload: { a: 1 } }));
-      });
-    }
-    test(`create (${path}): succeeds with the job, dispatch and run-lock rows`, async () => {
+  // The create is one statement (install touch, job, dispatch and run-lock rows, schedule row):
+  // every write in it fails once.
+  for (const [table, event] of [
+    ['tenant_extension_install', 'UPDATE'],
+    ['jobs', 'INSERT'],
+    ['extension_schedule_dispatch', 'INSERT'],
+    ['extension_schedule_run_lock', 'INSERT'],
+    ['tenant_extension_schedule', 'INSERT'],
+  ] as const) {
+    test(`create: ${table} ${event} fails → nothing written`, async () => {
       const ctx = await insertInstall(db.pool);
-      const r = await service().create(ctx, { endpoint: 'GET /status', cron: '0 * * * *', timezone: 'Europe/Paris' });
-      assert.equal(r.success, true);
-      const row = (await db.pool.query(`SELECT job_id, runner_schedule_id FROM tenant_extension_schedule WHERE id = $1`, [r.scheduleId])).rows[0];
-      assert.equal(row.runner_schedule_id, `extsched:${ctx.installId}:${r.scheduleId}`);
-      const job = (await db.pool.query(`SELECT status, external_id, metadata FROM jobs WHERE job_id = $1`, [row.job_id])).rows[0];
-      assert.equal(job.status, 'scheduled');
-      assert.equal(job.metadata.trigger, 'host_api');
-      assert.equal(job.metadata.timezone, 'Europe/Paris');
-      const dispatch = (await db.pool.query(`SELECT job_id, timezone, next_run_at FROM extension_schedule_dispatch WHERE schedule_id = $1`, [r.scheduleId])).rows[0];
-      assert.equal(dispatch.job_id, row.job_id);
-      assert.ok(dispatch.next_run_at > new Date(), 'the next occurrence is in the future');
-      assert.equal((await db.pool.query(`SELECT 1 FROM extension_schedule_run_lock WHERE schedule_id = $1`, [r.scheduleId])).rowCount, 1);
+      await failDb(table, event);
+      await assertNoChange(() => good.create(ctx, { endpoint: '/status', cron: '0 * * * *', name: 'x', payload: { a: 1 } }));
     });
   }
+  test(`create: succeeds with the job, dispatch and run-lock rows`, async () => {
+    const ctx = await insertInstall(db.pool);
+    const r = await good.create(ctx, { endpoint: 'GET /status', cron: '0 * * * *', timezone: 'Europe/Paris' });
+    assert.equal(r.success, true);
+    const row = (await db.pool.query(`SELECT job_id, runner_schedule_id FROM tenant_extension_schedule WHERE id = $1`, [r.scheduleId])).rows[0];
+    assert.equal(row.runner_schedule_id, `extsched:${ctx.installId}:${r.scheduleId}`);
+    const job = (await db.pool.query(`SELECT status, external_id, metadata FROM jobs WHERE job_id = $1`, [row.job_id])).rows[0];
+    assert.equal(job.status, 'scheduled');
+    assert.equal(job.metadata.trigger, 'host_api');
+    assert.equal(job.metadata.timezone, 'Europe/Paris');
+    const dispatch = (await db.pool.query(`SELECT job_id, timezone, next_run_at FROM extension_schedule_dispatch WHERE schedule_id = $1`, [r.scheduleId])).rows[0];
+    assert.equal(dispatch.job_id, row.job_id);
+    assert.ok(dispatch.next_run_at > new Date(), 'the next occurrence is in the future');
+    assert.equal((await db.pool.query(`SELECT 1 FROM extension_schedule_run_lock WHERE schedule_id = $1`, [r.scheduleId])).rowCount, 1);
+  });
 });
 
 describe('update and reschedule', () => {
@@ -191,8 +188,8 @@ describe('delete', () => {
 });
 
 test('failingJobEngine: "after" lets the first calls through', async () => {
-  const ctx = await insertInstall(db.pool);
+  const { ctx, id } = await withSchedule();
   const svc = failing({ failOn: 'schedule', after: 1 });
-  assert.equal((await svc.create(ctx, { endpoint: '/status', cron: '0 * * * *' })).success, true);
-  await assert.rejects(svc.create(ctx, { endpoint: '/status', cron: '5 * * * *' }), /injected failure/);
+  assert.equal((await svc.update(ctx, id, { cron: '5 * * * *' })).success, true);
+  await assert.rejects(svc.update(ctx, id, { cron: '10 * * * *' }), /injected failure/);
 });
