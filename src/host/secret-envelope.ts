@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { request } from 'undici';
+import { strictBase64 } from '../shared/encoding.js';
 import type { ParsedExecuteRequest } from '../shared/execute-envelope.js';
 
 export type Envelope = NonNullable<ParsedExecuteRequest['secret_envelope']>;
@@ -32,14 +33,13 @@ const CACHE_MAX = 1_000;
 /** Why decryption failed, without any secret material. */
 export class SecretDecryptError extends Error {}
 
-const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
 /** base64 → a JSON object whose every value is a string (production's `HashMap<String, String>`). */
 function stringMap(b64: string, what: string): Record<string, string> {
-  if (!STRICT_BASE64.test(b64)) throw new SecretDecryptError(`${what}: not valid base64`);
+  const bytes = strictBase64(b64);
+  if (!bytes) throw new SecretDecryptError(`${what}: not valid base64`);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(Buffer.from(b64, 'base64').toString('utf8'));
+    parsed = JSON.parse(Buffer.from(bytes).toString('utf8'));
   } catch {
     throw new SecretDecryptError(`${what}: not JSON`);
   }

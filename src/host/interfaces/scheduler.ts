@@ -7,6 +7,7 @@
  * only the fields the guest gave.
  */
 import { err, ok, type ExecutionContext, type HostInterface, type OutcomeOf } from './types.js';
+import { sortedJson } from '../../shared/encoding.js';
 import type { FunctionName } from '../world.js';
 import type { SchedulerOperation, SchedulerRequest, SchedulerReply } from '../ports.js';
 import type {
@@ -34,17 +35,7 @@ export function statusToSchedulerError(status: number): SchedulerError {
   return 'internal';
 }
 
-/** JSON with object keys sorted, as production's runner re-serializes (serde_json without preserve_order). */
-export function sortedJson(value: unknown): string {
-  const sort = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(sort);
-    if (v && typeof v === 'object') {
-      return Object.fromEntries(Object.keys(v as object).sort().map((k) => [k, sort((v as Record<string, unknown>)[k])]));
-    }
-    return v;
-  };
-  return JSON.stringify(sort(value));
-}
+export { sortedJson };
 
 const pick = (o: Record<string, unknown>, camel: string, snake: string): unknown => (camel in o ? o[camel] : o[snake]);
 const optString = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);

@@ -7,7 +7,7 @@
  * reads it as production's cursor or as the last key seen (docs/differences.md#storage-paging).
  */
 import { err, ok, type ExecutionContext, type HostInterface, type OutcomeOf } from './types.js';
-import { sortedJson } from './scheduler.js';
+import { sortedJson, strictBase64 } from '../../shared/encoding.js';
 import type { FunctionName } from '../world.js';
 import type { StorageReply, StorageRequest } from '../ports.js';
 import type { StorageEntry, StorageError } from '../wit-types/interfaces/alga-extension-types.js';
@@ -21,12 +21,6 @@ export function statusToStorageError(status: number): StorageError {
   if (status === 404) return 'missing';
   if (status === 409) return 'conflict';
   return 'internal';
-}
-
-const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-/** Standard base64 with padding, nothing else (as production's decoder), or undefined. */
-function strictBase64(s: string): Uint8Array | undefined {
-  return STRICT_BASE64.test(s) ? new Uint8Array(Buffer.from(s, 'base64')) : undefined;
 }
 
 const asObject = (v: unknown): Record<string, unknown> | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);

@@ -5,7 +5,7 @@
  * statement`, then COMMIT or ROLLBACK), so a write whose caller went away (`signal`) is rolled back.
  */
 import type pg from 'pg';
-import { sqlLiteral, TransactionCancelledError, withOneStatementTransaction } from '../db/database.js';
+import { sqlLiteral, withOneStatementTransaction } from '../db/database.js';
 import { encodeStorageCursor } from '../../shared/storage-api.js';
 
 export type StorageErrorCode =
@@ -354,4 +354,3 @@ export function createStorageService(opts: StorageServiceOptions): StorageServic
   };
 }
 
-export { TransactionCancelledError };
