@@ -61,9 +61,8 @@ export const VARIABLES = {
   ALGA_SERVER_URL: { schema: httpUrl, doc: '`schedules`: the server to ask (default http://127.0.0.1:$PORT); `--url` wins' },
   EXT_GATEWAY_TIMEOUT_MS: { schema: integer(1, 2_147_483_647), doc: '`limits.timeout_ms` the gateway and scheduled runs send (default 30 000)' },
   EXT_RUNNER_MAX_RESPONSE_BYTES: { schema: integer(-2_147_483_648, 2_147_483_647), doc: 'largest runner answer a scheduled run accepts (default 262 144; ≤ 0 disables the check)' },
-  // Documented by production, not wired yet (ui-proxy.call-route answers route-not-found without it).
-  UI_PROXY_BASE_URL: { schema: httpUrl, doc: 'ui-proxy.call-route: base URL of the UI proxy (not wired yet)' },
-  UI_PROXY_TIMEOUT_MS: { schema: integer(1, 2_147_483_647), doc: 'ui-proxy.call-route: timeout (default 5 000; not wired yet)' },
+  UI_PROXY_BASE_URL: { schema: httpUrl, doc: 'ui-proxy.call-route: base URL of the UI proxy (unset: every call answers route-not-found)' },
+  UI_PROXY_TIMEOUT_MS: { schema: integer(1, 2_147_483_647), doc: 'ui-proxy.call-route: timeout of one call (default 5 000)' },
   VAULT_ADDR: { schema: httpUrl, doc: 'Vault for `vault-transit` secret envelopes (the runner decrypts them with transit decrypt)' },
   ALGA_VAULT_ADDR: { schema: httpUrl, doc: 'Vault, when VAULT_ADDR is unset' },
   ALGA_VAULT_TOKEN_FILE: { schema: text, doc: 'file holding the Vault token, read at each decrypt (default /run/secrets/alga_vault_token)' },

@@ -158,10 +158,26 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
+/** The runner-side settings of `config` as the variables a runner process reads. */
+function runnerSettingsEnv(config: Config): Record<string, string> {
+  return {
+    EXT_EGRESS_ALLOWLIST: config.egressAllowlist.join(','),
+    UI_PROXY_BASE_URL: config.uiProxy.baseUrl ?? '',
+    UI_PROXY_TIMEOUT_MS: String(config.uiProxy.timeoutMs),
+  };
+}
+
 /** Starts `alga-runner serve --role runner` and waits for its health check. */
-async function spawnRunner(o: { port: number; callbackBase: string; token: string; dataDir: string; logger: Logger }): Promise<{ url: string; child: ChildProcess }> {
+async function spawnRunner(o: { port: number; callbackBase: string; token: string; dataDir: string; logger: Logger; config: Config }): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(process.execPath, [CLI, 'serve', '--role', 'runner', '--port', String(o.port), '--data-dir', o.dataDir], {
-    env: childEnv({ STORAGE_API_BASE_URL: o.callbackBase, RUNNER_SERVICE_TOKEN: o.token, RUNNER_STORAGE_API_TOKEN: o.token, DATABASE_URL: '' }),
+    env: childEnv({
+      STORAGE_API_BASE_URL: o.callbackBase,
+      RUNNER_SERVICE_TOKEN: o.token,
+      RUNNER_STORAGE_API_TOKEN: o.token,
+      DATABASE_URL: '',
+      // The runner's own settings, as this platform was given them (the in-process runner's).
+      ...runnerSettingsEnv(o.config),
+    }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (d: Buffer) => o.logger.debug(d.toString().trimEnd(), { source: 'runner' }));
@@ -255,7 +271,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
       inProcess = createRunner({
         cacheDir,
         components: { load: ({ contentHash }) => loadBundle(pool, contentHash) },
-        services: { scheduler, storage, platformApi, egressAllowlist: config.egressAllowlist },
+        services: { scheduler, storage, platformApi, egressAllowlist: config.egressAllowlist, uiProxy: config.uiProxy },
         vault: config.vault,
         logger,
         onProgress: progress,
@@ -270,7 +286,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
       runnerUrl = opts.runnerUrl;
       if (!runnerUrl) {
         progress('starting the runner as its own process (split shape)');
-        const spawned = await spawnRunner({ port: await freePort(), callbackBase: `http://127.0.0.1:${port}`, token: token!, dataDir, logger });
+        const spawned = await spawnRunner({ port: await freePort(), callbackBase: `http://127.0.0.1:${port}`, token: token!, dataDir, logger, config });
         runnerUrl = spawned.url;
         cleanup.unshift(async () => {
           await stopChild(spawned.child);

@@ -48,7 +48,7 @@ export async function startRunnerService(opts: RunnerServiceOptions): Promise<Ru
   const runner = createRunner({
     cacheDir,
     components,
-    services: { scheduler, storage, platformApi, egressAllowlist: config.egressAllowlist },
+    services: { scheduler, storage, platformApi, egressAllowlist: config.egressAllowlist, uiProxy: config.uiProxy },
     vault: config.vault,
     logger,
     concurrency: opts.concurrency,

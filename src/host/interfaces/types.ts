@@ -48,8 +48,8 @@ export interface HostServices {
   storage?: StorageBackend;
   /** Hosts allowed for http.fetch (exact or subdomain); empty allows all (EXT_EGRESS_ALLOWLIST). */
   egressAllowlist?: string[];
-  /** Base URL of the UI proxy (UI_PROXY_BASE_URL); without it call-route answers route-not-found. */
-  uiProxyBaseUrl?: string;
+  /** The UI proxy (UI_PROXY_BASE_URL, UI_PROXY_TIMEOUT_MS); without a base URL call-route answers route-not-found. */
+  uiProxy?: { baseUrl?: string; timeoutMs?: number };
   /** Largest outbound http.fetch response body (default 32 MiB). */
   maxFetchBytes?: number;
 }
