@@ -4,7 +4,7 @@
  * raw Postgres round trip, in one run. Also counts the Postgres round trips of each operation.
  * Targets: ≤ 2 round trips per put; component ÷ service ≤ 1.5.
  *
- *   npm run build && node dist/bench/storage.js [--iterations 400]
+ *   npm run build && node dist/bench/storage.js [--iterations 1000]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,15 +12,17 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { PROJECT_ROOT } from '../src/dev/extension-dir.js';
+import { createImportDispatch } from '../src/host/import-dispatch.js';
+import type { ExecutionContext } from '../src/host/interfaces/types.js';
 import { createRunner } from '../src/host/runner.js';
 import { startPlatform } from '../src/platform.js';
 import { buildExecuteCall } from '../src/server/execute-request.js';
 import { handleStorageOperation } from '../src/server/internal-api/storage-operation.js';
 import { findInstall, loadBundle } from '../src/server/registry/registry.js';
 import { createStorageService } from '../src/server/storage/service.js';
-import { silentLogger } from '../src/shared/logger.js';
+import { createLogger, silentLogger } from '../src/shared/logger.js';
 
-const { values } = parseArgs({ options: { iterations: { type: 'string', default: '400' } } });
+const { values } = parseArgs({ options: { iterations: { type: 'string', default: '1000' } } });
 const N = Number(values.iterations);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -40,11 +42,20 @@ try {
   const install = (await findInstall(pool, probeInst.tenantId, probeInst.registryId))!;
   const service = createStorageService({ pool });
   const deps = { service, logger: silentLogger };
+  // The runner logs, per execution, how long the guest waited at its imports (`host_call_ms`, the
+  // bridge + host work) and how many calls it made: the per-call wait as the guest sees it.
+  let waited = { calls: 0, ms: 0 };
   const runner = createRunner({
     cacheDir: join(PROJECT_ROOT, '.alga', 'cache'),
     components: { load: ({ contentHash }) => loadBundle(pool, contentHash) },
     services: { storage: { call: (installId, request, signal) => handleStorageOperation(deps, installId, request, signal) } },
-    logger: silentLogger,
+    logger: createLogger({
+      level: 'info',
+      write: (line) => {
+        const o = JSON.parse(line) as { msg?: string; host_calls?: number; host_call_ms?: number };
+        if (o.msg === 'execute done' && o.host_calls) waited = { calls: o.host_calls, ms: o.host_call_ms ?? 0 };
+      },
+    }),
   });
   // The same probe installed without cap:storage.kv: its storage calls are answered `denied` on the
   // main thread with no I/O, so they time the bridge and the probe's own work alone.
@@ -77,8 +88,10 @@ try {
   // --- in the component: K calls in one execution minus an execution with none, per call
   const K = 40;
   const rounds = Math.max(5, Math.floor(N / K));
+  const waits: Record<string, number[]> = {};
   const perCall = async (call: unknown, target = install, expect: 'ok' | 'denied' = 'ok') => {
     const xs: number[] = [];
+    const ws: number[] = [];
     await probe(Array.from({ length: K }, () => call), target, expect); // warm
     for (let r = 0; r < rounds; r++) {
       const t0 = performance.now();
@@ -87,7 +100,9 @@ try {
       const t1 = performance.now();
       await probe(Array.from({ length: K }, () => call), target, expect);
       xs.push((performance.now() - t1 - empty) / K);
+      ws.push(waited.ms / waited.calls);
     }
+    waits[`${(call as { fn: string }).fn} ${expect}`] = ws;
     return xs;
   };
   const putCall = { fn: 'storage.put', args: [{ namespace: 'bench', key: 'k', value: { $bytes: b64 }, revision: null }] };
@@ -111,6 +126,18 @@ try {
   const serviceGet = await timeIt(() => service.get(install.installId, 'bench', 'k'));
   const corePut = await timeIt(() => handleStorageOperation(deps, install.installId, wirePut));
   const coreGet = await timeIt(() => handleStorageOperation(deps, install.installId, wireGet));
+  // The storage host functions themselves, called as the import dispatch calls them, with no sandbox.
+  const ctx: ExecutionContext = {
+    context: { requestId: 'bench', tenantId: install.tenantId, extensionId: install.registryId, installId: install.installId },
+    granted: new Set(['cap:storage.kv']),
+    logger: silentLogger,
+    services: { storage: { call: (installId, request, signal) => handleStorageOperation(deps, installId, request, signal) } },
+    guestLogs: [],
+  };
+  const hostFn = createImportDispatch(ctx);
+  const noSignal = new AbortController().signal;
+  const hostPut = await timeIt(() => hostFn('alga:extension/storage', 'put', [{ namespace: 'bench', key: 'k', value: new Uint8Array(value) }], noSignal));
+  const hostGet = await timeIt(() => hostFn('alga:extension/storage', 'get', ['bench', 'k'], noSignal));
   const rawUpsert = await timeIt(() =>
     pool.query(
       `INSERT INTO ext_storage_records (tenant, extension_install_id, namespace, key, value, value_size_bytes) VALUES ($1, $2, 'raw', 'k', $3, 10)
@@ -130,6 +157,7 @@ try {
   console.log(row('raw INSERT … ON CONFLICT round trip', rawUpsert, rp));
   console.log(row('storage service put (direct)', servicePut, rp));
   console.log(row('internal API core (validation + service)', corePut, rp));
+  console.log(row('the storage host function, no sandbox (WIT mapping + core)', hostPut, rp));
   console.log(row('from inside the component (bridge + all of the above)', guestPut, rp));
   console.log('| get | ms | vs raw SELECT |');
   console.log('|---|---|---|');
@@ -137,7 +165,11 @@ try {
   console.log(row('raw SELECT round trip', rawSelect, rg));
   console.log(row('storage service get (direct)', serviceGet, rg));
   console.log(row('internal API core', coreGet, rg));
+  console.log(row('the storage host function, no sandbox', hostGet, rg));
   console.log(row('from inside the component', guestGet, rg));
+  const w = (k: string) => median(waits[k]!).toFixed(3);
+  console.log(`the guest's wait at the import per call (host_call_ms ÷ host_calls): put ${w('storage.put ok')} ms, get ${w('storage.get ok')} ms; answered denied: put ${w('storage.put denied')} ms, get ${w('storage.get denied')} ms`);
+  console.log(`component (the guest's wait) ÷ service: put ${(median(waits['storage.put ok']!) / median(servicePut)).toFixed(2)}, get ${(median(waits['storage.get ok']!) / median(serviceGet)).toFixed(2)}`);
   console.log(`the bridge and the probe's own work per call (the same calls answered \`denied\` with no I/O): put ${median(bridgePut).toFixed(3)} ms, get ${median(bridgeGet).toFixed(3)} ms`);
   console.log(`component ÷ service: put ${(median(guestPut) / median(servicePut)).toFixed(2)}, get ${(median(guestGet) / median(serviceGet)).toFixed(2)} (target ≤ 1.5)`);
   console.log(`Postgres round trips: put ${putTrips} (target ≤ 2), get ${getTrips}`);
