@@ -15,9 +15,9 @@
  * - `{ $env: 'name' }`: a value known only at run time (tenant id, request id, …), see `resolveEnv`
  * - `{ $any: true }`: anything, including absent
  */
+import { isGuid } from '../shared/uuid.js';
 export type Match = unknown;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function isObj(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -56,7 +56,7 @@ export function mismatch(m: Match, value: unknown, path = ''): string | undefine
     if (op === '$type') {
       const t = m.$type;
       const actual = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
-      if (t === 'uuid') return typeof value === 'string' && UUID.test(value) ? undefined : `${at}: expected a UUID, observed ${show(value)}`;
+      if (t === 'uuid') return typeof value === 'string' && isGuid(value) ? undefined : `${at}: expected a UUID, observed ${show(value)}`;
       return actual === t ? undefined : `${at}: expected a ${t}, observed ${show(value)}`;
     }
     if (op === '$regex') {

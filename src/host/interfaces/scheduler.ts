@@ -41,7 +41,7 @@ const pick = (o: Record<string, unknown>, camel: string, snake: string): unknown
 const optString = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 /** A schedule from the API → `schedule-info`; an item missing a required field is dropped (production). */
-export function toScheduleInfo(raw: unknown): ScheduleInfo | undefined {
+export function toWitScheduleInfo(raw: unknown): ScheduleInfo | undefined {
   if (!raw || typeof raw !== 'object') return undefined;
   const o = raw as Record<string, unknown>;
   const id = o.id;
@@ -138,9 +138,9 @@ const ANSWER: { [Op in SchedulerOperation]: (reply: SchedulerReply) => Scheduler
   list: (reply) => {
     if (!succeeded(reply)) return err(statusToSchedulerError(reply.status));
     const items = bodyOf(reply)?.schedules;
-    return ok((Array.isArray(items) ? items : []).map(toScheduleInfo).filter((s): s is ScheduleInfo => s !== undefined));
+    return ok((Array.isArray(items) ? items : []).map(toWitScheduleInfo).filter((s): s is ScheduleInfo => s !== undefined));
   },
-  get: (reply) => (succeeded(reply) ? ok(toScheduleInfo(bodyOf(reply)?.schedule)) : err(statusToSchedulerError(reply.status))),
+  get: (reply) => (succeeded(reply) ? ok(toWitScheduleInfo(bodyOf(reply)?.schedule)) : err(statusToSchedulerError(reply.status))),
   getEndpoints: (reply) => {
     if (!succeeded(reply)) return err(statusToSchedulerError(reply.status));
     const items = bodyOf(reply)?.endpoints;

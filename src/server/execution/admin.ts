@@ -4,12 +4,12 @@
  */
 import type pg from 'pg';
 import { withTransaction } from '../db/database.js';
-import { GUID } from '../scheduler/service.js';
 import { SCHEDULED_INVOCATION_JOB } from '../scheduler/job-engine.js';
 import type { Clock } from './clock.js';
 import { nextOccurrences } from './occurrences.js';
 import type { InvocationQueue } from './queue.js';
 import * as store from './store.js';
+import { isGuid } from '../../shared/uuid.js';
 
 /** Production's run-now limit and message (docs/production-contract.md#run-now). */
 export const RUN_NOW_LIMIT_PER_MINUTE = 5;
@@ -77,7 +77,7 @@ interface AdminScheduleRow {
 
 async function findSchedule(q: pg.Pool | pg.PoolClient, scheduleId: string, tenantId?: string): Promise<AdminScheduleRow> {
   const id = String(scheduleId ?? '').trim();
-  if (!GUID.test(id)) throw new AdminError(400, 'invalid_schedule_id', 'Invalid scheduleId');
+  if (!isGuid(id)) throw new AdminError(400, 'invalid_schedule_id', 'Invalid scheduleId');
   const res = await q.query<AdminScheduleRow>(
     `SELECT s.id, s.tenant_id, s.install_id, s.cron, s.timezone, s.enabled, (i.is_enabled AND i.status = 'enabled') AS install_active
        FROM tenant_extension_schedule s LEFT JOIN tenant_extension_install i ON i.id = s.install_id AND i.tenant_id = s.tenant_id

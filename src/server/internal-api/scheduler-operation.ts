@@ -3,7 +3,7 @@ import { silentLogger, type Logger } from '../../shared/logger.js';
 import { recordSchedulerCall, type CallOutcome } from '../scheduler/metrics.js';
 import type { Admission } from '../scheduler/rate-limit.js';
 import type { InstallContext, SchedulerService } from '../scheduler/service.js';
-import { ScheduleInputError } from '../scheduler/validation.js';
+import { CRON_MAX_LENGTH, ENDPOINT_MAX_LENGTH, NAME_MAX_LENGTH, ScheduleInputError, TIMEZONE_MAX_LENGTH } from '../scheduler/validation.js';
 
 /** The internal API's request and answer (shared with the runner, which calls it). */
 export type { SchedulerRequest as SchedulerOperationRequest, SchedulerReply as SchedulerOperationReply } from '../../shared/scheduler-api.js';
@@ -24,10 +24,10 @@ const operationSchema = z.object({ operation: z.enum(OPERATIONS) });
 // docs/production-contract.md#route-schemas. z.guid() is any 8-4-4-4-12 hex, as loose as production's route check; the service
 // applies production's stricter RFC 4122 v1–5 check to update/delete.
 const scheduleId = z.guid();
-const endpoint = z.string().min(1).max(256);
-const cron = z.string().min(1).max(128);
-const timezone = z.string().max(64);
-const name = z.string().max(128);
+const endpoint = z.string().min(1).max(ENDPOINT_MAX_LENGTH);
+const cron = z.string().min(1).max(CRON_MAX_LENGTH);
+const timezone = z.string().max(TIMEZONE_MAX_LENGTH);
+const name = z.string().max(NAME_MAX_LENGTH);
 const operationSchemas = {
   list: z.object({}),
   get: z.object({ scheduleId }),

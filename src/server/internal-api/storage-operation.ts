@@ -9,6 +9,7 @@ import { silentLogger, type Logger } from '../../shared/logger.js';
 import type { StorageReply } from '../../shared/storage-api.js';
 import { TransactionCancelledError } from '../db/database.js';
 import { StorageServiceError, type StorageErrorCode, type StorageService } from '../storage/service.js';
+import { isGuid } from '../../shared/uuid.js';
 
 export interface StorageOperationDeps {
   service: StorageService;
@@ -54,7 +55,6 @@ const STATUS: Record<StorageErrorCode, number> = {
   INTERNAL_ERROR: 500,
 };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** For the HTTP layer: a body that is not JSON (production's route answers 500 there; docs/differences.md#storage-paging). */
 export const STORAGE_INVALID_JSON_REPLY: StorageReply = { status: 400, body: { error: 'Invalid JSON body', code: 'VALIDATION_FAILED', details: null } };
@@ -76,7 +76,7 @@ export async function handleStorageOperation(deps: StorageOperationDeps, install
     if (!base.success) return zodReply(base.error);
     const id = String(installId ?? '').trim();
     if (!id) return serviceReply(new StorageServiceError('VALIDATION_FAILED', 'installId is required'));
-    if (!UUID.test(id)) return serviceReply(new StorageServiceError('NOT_FOUND', 'extension install not found'));
+    if (!isGuid(id)) return serviceReply(new StorageServiceError('NOT_FOUND', 'extension install not found'));
 
     switch (base.data.operation) {
       case 'put': {

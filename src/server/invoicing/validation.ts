@@ -2,6 +2,7 @@
  * Production's validation of a manual invoice (docs/production-contract.md#invoicing): the same
  * rules, field names and messages, every problem collected (the first per field kept).
  */
+import { isRfc4122Uuid } from '../../shared/uuid.js';
 
 export interface ManualInvoiceItem {
   serviceId: string;
@@ -25,7 +26,6 @@ export interface ManualInvoiceInput {
 export type Validated = { ok: true; value: ManualInvoiceInput } | { ok: false; error: string; fieldErrors: Record<string, string> };
 
 /** RFC 4122 versions 1–5 (production's check here is stricter than its routes'). */
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 const isRecord = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
@@ -48,7 +48,7 @@ function uuid(v: unknown, field: string, p: Problems): string | undefined {
     p.add(field, 'Required');
     return undefined;
   }
-  if (!UUID.test(s)) {
+  if (!isRfc4122Uuid(s)) {
     p.add(field, 'Invalid UUID');
     return undefined;
   }

@@ -9,6 +9,7 @@ import { withTransaction, type Queryable } from '../db/database.js';
 import { materializeEndpoints } from './endpoints.js';
 import { envelopeFromRow, secretEnvelopeColumn, type SecretEnvelope } from '../secrets/install-secrets.js';
 import { publisherOf, type Manifest } from './manifest.js';
+import { isGuid } from '../../shared/uuid.js';
 
 export interface RegisteredVersion {
   registryId: string;
@@ -115,7 +116,6 @@ export interface InstallRuntime {
   secretEnvelope?: SecretEnvelope;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** providers = defaults ∪ config.providers ∪ granted_caps ∪ version.capabilities
  * (docs/production-contract.md#capabilities),
@@ -174,7 +174,7 @@ function installRuntimeOf(row: any): InstallRuntime {
  * (compared lowercase). Null when not installed.
  */
 export async function findInstall(q: Queryable, tenantId: string, extension: string): Promise<InstallRuntime | null> {
-  const byId = UUID.test(extension);
+  const byId = isGuid(extension);
   const r = await q.query(
     `${INSTALL_SELECT}
       WHERE i.tenant_id = $1
@@ -187,7 +187,7 @@ export async function findInstall(q: Queryable, tenantId: string, extension: str
 
 /** An install by its id (production's install config by install id); null when unknown or not a UUID. */
 export async function findInstallById(q: Queryable, installId: string): Promise<InstallRuntime | null> {
-  if (!UUID.test(installId)) return null;
+  if (!isGuid(installId)) return null;
   const r = await q.query(`${INSTALL_SELECT} WHERE i.id = $1::uuid`, [installId]);
   return r.rows[0] ? installRuntimeOf(r.rows[0]) : null;
 }

@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import type { Queryable } from '../db/database.js';
 import { ACTIVE_INSTALL_SELECT, type InstallRow } from './schedule-store.js';
-import { GUID, installContextOf, type InstallContext } from './service.js';
+import { installContextOf, type InstallContext } from './service.js';
+import { isGuid } from '../../shared/uuid.js';
 
 /** Production's numbers: 10 create/update/delete per install per fixed 60 s window
  * (docs/production-contract.md#rate-limit). */
@@ -65,7 +66,7 @@ export function createAdmission(opts: AdmissionOptions): Admission {
   let lastPurge = Date.now();
   return {
     async admit(installId, mutation) {
-      if (!GUID.test(installId)) return null;
+      if (!isGuid(installId)) return null;
       const at = opts.now ? opts.now() : null;
       const res = await opts.pool.query<InstallRow & { count: number | null }>(
         admitSql(),

@@ -20,6 +20,7 @@ import {
   validateScheduleId,
   validateTimezone,
 } from './validation.js';
+import { isGuid } from '../../shared/uuid.js';
 
 /** The calling install, as the internal API derives it from the URL (the tenant never comes from the caller). */
 export interface InstallContext {
@@ -73,13 +74,8 @@ export interface ScheduleInfo {
   createdAt: string | null;
 }
 
-export interface EndpointInfo {
-  id: string;
-  method: string;
-  path: string;
-  handler: string;
-  schedulable: boolean;
-}
+/** An endpoint as getEndpoints answers it: the stored row (method upper-cased). */
+export type EndpointInfo = store.EndpointRow;
 
 export interface SchedulerService {
   /** The active install (`is_enabled AND status='enabled'`) with this id and its schedules, in one
@@ -101,9 +97,6 @@ export interface SchedulerServiceDeps {
   /** The clock cron validation scans from (tests pin it). */
   now?: () => Date;
 }
-
-/** Any 8-4-4-4-12 hex string: what Postgres can cast to uuid (the route's zod check is as loose). */
-export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const CANCEL_BEFORE_RESCHEDULE_FAILED = 'Failed to cancel existing schedule (cannot reschedule)';
 const CANCEL_BEFORE_DISABLE_FAILED = 'Failed to cancel existing schedule (cannot disable)';
@@ -294,7 +287,7 @@ export function createSchedulerService(deps: SchedulerServiceDeps): SchedulerSer
 
   return {
     async listForInstall(installId) {
-      if (!GUID.test(installId)) return null;
+      if (!isGuid(installId)) return null;
       const started = performance.now();
       let found;
       try {
@@ -312,7 +305,7 @@ export function createSchedulerService(deps: SchedulerServiceDeps): SchedulerSer
     get(ctx, scheduleId) {
       return instrument('get', ctx, scheduleId, async () => {
         const id = String(scheduleId ?? '').trim();
-        if (!GUID.test(id)) throw new ScheduleInputError('scheduleId', MESSAGES.scheduleIdInvalid);
+        if (!isGuid(id)) throw new ScheduleInputError('scheduleId', MESSAGES.scheduleIdInvalid);
         // Unlike production, a database failure is an error, not "null" (docs/differences.md#error-categories).
         const row = await store.getScheduleInfo(pool, id, ctx.installId, ctx.tenantId);
         return row ? toScheduleInfo(row) : null;

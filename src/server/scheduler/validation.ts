@@ -1,4 +1,5 @@
 import { CronExpressionParser } from 'cron-parser';
+import { isRfc4122Uuid } from '../../shared/uuid.js';
 
 /** Production's limits (docs/production-contract.md#scheduler-validation, #scheduler-operations), named so their use reads as policy. */
 export const CRON_MAX_LENGTH = 128;
@@ -6,6 +7,7 @@ export const CRON_FIELD_COUNT = 5;
 export const MIN_INTERVAL_MINUTES = 5;
 export const TIMEZONE_MAX_LENGTH = 64;
 export const NAME_MAX_LENGTH = 128;
+export const ENDPOINT_MAX_LENGTH = 256;
 export const PAYLOAD_MAX_CHARS = 100_000;
 export const MAX_SCHEDULES_PER_INSTALL = 50;
 export const DEFAULT_TIMEZONE = 'UTC';
@@ -84,19 +86,7 @@ export function isValidTimezone(tz: string): boolean {
   return true;
 }
 
-/**
- * Production's cron rules in production's order and wording, then ours (docs/differences.md#minimum-interval): each field must be
- * in range, the cron must fire, and no two consecutive occurrences — computed by cron-parser in the
- * schedule's zone, around its DST changes too — may be under 5 minutes apart.
- * @example validateCron(' 0 9 * * 1 ', { timezone: 'Europe/Paris' }) === '0 9 * * 1'
- */
-export function validateCron(input: unknown, opts: { timezone?: string; now?: Date } = {}): string {
-  const cron = validateCronSyntax(input);
-  assertMinimumInterval(cron, opts.timezone, opts.now);
-  return cron;
-}
-
-/** The rules that do not depend on the timezone; returns the trimmed cron. */
+/** Production's cron rules, in production's order and wording (those that do not depend on the timezone); returns the trimmed cron. */
 export function validateCronSyntax(input: unknown): string {
   const cron = asTrimmedString(input, '');
   if (cron.length > CRON_MAX_LENGTH) throw new ScheduleInputError('cron', MESSAGES.cronTooLong);
@@ -115,8 +105,10 @@ export function validateCronSyntax(input: unknown): string {
 }
 
 /**
- * Rejects (field `cron`) a cron that never fires or whose occurrences in `timezone` (invalid or
- * missing → UTC; the timezone's own error is reported by validateTimezone) can be < 5 minutes apart.
+ * Our cron rule after production's (docs/differences.md#minimum-interval): rejects (field `cron`) a
+ * cron whose fields are in range but never fire together, that never fires, or whose consecutive
+ * occurrences — computed by cron-parser in `timezone` (invalid or missing → UTC; the timezone's own
+ * error is reported by validateTimezone), around its DST changes too — can be < 5 minutes apart.
  */
 export function assertMinimumInterval(cron: string, timezone?: string, now: Date = new Date()): void {
   const tz = timezone && isValidTimezone(timezone) ? timezone : DEFAULT_TIMEZONE;
@@ -263,13 +255,10 @@ export function validateName(input: unknown): string | null {
   return name;
 }
 
-// RFC 4122 versions 1–5 with variant [89ab]: production's check, stricter than the route's.
-const SCHEDULE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
-
 export function validateScheduleId(input: unknown): string {
   const id = asTrimmedString(input, '');
   if (!id) throw new ScheduleInputError(null, MESSAGES.scheduleIdMissing);
-  if (!SCHEDULE_ID.test(id)) throw new ScheduleInputError('scheduleId', MESSAGES.scheduleIdInvalid);
+  if (!isRfc4122Uuid(id)) throw new ScheduleInputError('scheduleId', MESSAGES.scheduleIdInvalid);
   return id;
 }
 

@@ -10,7 +10,6 @@ import {
   ScheduleInputError,
   TIMEZONE_MAX_LENGTH,
   nextOffsetChanges,
-  validateCron,
   validateEnabled,
   validateName,
   validatePayload,
@@ -18,6 +17,7 @@ import {
   validateTimezone,
 } from '../../../src/server/scheduler/validation.js';
 import { countCronSteps } from '../../support/cron-steps.js';
+import { validateCron } from '../../support/validate-cron.js';
 
 function rejects(fn: () => unknown, field: string | null, message: string | RegExp) {
   assert.throws(fn, (e: unknown) => {
