@@ -84,6 +84,10 @@ describe('processes', () => {
       assert.equal(dup.rowCount, 0, `duplicate runs: ${JSON.stringify(dup.rows.slice(0, 3))}`);
       const perSchedule = await db.pool.query(`SELECT count(DISTINCT schedule_id)::int AS n FROM extension_schedule_run WHERE occurrence_at = $1`, [dueAt]);
       assert.equal(perSchedule.rows[0].n, 1000);
+      // Every run there is, of any occurrence or attempt: a retry of a job that already ran (an
+      // expiry while it ran, a lost completion) would be a row here.
+      const all = await db.pool.query(`SELECT count(*)::int AS n FROM extension_schedule_run`);
+      assert.equal(all.rows[0].n, 1000, 'runs other than the 1 000 occurrences');
       const jobs = await db.pool.query(`SELECT singleton_key, count(*) FROM pgboss.job WHERE name = 'extension-scheduled-invocation' GROUP BY 1 HAVING count(*) > 1`);
       assert.equal(jobs.rowCount, 0, 'an occurrence was enqueued twice');
       const ran = children.map((c) => Number((c as ChildProcess & { output: string[] }).output.find((l) => l.startsWith('ran '))?.slice(4)));
