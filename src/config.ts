@@ -10,6 +10,7 @@
  */
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { WEAK_TOKENS } from './shared/auth.js';
 
 /** The runner↔server token, the admin token, keys: trimmed, blank = unset. */
 const text = z.string().optional();
@@ -81,6 +82,8 @@ export interface Config {
   databaseUrl?: string;
   /** First non-blank of RUNNER_STORAGE_API_TOKEN, RUNNER_SERVICE_TOKEN. */
   runnerToken?: string;
+  /** Which of the two variables `runnerToken` came from. */
+  runnerTokenVariable?: 'RUNNER_STORAGE_API_TOKEN' | 'RUNNER_SERVICE_TOKEN';
   runnerApiKey?: string;
   runnerBaseUrl?: string;
   /** STORAGE_API_BASE_URL, else REGISTRY_BASE_URL, without trailing `/` or `/api`. */
@@ -97,8 +100,11 @@ export interface Config {
 
 /** A variable with a bad value; the message names it. */
 export class ConfigError extends Error {
-  constructor(readonly problems: { variable: VariableName; message: string }[]) {
-    super(`invalid configuration: ${problems.map((p) => `${p.variable}: ${p.message}`).join('; ')}`);
+  constructor(
+    readonly problems: { variable: VariableName; message: string }[],
+    lead = 'invalid configuration',
+  ) {
+    super(`${lead}: ${problems.map((p) => `${p.variable}: ${p.message}`).join('; ')}`);
   }
 }
 
@@ -127,6 +133,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: resolve(v.ALGA_DATA_DIR ?? '.alga'),
     databaseUrl: v.DATABASE_URL,
     runnerToken: v.RUNNER_STORAGE_API_TOKEN ?? v.RUNNER_SERVICE_TOKEN,
+    runnerTokenVariable: v.RUNNER_STORAGE_API_TOKEN ? 'RUNNER_STORAGE_API_TOKEN' : v.RUNNER_SERVICE_TOKEN ? 'RUNNER_SERVICE_TOKEN' : undefined,
     runnerApiKey: v.ALGA_RUNNER_API_KEY,
     runnerBaseUrl: v.RUNNER_BASE_URL,
     callbackBaseUrl: callback?.replace(/\/+$/, '').replace(/\/api$/, ''),
@@ -148,4 +155,43 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 /** The environment of a child process of ours (the split shape's runner): this one's, with `overrides`. */
 export function childEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
   return { ...process.env, ...overrides };
+}
+
+/** Shortest runner token or API key `serve` accepts with NODE_ENV=production (docs/differences.md#weak-secrets). */
+export const MIN_SECRET_CHARS = 24;
+const GENERATE = 'generate one with `openssl rand -hex 32` (or `node -e "console.log(crypto.randomBytes(32).toString(\'hex\'))"`)';
+
+/** Why a secret is too weak for production, or undefined. */
+export function weakSecretProblem(value: string): string | undefined {
+  if (WEAK_TOKENS.includes(value.toLowerCase())) return `is a well-known default; ${GENERATE}`;
+  if (value.length < MIN_SECRET_CHARS) return `is shorter than ${MIN_SECRET_CHARS} characters; ${GENERATE}`;
+  return undefined;
+}
+
+export type ServeRole = 'runner' | 'server' | 'all';
+
+/**
+ * `serve`'s start-up refusals with NODE_ENV=production (none otherwise): the runner↔server token and
+ * the API key must be strong; the runner role needs its key, its callback base and its token.
+ */
+export function requireProductionSecrets(config: Config, role: ServeRole): void {
+  if (!config.production) return;
+  const problems: ConfigError['problems'] = [];
+  const tokenVariable = config.runnerTokenVariable ?? 'RUNNER_SERVICE_TOKEN';
+  if (!config.runnerToken) {
+    problems.push({ variable: tokenVariable, message: `required with NODE_ENV=production (or RUNNER_STORAGE_API_TOKEN); ${GENERATE}` });
+  } else {
+    const weak = weakSecretProblem(config.runnerToken);
+    if (weak) problems.push({ variable: tokenVariable, message: weak });
+  }
+  if (config.runnerApiKey) {
+    const weak = weakSecretProblem(config.runnerApiKey);
+    if (weak) problems.push({ variable: 'ALGA_RUNNER_API_KEY', message: weak });
+  } else if (role === 'runner') {
+    problems.push({ variable: 'ALGA_RUNNER_API_KEY', message: `required with NODE_ENV=production for --role runner (the same value as the server's RUNNER_SERVICE_TOKEN, which production's server sends as x-runner-service-token); ${GENERATE}` });
+  }
+  if (role === 'runner' && !config.callbackBaseUrl) {
+    problems.push({ variable: 'STORAGE_API_BASE_URL', message: 'required with NODE_ENV=production for --role runner (the platform base URL the runner calls back; or REGISTRY_BASE_URL)' });
+  }
+  if (problems.length) throw new ConfigError(problems, 'refusing to start');
 }

@@ -168,12 +168,13 @@ function runnerSettingsEnv(config: Config): Record<string, string> {
 }
 
 /** Starts `alga-runner serve --role runner` and waits for its health check. */
-async function spawnRunner(o: { port: number; callbackBase: string; token: string; dataDir: string; logger: Logger; config: Config }): Promise<{ url: string; child: ChildProcess }> {
+async function spawnRunner(o: { port: number; callbackBase: string; token: string; apiKey: string; dataDir: string; logger: Logger; config: Config }): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(process.execPath, [CLI, 'serve', '--role', 'runner', '--port', String(o.port), '--data-dir', o.dataDir], {
     env: childEnv({
       STORAGE_API_BASE_URL: o.callbackBase,
       RUNNER_SERVICE_TOKEN: o.token,
       RUNNER_STORAGE_API_TOKEN: o.token,
+      ALGA_RUNNER_API_KEY: o.apiKey,
       DATABASE_URL: '',
       // The runner's own settings, as this platform was given them (the in-process runner's).
       ...runnerSettingsEnv(o.config),
@@ -250,6 +251,8 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
     const storageDeps = { service: createStorageService({ pool, now: () => clock.now() }), logger };
     const platformDeps = { pool, data: opts.platformData ?? EMPTY_PLATFORM_DATA, logger, now: () => clock.now() };
     const token = opts.runnerToken ?? config.runnerToken ?? (shape === 'split' && !opts.runnerUrl ? randomBytes(24).toString('hex') : undefined);
+    // A runner we spawn always requires a key (a random one unless configured): its port is open.
+    const runnerApiKey = config.runnerApiKey ?? (shape === 'split' && !opts.runnerUrl ? randomBytes(24).toString('hex') : undefined);
 
     let port = opts.port;
     if (shape === 'split' && port === undefined) port = 0;
@@ -286,13 +289,13 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
       runnerUrl = opts.runnerUrl;
       if (!runnerUrl) {
         progress('starting the runner as its own process (split shape)');
-        const spawned = await spawnRunner({ port: await freePort(), callbackBase: `http://127.0.0.1:${port}`, token: token!, dataDir, logger, config });
+        const spawned = await spawnRunner({ port: await freePort(), callbackBase: `http://127.0.0.1:${port}`, token: token!, apiKey: runnerApiKey!, dataDir, logger, config });
         runnerUrl = spawned.url;
         cleanup.unshift(async () => {
           await stopChild(spawned.child);
         });
       }
-      const client = createHttpRunnerClient({ baseUrl: runnerUrl, apiKey: config.runnerApiKey });
+      const client = createHttpRunnerClient({ baseUrl: runnerUrl, apiKey: runnerApiKey });
       cleanup.unshift(() => client.close());
       runner = client;
     }

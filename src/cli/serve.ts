@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { Config } from '../config.js';
+import { requireProductionSecrets, type Config } from '../config.js';
 import { runnerTokenProblem } from '../shared/auth.js';
 import { createLogger } from '../shared/logger.js';
 import { startPlatform } from '../platform.js';
@@ -23,8 +23,9 @@ export async function runServe(argv: string[], config: Config): Promise<number> 
       'log-format': { type: 'string', default: 'json' },
     },
   });
-  const role = values.role!;
+  const role = values.role! as 'runner' | 'server' | 'all';
   if (!['runner', 'server', 'all'].includes(role)) throw new UsageError(`--role must be runner, server or all (got "${role}")`);
+  requireProductionSecrets(config, role);
   const port = values.port !== undefined ? Number(values.port) : (config.port ?? (role === 'runner' ? 8080 : 3000));
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`invalid --port ${values.port}`);
   const logger = createLogger({ level: 'info', format: values['log-format'] === 'pretty' ? 'pretty' : 'json' });
@@ -37,15 +38,19 @@ export async function runServe(argv: string[], config: Config): Promise<number> 
     stop = svc.stop;
   } else {
     const problem = runnerTokenProblem(config.runnerToken, config.production);
-    if (problem && config.production) throw new Error(`refusing to start: ${problem}`);
     if (problem) logger.warn(`internal API refuses every call: ${problem}`);
+    // Role all's own gateway and scheduled runs call the runner in-process: /v1/execute on the public
+    // port is for other callers, and in production only behind a key.
+    const serveExecute = role === 'all' && (config.runnerApiKey !== undefined || !config.production);
+    if (role === 'all' && !serveExecute) logger.info('/v1/execute is not served: NODE_ENV=production and no ALGA_RUNNER_API_KEY');
+    if (serveExecute && !config.runnerApiKey) logger.warn('/v1/execute answers anyone who reaches this port: set ALGA_RUNNER_API_KEY to require a key');
     const platform = await startPlatform({
       config,
       port,
       dataDir,
       tenantId: values.tenant,
       runnerUrl: role === 'server' ? config.runnerBaseUrl : undefined,
-      serveExecute: role === 'all',
+      serveExecute,
       logger,
       onProgress: (m) => logger.info(m),
     });

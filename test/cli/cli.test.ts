@@ -128,8 +128,8 @@ describe('alga-runner serve', () => {
   test('refuses to start the server in production with a missing or well-known runner token', async () => {
     for (const token of ['', 'changeme', 'local-runner-key']) {
       const r = await run(['serve', '--role', 'server', '--port', '0'], { NODE_ENV: 'production', RUNNER_SERVICE_TOKEN: token, RUNNER_STORAGE_API_TOKEN: '' });
-      assert.equal(r.code, 1, `token "${token}": ${r.stderr}`);
-      assert.match(r.stderr, /refusing to start/);
+      assert.equal(r.code, 2, `token "${token}": ${r.stderr}`);
+      assert.match(r.stderr, /refusing to start: RUNNER_SERVICE_TOKEN: /);
     }
   });
 

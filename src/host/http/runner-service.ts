@@ -17,7 +17,7 @@ export const EXECUTE_BODY_LIMIT = 16 * 1024 * 1024;
 export interface RunnerServiceOptions {
   runner: ExecuteClient;
   cacheDir: string;
-  /** When set, /v1/execute requires it as `x-runner-service-token` or `authorization: Bearer …`. */
+  /** When set, /v1/execute requires it as `x-runner-service-token: <key>` or `authorization: Bearer <key>`. */
   apiKey?: string;
   bodyLimit?: number;
 }
@@ -36,9 +36,11 @@ export function runnerRoutes(opts: RunnerServiceOptions): Route[] {
   const limit = opts.bodyLimit ?? EXECUTE_BODY_LIMIT;
   async function execute(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (opts.apiKey) {
-      const bearer = header(req, 'authorization')?.replace(/^Bearer\s+/i, '');
-      const given = header(req, 'x-runner-service-token') ?? bearer;
-      if (!tokensEqual(given, opts.apiKey)) {
+      // Only the documented forms; both compared in full (constant time, no short cut).
+      const bearer = /^Bearer[ \t]+([^ \t]+)[ \t]*$/i.exec(header(req, 'authorization') ?? '')?.[1];
+      const byHeader = tokensEqual(header(req, 'x-runner-service-token'), opts.apiKey);
+      const byBearer = tokensEqual(bearer, opts.apiKey);
+      if (!(byHeader || byBearer)) {
         sendJson(res, 401, { status: 401, headers: {}, body_b64: null, error: 'unauthorized: missing or invalid runner API key' });
         return;
       }

@@ -167,6 +167,12 @@ describe('/v1/execute: API key (differences.md#execute-key)', () => {
     assert.equal(ok1.json.status, 200);
     assert.equal(ok2.json.status, 200);
   });
+
+  test('only the documented forms: a bare or differently-schemed authorization header → 401', async () => {
+    for (const authorization of [KEY, `Basic ${KEY}`, `Bearer${KEY}`, `Bearer ${KEY} extra`, `Token ${KEY}`]) {
+      assert.equal((await post(envelope(), { url: keyedUrl, headers: { authorization } })).status, 401, authorization);
+    }
+  });
 });
 
 test('/healthz: 200 with production\'s keys when the cache is writable', async () => {
