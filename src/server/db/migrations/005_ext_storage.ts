@@ -7,6 +7,8 @@
  *   and the lock order (usage → records) is the same everywhere.
  * - Expired rows of the install are removed at the start of every operation, against the caller's
  *   clock (`p_now`, a controllable clock in tests), as production removes them against its own.
+ * - Columns as production's (`tenant` is text here, as every tenant id of this runner: local tenants
+ *   such as `local` are no UUIDs). `ext_storage_schemas` is created; no route writes it yet.
  * - Refusals raise the SQLSTATEs read by src/server/storage/service.ts (AS404 install absent, AS401
  *   install not active, AS409 revision mismatch, AS429 quota), so nothing of a refused write stays.
  */
@@ -14,13 +16,13 @@ export const up = /* sql */ `
 CREATE TABLE ext_storage_records (
   tenant varchar(255) NOT NULL,
   extension_install_id uuid NOT NULL,
-  namespace text NOT NULL,
-  key text NOT NULL,
+  namespace varchar(128) NOT NULL,
+  key varchar(256) NOT NULL,
   revision bigint NOT NULL DEFAULT 1,
   value jsonb NOT NULL,
   metadata jsonb NOT NULL DEFAULT '{}',
-  value_size_bytes integer NOT NULL DEFAULT 0,
-  metadata_size_bytes integer NOT NULL DEFAULT 0,
+  value_size_bytes bigint NOT NULL DEFAULT 0,
+  metadata_size_bytes bigint NOT NULL DEFAULT 0,
   ttl_expires_at timestamptz NULL,
   created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now(),
@@ -42,14 +44,17 @@ CREATE TABLE ext_storage_usage (
 CREATE TABLE ext_storage_schemas (
   tenant varchar(255) NOT NULL,
   extension_install_id uuid NOT NULL,
-  namespace text NOT NULL,
+  namespace varchar(128) NOT NULL,
   schema_version integer NOT NULL,
   schema_document jsonb NOT NULL,
-  status varchar(32) NOT NULL DEFAULT 'active',
+  status varchar(16) NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'deprecated', 'draft')),
+  created_by uuid NULL,
   created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (tenant, extension_install_id, namespace, schema_version)
 );
+CREATE UNIQUE INDEX ext_storage_schemas_namespace_active_uq ON ext_storage_schemas (tenant, extension_install_id, namespace)
+  WHERE status = 'active';
 
 -- The install's tenant; absent (or not a UUID) raises AS404, not active AS401 (production's factory).
 CREATE FUNCTION alga_storage_install_tenant(p_install text) RETURNS varchar
@@ -195,7 +200,7 @@ BEGIN
       ttl_expires_at = EXCLUDED.ttl_expires_at, updated_at = EXCLUDED.updated_at
     RETURNING r.key, r.revision, r.ttl_expires_at, r.created_at, r.updated_at
   )
-  SELECT w.key, w.revision, w.ttl_expires_at, w.created_at, w.updated_at FROM written w;
+  SELECT w.key::text, w.revision, w.ttl_expires_at, w.created_at, w.updated_at FROM written w;
 END
 $fn$;
 
@@ -246,12 +251,12 @@ BEGIN
   v_install := p_install::uuid;
   PERFORM alga_storage_sweep(v_tenant, v_install, p_now);
   IF p_key IS NOT NULL THEN
-    RETURN QUERY SELECT r.tenant, r.key, r.revision, r.value, r.metadata, r.ttl_expires_at, r.created_at, r.updated_at
+    RETURN QUERY SELECT r.tenant, r.key::text, r.revision, r.value, r.metadata, r.ttl_expires_at, r.created_at, r.updated_at
       FROM ext_storage_records r
      WHERE r.tenant = v_tenant AND r.extension_install_id = v_install AND r.namespace = p_namespace AND r.key = p_key;
     RETURN;
   END IF;
-  RETURN QUERY SELECT r.tenant, r.key, r.revision, r.value, r.metadata, r.ttl_expires_at, r.created_at, r.updated_at
+  RETURN QUERY SELECT r.tenant, r.key::text, r.revision, r.value, r.metadata, r.ttl_expires_at, r.created_at, r.updated_at
     FROM ext_storage_records r
    WHERE r.tenant = v_tenant AND r.extension_install_id = v_install AND r.namespace = p_namespace
      AND (p_after IS NULL OR r.key > p_after)
