@@ -29,7 +29,7 @@ import { createHttpRunnerClient } from './server/http/runner-client.js';
 import { handleSchedulerOperation } from './server/internal-api/scheduler-operation.js';
 import { EMPTY_PLATFORM_DATA, type PlatformData } from './server/platform-data/platform-data.js';
 import { callPlatformApi } from './server/internal-api/platform-operation.js';
-import { findInstall, installExtension, registerExtension, storeBundleBlob } from './server/registry/registry.js';
+import { findInstall, installedVersionId, installExtension, registerExtension, storeBundleBlob } from './server/registry/registry.js';
 import { contentHashOf } from './shared/content-hash.js';
 import { loadBundle } from './server/registry/registry.js';
 import { adminScheduleRoutes } from './server/execution/admin-routes.js';
@@ -393,11 +393,8 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
         const tenant = o.tenantId ?? tenantId;
         // A new manifest version moves the install's schedules along by (METHOD, path), as
         // production's update does; a schedule whose endpoint is gone blocks it unless disabled.
-        const existing = await pool.query<{ version_id: string }>(
-          `SELECT version_id FROM tenant_extension_install WHERE tenant_id = $1 AND registry_id = $2`,
-          [tenant, reg.registryId],
-        );
-        if (existing.rows[0] && existing.rows[0].version_id !== reg.versionId) {
+        const installedVersion = await installedVersionId(pool, tenant, reg.registryId);
+        if (installedVersion && installedVersion !== reg.versionId) {
           const moved = await updateInstallVersion(pool, jobs, {
             tenantId: tenant,
             registryId: reg.registryId,

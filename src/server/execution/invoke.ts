@@ -185,7 +185,7 @@ export async function runInvocation(deps: InvokeDeps, job: InvocationJob): Promi
     let httpStatus: number | null = null;
     let responseExcerpt: string | null = null;
     try {
-      const r = await attempt(row);
+      const r = await callEndpoint(deps, row, { scheduleId, tenantId, trigger, occurrenceAt: runBase.occurrenceAt, requestId, data, jobId: job.id });
       outcome = r.outcome;
       httpStatus = r.httpStatus;
       responseExcerpt = r.excerpt;
@@ -194,14 +194,10 @@ export async function runInvocation(deps: InvokeDeps, job: InvocationJob): Promi
     }
     const error = outcome.status === 'error' ? outcome.error.slice(0, LAST_ERROR_MAX_CHARS) : null;
     const status = outcome.status === 'error' ? 'error' : 'success';
-    const finish = async (q: pg.PoolClient | pg.Pool) => {
-      await store.finishRun(q, runId, { finishedAt: clock.now(), durationMs: performance.now() - t0, status, httpStatus, error, responseExcerpt });
-      await store.writeLastRun(q, scheduleId, tenantId, clock.now(), status, error);
-      await store.pruneScheduleRuns(q, scheduleId, deps.keepRunsPerSchedule);
-      if (data.runNowJobId && (status === 'success' || job.attempt >= job.maxAttempts || (outcome.status === 'error' && !outcome.retry))) {
-        await q.query(`UPDATE jobs SET status = $2, updated_at = now() WHERE job_id = $1`, [data.runNowJobId, status === 'success' ? 'completed' : 'failed']);
-      }
-    };
+    // A run-now's tracker row ends with its last attempt (a success, the last try, or no retry).
+    const lastAttempt = status === 'success' || job.attempt >= job.maxAttempts || (outcome.status === 'error' && !outcome.retry);
+    const end: RunEnd = { runId, durationMs: performance.now() - t0, scheduleId, tenantId, status, httpStatus, error, responseExcerpt, runNowJobId: lastAttempt ? data.runNowJobId : undefined };
+    const finish = (q: pg.PoolClient | pg.Pool) => recordRunEnd(q, deps, end);
     // Step 11: written with the lock's commit (one commit per run); best-effort, as production.
     try {
       await lockClient.query('SAVEPOINT finish');
@@ -217,64 +213,6 @@ export async function runInvocation(deps: InvokeDeps, job: InvocationJob): Promi
     if (outcome.status === 'error') log.warn('scheduled invocation failed', { trigger, attempt: job.attempt, of: job.maxAttempts, error });
     else log.debug('scheduled invocation done', { trigger, attempt: job.attempt, httpStatus });
     return outcome;
-
-    async function attempt(r: store.RunContextRow): Promise<{ outcome: InvocationOutcome; httpStatus: number | null; excerpt: string | null }> {
-      const fail = (error: string, retry = true) => ({ outcome: { status: 'error', error, retry } as InvocationOutcome, httpStatus: null, excerpt: null });
-      if (!r.e_id) {
-        // Production disables the schedule and leaves its runner schedule; we also stop dispatching it.
-        await store.disableSchedule(pool, scheduleId, tenantId);
-        return fail(INVOCATION_ERRORS.endpointMissing, false);
-      }
-      if (!r.i_id) return fail(INVOCATION_ERRORS.installConfigMissing);
-      if (r.i_tenant_id !== tenantId) return fail(INVOCATION_ERRORS.tenantMismatch);
-      if (!r.i_registry_id) return fail(INVOCATION_ERRORS.registryMissing);
-      if (!r.content_hash) return fail(INVOCATION_ERRORS.contentHashMissing);
-      if (r.e_version_id !== r.i_version_id) return fail(INVOCATION_ERRORS.versionMismatch);
-      const install: InstallRuntime = {
-        installId: r.i_id,
-        tenantId: r.i_tenant_id,
-        registryId: r.i_registry_id,
-        versionId: r.i_version_id!,
-        extensionName: r.extension_name ?? '',
-        contentHash: r.content_hash,
-        providers: resolveInstallProviders(r),
-        config: stringConfig(r.i_config),
-        enabled: r.i_active === true,
-        endpoints: [],
-        secretEnvelope: envelopeFromRow(r.secret_envelope),
-      };
-
-      const method = r.e_method!.toUpperCase();
-      const payload = r.payload_json;
-      const call = buildExecuteCall(install, {
-        method,
-        path: r.e_path!,
-        query: {},
-        headers: {
-          'x-alga-trigger': trigger,
-          'x-alga-schedule-id': scheduleId,
-          'x-alga-scheduled-time': runBase.occurrenceAt.toISOString(),
-        },
-        // Step 9: no body for GET; otherwise the payload's JSON, omitted when null.
-        body: method !== 'GET' && payload !== null && payload !== undefined ? new TextEncoder().encode(JSON.stringify(payload)) : undefined,
-        requestId,
-        idempotencyKey: idempotencyKeyFor(data, job.id),
-        timeoutMs: deps.timeoutMs,
-        context: { trigger: 'schedule', schedule_id: scheduleId },
-      });
-      let env: ExecuteResponseBody;
-      try {
-        env = await executeWithTimeout(deps.runner, call, deps.timeoutMs);
-      } catch (err) {
-        return fail((err as Error)?.message ?? String(err));
-      }
-      const evaluated = evaluateResponse(env, deps.maxResponseBytes);
-      return {
-        outcome: evaluated.error ? { status: 'error', error: evaluated.error, retry: true } : { status: 'success', httpStatus: evaluated.httpStatus },
-        httpStatus: evaluated.httpStatus,
-        excerpt: excerpt(env),
-      };
-    }
   } catch (err) {
     lockBroken = err as Error;
     throw err;
@@ -282,4 +220,106 @@ export async function runInvocation(deps: InvokeDeps, job: InvocationJob): Promi
     await lockClient.query('COMMIT').catch((e: Error) => (lockBroken ??= e));
     lockClient.release(lockBroken);
   }
+}
+
+interface RunEnd {
+  runId: string;
+  durationMs: number;
+  scheduleId: string;
+  tenantId: string;
+  status: 'success' | 'error';
+  httpStatus: number | null;
+  error: string | null;
+  responseExcerpt: string | null;
+  /** The run-now tracker row to close, when this was its last attempt. */
+  runNowJobId?: string;
+}
+
+/** Step 11: the attempt's end in the history, the schedule's last run, retention, and a run-now's tracker. */
+async function recordRunEnd(q: pg.PoolClient | pg.Pool, deps: InvokeDeps, e: RunEnd): Promise<void> {
+  const at = deps.clock.now();
+  await store.finishRun(q, e.runId, { finishedAt: at, durationMs: e.durationMs, status: e.status, httpStatus: e.httpStatus, error: e.error, responseExcerpt: e.responseExcerpt });
+  await store.writeLastRun(q, e.scheduleId, e.tenantId, at, e.status, e.error);
+  await store.pruneScheduleRuns(q, e.scheduleId, deps.keepRunsPerSchedule);
+  if (e.runNowJobId) await store.finishRunNowJob(q, e.runNowJobId, e.status === 'success' ? 'completed' : 'failed');
+}
+
+/** What one attempt's call needs of the invocation. */
+interface AttemptContext {
+  scheduleId: string;
+  tenantId: string;
+  trigger: 'schedule' | 'run-now';
+  occurrenceAt: Date;
+  requestId: string;
+  data: InvocationJob['data'];
+  jobId: string;
+}
+
+interface AttemptResult {
+  outcome: InvocationOutcome;
+  httpStatus: number | null;
+  excerpt: string | null;
+}
+
+/**
+ * Steps 5–10 of one attempt, holding the run lock: the run context checked in production's order
+ * (a missing endpoint disables the schedule), then the execute call and its evaluation.
+ */
+async function callEndpoint(deps: InvokeDeps, r: store.RunContextRow, a: AttemptContext): Promise<AttemptResult> {
+  const { scheduleId, tenantId, trigger, requestId, data } = a;
+  const fail = (error: string, retry = true) => ({ outcome: { status: 'error', error, retry } as InvocationOutcome, httpStatus: null, excerpt: null });
+  if (!r.e_id) {
+    // Production disables the schedule and leaves its runner schedule; we also stop dispatching it.
+    await store.disableSchedule(deps.pool, scheduleId, tenantId);
+    return fail(INVOCATION_ERRORS.endpointMissing, false);
+  }
+  if (!r.i_id) return fail(INVOCATION_ERRORS.installConfigMissing);
+  if (r.i_tenant_id !== tenantId) return fail(INVOCATION_ERRORS.tenantMismatch);
+  if (!r.i_registry_id) return fail(INVOCATION_ERRORS.registryMissing);
+  if (!r.content_hash) return fail(INVOCATION_ERRORS.contentHashMissing);
+  if (r.e_version_id !== r.i_version_id) return fail(INVOCATION_ERRORS.versionMismatch);
+  const install: InstallRuntime = {
+    installId: r.i_id,
+    tenantId: r.i_tenant_id,
+    registryId: r.i_registry_id,
+    versionId: r.i_version_id!,
+    extensionName: r.extension_name ?? '',
+    contentHash: r.content_hash,
+    providers: resolveInstallProviders(r),
+    config: stringConfig(r.i_config),
+    enabled: r.i_active === true,
+    endpoints: [],
+    secretEnvelope: envelopeFromRow(r.secret_envelope),
+  };
+
+  const method = r.e_method!.toUpperCase();
+  const payload = r.payload_json;
+  const call = buildExecuteCall(install, {
+    method,
+    path: r.e_path!,
+    query: {},
+    headers: {
+      'x-alga-trigger': trigger,
+      'x-alga-schedule-id': scheduleId,
+      'x-alga-scheduled-time': a.occurrenceAt.toISOString(),
+    },
+    // Step 9: no body for GET; otherwise the payload's JSON, omitted when null.
+    body: method !== 'GET' && payload !== null && payload !== undefined ? new TextEncoder().encode(JSON.stringify(payload)) : undefined,
+    requestId,
+    idempotencyKey: idempotencyKeyFor(data, a.jobId),
+    timeoutMs: deps.timeoutMs,
+    context: { trigger: 'schedule', schedule_id: scheduleId },
+  });
+  let env: ExecuteResponseBody;
+  try {
+    env = await executeWithTimeout(deps.runner, call, deps.timeoutMs);
+  } catch (err) {
+    return fail((err as Error)?.message ?? String(err));
+  }
+  const evaluated = evaluateResponse(env, deps.maxResponseBytes);
+  return {
+    outcome: evaluated.error ? { status: 'error', error: evaluated.error, retry: true } : { status: 'success', httpStatus: evaluated.httpStatus },
+    httpStatus: evaluated.httpStatus,
+    excerpt: excerpt(env),
+  };
 }

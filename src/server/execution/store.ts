@@ -189,6 +189,11 @@ export async function finishRun(
   );
 }
 
+/** A run-now's tracker row in `jobs`, closed with its last attempt. */
+export async function finishRunNowJob(q: Queryable, jobId: string, status: 'completed' | 'failed'): Promise<void> {
+  await q.query(`UPDATE jobs SET status = $2, updated_at = now() WHERE job_id = $1`, [jobId, status]);
+}
+
 export const INTERRUPTED_RUN_ERROR = 'Run interrupted: the worker stopped before the run finished';
 
 /** Called while holding the schedule's run lock: any `running` row of it is from a dead worker. */

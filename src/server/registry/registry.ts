@@ -169,6 +169,15 @@ function installRuntimeOf(row: any): InstallRuntime {
   };
 }
 
+/** The version a tenant's install of this extension is on, or null when it has none. */
+export async function installedVersionId(q: Queryable, tenantId: string, registryId: string): Promise<string | null> {
+  const res = await q.query<{ version_id: string }>(`SELECT version_id FROM tenant_extension_install WHERE tenant_id = $1 AND registry_id = $2`, [
+    tenantId,
+    registryId,
+  ]);
+  return res.rows[0]?.version_id ?? null;
+}
+
 /**
  * A tenant's install of an extension named by registry id, manifest name, or `publisher.name`
  * (compared lowercase). Null when not installed.

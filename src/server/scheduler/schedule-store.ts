@@ -1,6 +1,8 @@
 /**
- * SQL of the scheduler service: one small function per statement, `$n` placeholders only, every
- * schedule query scoped by install and tenant (production's tenant facade adds the tenant filter).
+ * SQL of the scheduler service: one small function per statement, every schedule query scoped by
+ * install and tenant (production's tenant facade adds the tenant filter). Values travel as `$n`
+ * parameters, except in createScheduleStatement: the create goes as one simple-protocol message
+ * with BEGIN (no parameters there), so its values are sqlLiteral()s.
  */
 import { sqlLiteral, type Queryable } from '../db/database.js';
 

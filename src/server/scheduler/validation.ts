@@ -227,10 +227,10 @@ export function validateTimezone(input: unknown): string {
   return tz;
 }
 
-/** Returns the JSON text to store (or null). Objects and arrays only, ≤ 100 000 chars of JSON. */
 /** `\u0000` in JSON text (an unescaped backslash before it), which jsonb refuses. */
 const ESCAPED_NUL = /(?:^|[^\\])(?:\\\\)*\\u0000/;
 
+/** Returns the JSON text to store (or null). Objects and arrays only, ≤ 100 000 chars of JSON. */
 export function validatePayload(input: unknown): string | null {
   if (input === null || input === undefined) return null;
   if (typeof input !== 'object') throw new ScheduleInputError('payload', MESSAGES.payloadShape);
