@@ -62,7 +62,8 @@ export interface Harness {
   create(input: { endpoint?: string; cron: string; timezone?: string; enabled?: boolean; payload?: unknown; name?: string }, ctx?: InstallContext): Promise<string>;
   /** Another install (own tenant) on the same database. */
   install(o?: InsertInstallOptions): Promise<InstallContext>;
-  /** Polls until fn returns truthy (or fails after timeoutMs). */
+  /** Polls until fn returns truthy: waits on state, however slow a loaded machine is; timeoutMs
+   * (default 2 min) only turns a condition that never holds into a failure instead of a hang. */
   until<T>(fn: () => Promise<T>, timeoutMs?: number): Promise<NonNullable<T>>;
   runs(scheduleId: string): Promise<any[]>;
   stop(): Promise<void>;
@@ -105,7 +106,7 @@ export async function startHarness(o: { start?: string; behaviour?: Behaviour; o
       if (!r.success) throw new Error(`create failed: ${r.error}`);
       return r.scheduleId!;
     },
-    async until(fn, timeoutMs = 15_000) {
+    async until(fn, timeoutMs = 120_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const v = await fn();

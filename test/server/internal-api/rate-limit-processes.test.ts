@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { promisify } from 'node:util';
 import { createTestDatabase, type TestDatabase } from '../../support/db.js';
 import { insertInstall } from '../../support/fixtures.js';
 
-const run = promisify(execFile);
 const script = fileURLToPath(new URL('./mutator-process.js', import.meta.url));
 
 let db: TestDatabase;
@@ -19,12 +17,30 @@ after(async () => db.drop());
 // would let 20 through.
 test('rate limit: two processes making 20 creates for one install within a minute → exactly 10 succeed', async () => {
   const ctx = await insertInstall(db.pool);
-  const startAt = String(Date.now() + 1500);
-  const child = (offset: number) =>
-    run(process.execPath, [script], {
-      env: { ...process.env, DATABASE_URL: db.url, INSTALL_ID: ctx.installId, COUNT: '10', START_AT: startAt, OFFSET: String(offset) },
+  // Both processes connect first, then start together on a line from the test (not at a
+  // wall-clock instant a slow start could miss, which would make the two run one after the other).
+  const child = (offset: number) => {
+    const p = spawn(process.execPath, [script], {
+      env: { ...process.env, DATABASE_URL: db.url, INSTALL_ID: ctx.installId, COUNT: '10', OFFSET: String(offset) },
+      stdio: ['pipe', 'pipe', 'inherit'],
     });
-  const [a, b] = await Promise.all([child(0), child(30)]);
+    let out = '';
+    const ready = new Promise<void>((resolve, reject) => {
+      p.stdout.on('data', (d) => {
+        out += d;
+        if (out.startsWith('ready\n')) resolve();
+      });
+      p.once('exit', (code) => reject(new Error(`mutator exited with ${code} before ready`)));
+    });
+    const done = new Promise<string>((resolve, reject) =>
+      p.once('close', (code) => (code === 0 ? resolve(out.slice('ready\n'.length)) : reject(new Error(`mutator exited with ${code}`)))),
+    );
+    return { p, ready, done };
+  };
+  const both = [child(0), child(30)];
+  await Promise.all(both.map((c) => c.ready));
+  for (const c of both) c.p.stdin.end('go\n');
+  const [a, b] = (await Promise.all(both.map((c) => c.done))).map((stdout) => ({ stdout }));
   const statuses = [...JSON.parse(a.stdout), ...JSON.parse(b.stdout)] as number[];
   assert.equal(statuses.length, 20);
   assert.equal(statuses.filter((s) => s === 201).length, 10, JSON.stringify(statuses));
