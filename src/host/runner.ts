@@ -13,6 +13,8 @@ import {
   type ExecuteResponseBody,
   type ParsedExecuteRequest,
 } from '../shared/execute-envelope.js';
+import { contentHashHex } from '../shared/content-hash.js';
+import { excerpt } from '../shared/excerpt.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
 import { BundleError, ComponentCache, MAX_MEMORY_MB } from './component-cache.js';
 import { IdempotencyCache } from './idempotency.js';
@@ -130,6 +132,11 @@ export function createRunner(opts: RunnerOptions): Runner {
     });
     log.info('execute start');
 
+    // Client mistakes are 4xx in the envelope (production's strings, ours the status): a hash that
+    // cannot be one, a body that is not base64, a memory cap below the component's own minimum.
+    if (!/^[0-9a-f]{64}$/.test(contentHashHex(req.context.content_hash))) {
+      return envelopeError(400, `bundle_fetch_failed: invalid content hash ${excerpt(req.context.content_hash)}`);
+    }
     let component;
     try {
       component = await cache.get({ tenantId: tenant, extensionId: extension, contentHash: req.context.content_hash });
@@ -140,7 +147,7 @@ export function createRunner(opts: RunnerOptions): Runner {
     }
 
     const { granted, unknown } = resolveProviders(req.providers);
-    if (unknown.length) return envelopeError(400, `unknown_capabilities: ${unknown.join(', ')}`);
+    if (unknown.length) return envelopeError(400, `unknown_capabilities: ${unknown.slice(0, 5).map((u) => (u.length > 64 ? `${u.slice(0, 64)}…` : u)).join(', ')}${unknown.length > 5 ? `, … (${unknown.length} in all)` : ''}`);
 
     let secrets: Record<string, string> | undefined;
     if (req.secret_envelope) {
@@ -157,7 +164,7 @@ export function createRunner(opts: RunnerOptions): Runner {
     try {
       body = decodeBody(req.http.body_b64);
     } catch (e) {
-      return envelopeError(500, `execute_failed: ${(e as Error).message}`);
+      return envelopeError(400, `execute_failed: ${(e as Error).message}`);
     }
 
     const witRequest: ExecuteRequest = {
@@ -195,7 +202,7 @@ export function createRunner(opts: RunnerOptions): Runner {
     } catch (e) {
       const msg = e instanceof MemoryCapError ? e.message : `could not compile component: ${(e as Error).message}`;
       log.warn('execute failed', { error: msg });
-      return envelopeError(500, `execute_failed: ${msg}`);
+      return envelopeError(e instanceof MemoryCapError && e.belowMinimum ? 400 : 500, `execute_failed: ${msg}`);
     }
     const onAbort = () => log.warn('caller went away');
     signal?.addEventListener('abort', onAbort, { once: true });

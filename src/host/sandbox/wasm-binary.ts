@@ -22,7 +22,15 @@ export interface RewriteResult {
   tableExports: string[];
 }
 
-export class MemoryCapError extends Error {}
+export class MemoryCapError extends Error {
+  /** The requested cap is below what the component needs to start: the request's mistake. */
+  constructor(
+    message: string,
+    readonly belowMinimum = false,
+  ) {
+    super(message);
+  }
+}
 
 const SECTION = { import: 2, table: 4, memory: 5, global: 6, export: 7 } as const;
 
@@ -179,7 +187,7 @@ function capMemories(bytes: Uint8Array, s: Section, maxPages: number): { body: n
     const max = flags & 0x01 ? r.u32() : undefined;
     initialPages.push(min);
     if (min > maxPages) {
-      throw new MemoryCapError(`memory limit ${(maxPages * WASM_PAGE) / 2 ** 20} MB is below the component's initial memory of ${Math.ceil((min * WASM_PAGE) / 2 ** 20)} MB`);
+      throw new MemoryCapError(`memory limit ${(maxPages * WASM_PAGE) / 2 ** 20} MB is below the component's initial memory of ${Math.ceil((min * WASM_PAGE) / 2 ** 20)} MB`, true);
     }
     const cap = max === undefined ? maxPages : Math.min(max, maxPages);
     body.push(flags | 0x01, ...u32Bytes(min), ...u32Bytes(cap));

@@ -3,6 +3,7 @@
  * (docs/production-contract.md#gateway). It resolves the tenant's install, builds production's /v1/execute envelope, runs it and
  * answers with the guest's response.
  */
+import { excerpt } from '../../shared/excerpt.js';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type pg from 'pg';
@@ -61,8 +62,8 @@ export async function handleGateway(opts: GatewayOptions, req: IncomingMessage, 
 
   let install = await findInstall(opts.pool, tenant, extension);
   if (!install && opts.installOnDemand && (await opts.installOnDemand(tenant, extension))) install = await findInstall(opts.pool, tenant, extension);
-  if (!install) throw new HttpError(404, 'extension_not_found', `extension ${extension} is not installed for tenant ${tenant}`);
-  if (!install.enabled) throw new HttpError(404, 'extension_disabled', `extension ${extension} is disabled for tenant ${tenant}`);
+  if (!install) throw new HttpError(404, 'extension_not_found', `extension ${excerpt(extension)} is not installed for tenant ${excerpt(tenant)}`);
+  if (!install.enabled) throw new HttpError(404, 'extension_disabled', `extension ${excerpt(extension)} is disabled for tenant ${excerpt(tenant)}`);
   if (!install.endpoints.some((e) => e.method === method && endpointMatches(e.path, path))) {
     // Production's gateway answers exactly this body for a method and path the installed version
     // does not declare; the declared list goes to the log instead, where a developer looks.

@@ -117,10 +117,42 @@ describe('/v1/execute: execution outcomes are HTTP 200 with the envelope', () =>
     assert.match(r.json.error, /^bundle_fetch_failed: /);
   });
 
-  test('invalid body base64 → 500 execute_failed: invalid body base64', async () => {
+  test('invalid body base64 → 400 execute_failed: invalid body base64 (production\'s string, a client status)', async () => {
     const r = await post(envelope({ http: { method: 'POST', path: '/echo', body_b64: 'not base64!' } }));
-    assert.equal(r.json.status, 500);
+    assert.equal(r.status, 200);
+    assert.equal(r.json.status, 400);
     assert.match(r.json.error, /^execute_failed: invalid body base64/);
+  });
+
+  test('an invalid content hash → 400 bundle_fetch_failed, quoting a short excerpt only', async () => {
+    for (const content_hash of ['sha256:xyz', 'not-a-hash', `sha256:${'0'.repeat(63)}`, 'Z'.repeat(50_000)]) {
+      const r = await post(envelope({ context: { content_hash } }));
+      assert.equal(r.status, 200);
+      assert.equal(r.json.status, 400, content_hash.slice(0, 80));
+      assert.match(r.json.error, /^bundle_fetch_failed: invalid content hash "/);
+      assert.ok(r.json.error.length < 120, `error of ${r.json.error.length} chars`);
+    }
+  });
+
+  test('memory_mb below the component\'s minimum → 400 execute_failed', async () => {
+    const r = await post(envelope({ limits: { memory_mb: 1 } }));
+    assert.equal(r.json.status, 400);
+    assert.match(r.json.error, /^execute_failed: memory limit 1 MB is below the component's initial memory of \d+ MB$/);
+    assert.equal((await post(envelope())).json.status, 200, 'the next request runs');
+  });
+
+  test('many long unknown capabilities: the error quotes a short excerpt', async () => {
+    const providers = Array.from({ length: 10 }, (_, i) => `cap:${String(i).padStart(3, '0')}${'x'.repeat(5_000)}`);
+    const r = await post(envelope({ providers }));
+    assert.equal(r.json.status, 400);
+    assert.match(r.json.error, /^unknown_capabilities: cap:000x+…, /);
+    assert.match(r.json.error, /\(10 in all\)$/);
+    assert.ok(r.json.error.length < 500, `error of ${r.json.error.length} chars`);
+  });
+
+  test('a secret envelope that cannot be decrypted keeps production\'s 500 secret_decrypt_failed', async () => {
+    const r = await post(envelope({ secret_envelope: { ciphertext_b64: Buffer.from('not json').toString('base64') } }));
+    assert.deepEqual(r.json, { status: 500, headers: {}, body_b64: null, error: 'secret_decrypt_failed' });
   });
 
   test('a guest trap → 500 execute_failed, and the next execution succeeds', async () => {

@@ -78,7 +78,7 @@ describe('sandbox limits', () => {
 
   test('memory: a cap below the component\'s initial memory is refused clearly', async () => {
     const r = await h.call('GET', '/counter', { limits: { memory_mb: 1 } });
-    assert.equal(r.status, 500);
+    assert.equal(r.status, 400, 'the request\'s mistake: a client error');
     assert.match(r.error!, /^execute_failed: memory limit 1 MB is below the component's initial memory of \d+ MB$/);
   });
 
