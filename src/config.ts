@@ -62,6 +62,7 @@ export const VARIABLES = {
   ALGA_SERVER_URL: { schema: httpUrl, doc: '`schedules`: the server to ask (default http://127.0.0.1:$PORT); `--url` wins' },
   EXT_GATEWAY_TIMEOUT_MS: { schema: integer(1, 2_147_483_647), doc: '`limits.timeout_ms` the gateway and scheduled runs send (default 30 000)' },
   EXT_RUNNER_MAX_RESPONSE_BYTES: { schema: integer(-2_147_483_648, 2_147_483_647), doc: 'largest runner answer a scheduled run accepts (default 262 144; ≤ 0 disables the check)' },
+  ALGA_FETCH_MAX_BYTES: { schema: integer(1, 2_147_483_647), doc: 'http.fetch and ui-proxy: largest response body an extension receives (default 33 554 432; larger → `internal`)' },
   UI_PROXY_BASE_URL: { schema: httpUrl, doc: 'ui-proxy.call-route: base URL of the UI proxy (unset: every call answers route-not-found)' },
   UI_PROXY_TIMEOUT_MS: { schema: integer(1, 2_147_483_647), doc: 'ui-proxy.call-route: timeout of one call (default 5 000)' },
   VAULT_ADDR: { schema: httpUrl, doc: 'Vault for `vault-transit` secret envelopes (the runner decrypts them with transit decrypt)' },
@@ -94,6 +95,8 @@ export interface Config {
   serverUrl?: string;
   execution: { timeoutMs: number; maxResponseBytes: number };
   uiProxy: { baseUrl?: string; timeoutMs: number };
+  /** ALGA_FETCH_MAX_BYTES. */
+  fetchMaxBytes: number;
   /** Where the runner decrypts `vault-transit` secret envelopes. */
   vault: { addr?: string; tokenFile: string; mount?: string; namespace?: string };
 }
@@ -143,6 +146,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     serverUrl: v.ALGA_SERVER_URL?.replace(/\/+$/, ''),
     execution: { timeoutMs: v.EXT_GATEWAY_TIMEOUT_MS ?? 30_000, maxResponseBytes: v.EXT_RUNNER_MAX_RESPONSE_BYTES ?? 262_144 },
     uiProxy: { baseUrl: v.UI_PROXY_BASE_URL, timeoutMs: v.UI_PROXY_TIMEOUT_MS ?? 5_000 },
+    fetchMaxBytes: v.ALGA_FETCH_MAX_BYTES ?? 32 * 1024 * 1024,
     vault: {
       addr: v.VAULT_ADDR ?? v.ALGA_VAULT_ADDR,
       tokenFile: v.ALGA_VAULT_TOKEN_FILE ?? '/run/secrets/alga_vault_token',
@@ -194,4 +198,14 @@ export function requireProductionSecrets(config: Config, role: ServeRole): void 
     problems.push({ variable: 'STORAGE_API_BASE_URL', message: 'required with NODE_ENV=production for --role runner (the platform base URL the runner calls back; or REGISTRY_BASE_URL)' });
   }
   if (problems.length) throw new ConfigError(problems, 'refusing to start');
+}
+
+/** The runner's settings from `config`, as the host services take them (both composition roots). */
+export function runnerServices(config: Config) {
+  return {
+    egressAllowlist: config.egressAllowlist,
+    uiProxy: config.uiProxy,
+    maxFetchBytes: config.fetchMaxBytes,
+    refuseInternalAddresses: config.production,
+  };
 }

@@ -12,7 +12,7 @@ import type pg from 'pg';
 import { createRunner, type Runner } from './host/runner.js';
 import type { PlatformApiBackend, SchedulerBackend, StorageBackend } from './host/ports.js';
 import { runnerRoutes } from './host/http/runner-service.js';
-import { childEnv, loadConfig, type Config } from './config.js';
+import { childEnv, loadConfig, runnerServices, type Config } from './config.js';
 import type { ExecuteClient } from './shared/execute-envelope.js';
 import { sendJson } from './shared/http-error.js';
 import { createHttpServer, listen, type Route } from './shared/http-server.js';
@@ -164,6 +164,7 @@ function runnerSettingsEnv(config: Config): Record<string, string> {
     EXT_EGRESS_ALLOWLIST: config.egressAllowlist.join(','),
     UI_PROXY_BASE_URL: config.uiProxy.baseUrl ?? '',
     UI_PROXY_TIMEOUT_MS: String(config.uiProxy.timeoutMs),
+    ALGA_FETCH_MAX_BYTES: String(config.fetchMaxBytes),
   };
 }
 
@@ -274,7 +275,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
       inProcess = createRunner({
         cacheDir,
         components: { load: ({ contentHash }) => loadBundle(pool, contentHash) },
-        services: { scheduler, storage, platformApi, egressAllowlist: config.egressAllowlist, uiProxy: config.uiProxy },
+        services: { scheduler, storage, platformApi, ...runnerServices(config) },
         vault: config.vault,
         logger,
         onProgress: progress,

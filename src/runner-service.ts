@@ -9,7 +9,7 @@ import { runnerRoutes } from './host/http/runner-service.js';
 import { createHttpSchedulerBackend } from './host/http/scheduler-client.js';
 import { createHttpStorageBackend } from './host/http/storage-client.js';
 import { createHttpPlatformApiBackend } from './host/http/platform-api-client.js';
-import { loadConfig, type Config } from './config.js';
+import { loadConfig, runnerServices, type Config } from './config.js';
 import { createHttpServer, listen } from './shared/http-server.js';
 import { createLogger, type Logger } from './shared/logger.js';
 
@@ -48,7 +48,7 @@ export async function startRunnerService(opts: RunnerServiceOptions): Promise<Ru
   const runner = createRunner({
     cacheDir,
     components,
-    services: { scheduler, storage, platformApi, egressAllowlist: config.egressAllowlist, uiProxy: config.uiProxy },
+    services: { scheduler, storage, platformApi, ...runnerServices(config) },
     vault: config.vault,
     logger,
     concurrency: opts.concurrency,

@@ -1,5 +1,8 @@
-import { request } from 'undici';
-import { err, ok, type HostInterface } from './types.js';
+import { lookup as dnsLookup } from 'node:dns/promises';
+import type { LookupFunction } from 'node:net';
+import { Agent, request } from 'undici';
+import { addressPermitted } from '../egress/addresses.js';
+import { err, ok, type ExecutionContext, type HostInterface } from './types.js';
 
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
 const TIMEOUT_MS = 30_000; // production's outbound client timeout
@@ -16,7 +19,40 @@ export function egressAllowed(host: string, allowlist: readonly string[]): boole
   });
 }
 
-/** `http.fetch` (cap:http.fetch): a real outbound request; redirects are not followed. */
+/** The allowlist names this host explicitly (an empty allowlist names none). */
+function explicitlyAllowed(host: string, allowlist: readonly string[]): boolean {
+  return allowlist.length > 0 && egressAllowed(host, allowlist);
+}
+
+export type Resolve = (host: string) => Promise<{ address: string; family: number }[]>;
+const systemResolve: Resolve = (host) => dnsLookup(host, { all: true, verbatim: true });
+
+/** The one address this request may connect to, or why not (docs/differences.md#egress). */
+async function pickAddress(ctx: ExecutionContext, host: string): Promise<{ address: string; family: number } | 'not-allowed' | 'transport'> {
+  let found;
+  try {
+    found = await (ctx.services.resolve ?? systemResolve)(host.replace(/^\[|\]$/g, ''));
+  } catch {
+    return 'transport';
+  }
+  const first = found[0];
+  if (!first) return 'transport';
+  if (explicitlyAllowed(host, ctx.services.egressAllowlist ?? [])) return first;
+  return addressPermitted(first.address, { refuseInternal: ctx.services.refuseInternalAddresses ?? false }) ? first : 'not-allowed';
+}
+
+/** A connection that goes to `address` whatever the host name says: resolved once, checked, used. */
+function pinnedAgent(address: string, family: number): Agent {
+  const lookup: LookupFunction = (_host, options, cb) => {
+    if ((options as { all?: boolean }).all) (cb as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [{ address, family }]);
+    else cb(null, address, family);
+  };
+  return new Agent({ connect: { lookup }, connections: 1, pipelining: 0 });
+}
+
+/** `http.fetch` (cap:http.fetch): production's checks (capability, URL, allowlist, method), then the
+ * address rules on the resolved address, one connection to that address, no redirects followed, the
+ * body bounded (docs/differences.md#egress). */
 export const http: HostInterface<'alga:extension/http'> = {
   functions: {
     fetch: async (ctx, [req], signal) => {
@@ -28,42 +64,54 @@ export const http: HostInterface<'alga:extension/http'> = {
       } catch {
         return err('invalid-url');
       }
-      if (!METHODS.has(method) || (url.protocol !== 'http:' && url.protocol !== 'https:')) return err('invalid-url');
       if (!egressAllowed(url.hostname, ctx.services.egressAllowlist ?? [])) return err('not-allowed');
-      let res;
-      try {
-        res = await request(url, {
-          method: method as 'GET',
-          headers: Object.fromEntries((req.headers ?? []).map((h) => [h.name, h.value])),
-          body: req.body && req.body.length ? Buffer.from(req.body) : undefined,
-          headersTimeout: TIMEOUT_MS,
-          bodyTimeout: TIMEOUT_MS,
-          signal,
-        });
-      } catch {
-        return err('transport');
+      if (!METHODS.has(method) || (url.protocol !== 'http:' && url.protocol !== 'https:')) return err('invalid-url');
+      const target = await pickAddress(ctx, url.hostname);
+      if (target === 'not-allowed') {
+        ctx.logger.warn('http.fetch refused: the address is not reachable for extensions', { host: url.hostname });
+        return err('not-allowed');
       }
-      const max = ctx.services.maxFetchBytes ?? DEFAULT_MAX_FETCH_BYTES;
-      const chunks: Buffer[] = [];
-      let size = 0;
+      if (target === 'transport') return err('transport');
+      const agent = pinnedAgent(target.address, target.family);
       try {
-        for await (const chunk of res.body) {
-          size += (chunk as Buffer).length;
-          if (size > max) {
-            res.body.destroy();
-            return err('internal');
-          }
-          chunks.push(chunk as Buffer);
+        let res;
+        try {
+          res = await request(url, {
+            method: method as 'GET',
+            headers: Object.fromEntries((req.headers ?? []).map((h) => [h.name, h.value])),
+            body: req.body && req.body.length ? Buffer.from(req.body) : undefined,
+            headersTimeout: TIMEOUT_MS,
+            bodyTimeout: TIMEOUT_MS,
+            dispatcher: agent,
+            signal,
+          });
+        } catch {
+          return err('transport');
         }
-      } catch {
-        return err('internal');
+        const max = ctx.services.maxFetchBytes ?? DEFAULT_MAX_FETCH_BYTES;
+        const chunks: Buffer[] = [];
+        let size = 0;
+        try {
+          for await (const chunk of res.body) {
+            size += (chunk as Buffer).length;
+            if (size > max) {
+              res.body.destroy();
+              return err('internal');
+            }
+            chunks.push(chunk as Buffer);
+          }
+        } catch {
+          return err('internal');
+        }
+        const body = new Uint8Array(Buffer.concat(chunks));
+        const headers: { name: string; value: string }[] = [];
+        for (const [name, value] of Object.entries(res.headers)) {
+          for (const v of Array.isArray(value) ? value : [value]) if (v !== undefined) headers.push({ name, value: String(v) });
+        }
+        return ok({ status: res.statusCode, headers, body });
+      } finally {
+        agent.destroy().catch(() => {});
       }
-      const body = new Uint8Array(Buffer.concat(chunks));
-      const headers: { name: string; value: string }[] = [];
-      for (const [name, value] of Object.entries(res.headers)) {
-        for (const v of Array.isArray(value) ? value : [value]) if (v !== undefined) headers.push({ name, value: String(v) });
-      }
-      return ok({ status: res.statusCode, headers, body });
     },
   },
   onInternalError: () => err('internal'),

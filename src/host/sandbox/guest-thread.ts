@@ -11,6 +11,7 @@ import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from '
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { WASIShim } from '@bytecodealliance/preview2-shim/instantiation';
+import { withDeniedOutgoingHttp } from './wasi-http.js';
 import * as wasi from '@bytecodealliance/preview2-shim';
 import { WORLD_IMPORTS, type InterfaceName } from '../world.js';
 import { IN_GUEST_INTERFACES } from '../interfaces/in-guest.js';
@@ -139,7 +140,8 @@ function algaImports(): Record<string, Record<string, (...args: unknown[]) => un
   return out;
 }
 
-/** WASI with a closed sandbox: no files, no environment, no network; the wall clock can be shifted;
+/** WASI with a closed sandbox: no files, no environment, no network (outgoing HTTP refused, see
+ * wasi-http.ts); the wall clock can be shifted;
  * stdout/stderr go to the runner's logger. */
 function wasiImports(): Record<string, unknown> {
   const wallClock = {
@@ -154,7 +156,7 @@ function wasiImports(): Record<string, unknown> {
     clocks: { monotonicClock: wasi.clocks.monotonicClock, wallClock },
     sandbox: { preopens: {}, env: {}, args: ['extension'], enableNetwork: false },
   } as ConstructorParameters<typeof WASIShim>[0]);
-  return shim.getImportObject() as Record<string, unknown>;
+  return withDeniedOutgoingHttp(shim.getImportObject() as Record<string, unknown>);
 }
 const IMPORTS = { ...wasiImports(), ...algaImports() };
 
