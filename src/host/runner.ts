@@ -114,14 +114,25 @@ export function createRunner(opts: RunnerOptions): Runner {
     const tenant = headers['x-alga-tenant']?.trim();
     const extension = headers['x-alga-extension']?.trim();
     if (!tenant || !extension) return envelopeError(400, 'missing_routing_headers');
-    const idemKey = headers['x-idempotency-key']?.trim();
-    if (idemKey) {
-      const hit = idempotency.get(tenant, idemKey);
-      if (hit) return hit;
-    }
     const parsed = executeRequestSchema.safeParse(rawBody);
     if (!parsed.success) return envelopeError(400, `invalid_request: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     const req = parsed.data;
+    const idemKey = headers['x-idempotency-key']?.trim();
+    if (!idemKey) return run(tenant, extension, req, headers, signal);
+    // A key replays only the same request: same tenant, install, method and path, same query and body.
+    const scope = { tenant, install: req.context.install_id ?? extension, method: req.http.method, path: req.http.path };
+    const seen = idempotency.lookup(scope, idemKey, IdempotencyCache.fingerprint([req.http.query, req.http.body_b64?.trim() ?? null]));
+    if (seen.kind !== 'run') return seen.response;
+    let out: ExecuteResponseBody | undefined;
+    try {
+      out = await run(tenant, extension, req, headers, signal);
+      return out;
+    } finally {
+      seen.finish(out ?? envelopeError(500, 'execute_failed'), out?.error === null);
+    }
+  }
+
+  async function run(tenant: string, extension: string, req: ParsedExecuteRequest, headers: ExecuteHeaders, signal?: AbortSignal): Promise<ExecuteResponseBody> {
     const started = Date.now();
     const requestId = req.context.request_id ?? headers['x-request-id'] ?? randomUUID();
     // What an execution line shows: the call, and what triggered it (a schedule's call says so).
@@ -233,7 +244,6 @@ export function createRunner(opts: RunnerOptions): Runner {
       error: null,
     };
     log.info('execute done', { duration_ms, ...calls, status: out.status });
-    if (idemKey) idempotency.set(tenant, idemKey, out);
     return out;
   }
 
@@ -244,5 +254,12 @@ export function createRunner(opts: RunnerOptions): Runner {
     return { glueDir: component.glueDir };
   }
 
-  return { execute, warm, close: () => pool.close() };
+  return {
+    execute,
+    warm,
+    close: async () => {
+      idempotency.close();
+      await pool.close();
+    },
+  };
 }

@@ -88,7 +88,9 @@ export async function handleGateway(opts: GatewayOptions, req: IncomingMessage, 
     body,
     requestId,
     // Production sends the client's key, else the request id, for every non-GET call.
-    idempotencyKey: method !== 'GET' ? ((req.headers['x-idempotency-key'] as string | undefined) ?? requestId) : undefined,
+    // The client's key, else one of our own per request: never the client's x-request-id, which a
+    // client may reuse across different calls (docs/differences.md#idempotency).
+    idempotencyKey: method !== 'GET' ? ((req.headers['x-idempotency-key'] as string | undefined)?.trim() || randomUUID()) : undefined,
     timeoutMs: opts.timeoutMs,
     user: opts.user,
   });

@@ -1,6 +1,6 @@
 /** `POST /v1/execute` and `GET /healthz` over real HTTP: every status and error path (docs/production-contract.md#execute). */
 import assert from 'node:assert/strict';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
@@ -179,7 +179,7 @@ describe('/v1/execute: execution outcomes are HTTP 200 with the envelope', () =>
   });
 });
 
-describe('/v1/execute: idempotency (differences.md#execute-key)', () => {
+describe('/v1/execute: idempotency (differences.md#idempotency)', () => {
   test('the same key from the same tenant returns the first response; another tenant runs afresh', async () => {
     const key = { 'x-idempotency-key': `k-${Date.now()}` };
     const first = await post(envelope({ http: { path: '/time' } }), { headers: key });
@@ -187,6 +187,63 @@ describe('/v1/execute: idempotency (differences.md#execute-key)', () => {
     assert.deepEqual(again.json, first.json);
     const other = await post(envelope({ http: { path: '/time' } }), { headers: { ...key, 'x-alga-tenant': 't2' } });
     assert.notEqual(guestBody(other).random, guestBody(first).random);
+  });
+
+  test('a key reused for another path, method or install runs that request (never another\'s answer)', async () => {
+    const key = { 'x-idempotency-key': `heartbeat-${Date.now()}` };
+    const heartbeat = await post(envelope({ http: { path: '/time' } }), { headers: key });
+    assert.equal(heartbeat.json.status, 200);
+    const setup = await post(envelope({ http: { method: 'POST', path: '/echo', body_b64: Buffer.from('setup').toString('base64') } }), { headers: key });
+    assert.equal(guestBody(setup).body, 'setup', 'the setup call ran');
+    const otherInstall = await post(envelope({ http: { path: '/time' }, context: { install_id: 'i2' } }), { headers: key });
+    assert.notEqual(guestBody(otherInstall).random, guestBody(heartbeat).random);
+  });
+
+  test('a key reused with a different body or query → 422, nothing runs', async () => {
+    const key = { 'x-idempotency-key': `body-${Date.now()}` };
+    const echo = (body: string, query: Record<string, string> = {}) => envelope({ http: { method: 'POST', path: '/echo', query, body_b64: Buffer.from(body).toString('base64') } });
+    const first = await post(echo('one'), { headers: key });
+    assert.equal(guestBody(first).body, 'one');
+    const other = await post(echo('two'), { headers: key });
+    assert.equal(other.json.status, 422);
+    assert.match(other.json.error, /^idempotency_key_reused: /);
+    assert.equal((await post(echo('one', { a: '1' }), { headers: key })).json.status, 422);
+    assert.deepEqual((await post(echo('one'), { headers: key })).json, first.json, 'the same request still replays');
+  });
+
+  test('a second request while the first with its key still runs → 409; the guest ran once', async () => {
+    // The guest's http.fetch is held by this server until the second request has been answered.
+    let fetches = 0;
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let reached!: () => void;
+    const firstReached = new Promise<void>((r) => (reached = r));
+    const upstream = createServer((_req, res) => {
+      fetches += 1;
+      reached();
+      void held.then(() => res.end('done'));
+    });
+    const port = await listen(upstream, 0, '127.0.0.1');
+    try {
+      const key = { 'x-idempotency-key': `inflight-${Date.now()}` };
+      const calls = [{ fn: 'http.fetch', args: [{ method: 'GET', url: `http://127.0.0.1:${port}/`, headers: [], body: null }] }];
+      const body = envelope({ http: { method: 'POST', path: '/probe', body_b64: Buffer.from(JSON.stringify({ calls })).toString('base64') }, providers: ['cap:http.fetch'] });
+      const first = post(body, { headers: key });
+      await firstReached;
+      const second = await post(body, { headers: key });
+      assert.equal(second.json.status, 409);
+      assert.match(second.json.error, /^idempotency_key_in_use: /);
+      release();
+      const done = await first;
+      assert.equal(done.json.status, 200, done.text);
+      const replay = await post(body, { headers: key });
+      assert.deepEqual(replay.json, done.json);
+      assert.equal(fetches, 1, 'the guest ran once');
+    } finally {
+      release();
+      upstream.closeAllConnections();
+      upstream.close();
+    }
   });
 });
 
