@@ -216,6 +216,9 @@ export class SandboxPool {
   }
 
   private async answer(slot: Slot, call: HostCallMessage): Promise<void> {
+    // The guest now waits for this reply and sends nothing else: polling for its next call would only
+    // spin against the host work (a Postgres round trip) on this machine's cores. Re-armed after the reply.
+    slot.hotUntil = 0;
     const job = slot.job;
     let outcome: HostOutcome;
     if (call.taskId === WARMUP_TASK) {
