@@ -98,7 +98,7 @@ for (const shape of ['in-process', 'split'] as const) describe(`storage, ${shape
       await holder.query('BEGIN');
       await holder.query(`SELECT 1 FROM ext_storage_usage WHERE extension_install_id = $1 FOR UPDATE`, [install.installId]);
       const body = new TextEncoder().encode(JSON.stringify({ calls: [{ fn: 'storage.put', args: [entry('k', 'never', null, 'e2e-stop')] }] }));
-      const call = buildExecuteCall(install, { method: 'POST', path: '/probe', body, headers: { 'content-type': 'application/json' }, timeoutMs: 3_000 });
+      const call = buildExecuteCall(install, { method: 'POST', path: '/probe', body, headers: { 'content-type': 'application/json' }, timeoutMs: 8_000 }); // room for a loaded machine to reach the put
       let done = false;
       const execution = tp.platform.runner.execute(call.headers, call.body).finally(() => (done = true));
       // The guest has reached the put once its statement waits on the held row (polled, not timed).
