@@ -9,6 +9,9 @@
  * - `storage.*` wraps interface `storage` (cap:storage.kv): bytes, text or JSON values, revisions for
  *   optimistic writes, and `entries()` to read a whole namespace page by page.
  * - `secrets.get()` / `secrets.keys()` wrap interface `secrets` (cap:secrets.get).
+ * - `http.fetch(url, {method, headers, body})`, `uiProxy.call(route, payload?)` / `callJson`,
+ *   `clients.list/get`, `services.list/get`, `invoicing.createManual(input)` and `user.get()` wrap
+ *   their interfaces the same way: a `Result`, never a throw for a WIT error (field errors parsed).
  * - `log.*` never throws (a denied `cap:log.emit` is silently dropped by the host anyway).
  * - `context.get()` returns the request's tenant / extension / install ids.
  * - `json()`, `text()`, `readJson()`, `header()` and `Router` help write `handler`.
@@ -38,6 +41,12 @@ import { getContext } from 'alga:extension/context';
 import { get as secretGet, listKeys as secretListKeys } from 'alga:extension/secrets';
 import { delete as storageDelete, get as storageGet, listEntries as storageListEntries, put as storagePut } from 'alga:extension/storage';
 import { logError, logInfo, logWarn } from 'alga:extension/logging';
+import { fetch as witFetch } from 'alga:extension/http';
+import { callRoute } from 'alga:extension/ui-proxy';
+import { getClient, listClients } from 'alga:extension/clients';
+import { getService, listServices } from 'alga:extension/services';
+import { createManualInvoice } from 'alga:extension/invoicing';
+import { getUser } from 'alga:extension/user-v2';
 import {
   createSchedule,
   deleteSchedule,
@@ -57,9 +66,25 @@ import type {
   SecretError,
   StorageEntry,
   StorageError,
+  HttpError,
+  HttpResponse,
+  ProxyError,
+  ClientSummary,
+  ClientsListInput,
+  ClientsListResult,
+  ClientReadError,
+  ServiceSummary,
+  ServicesListInput,
+  ServicesListResult,
+  ServiceReadError,
+  CreateManualInvoiceInput,
+  UserDataV2,
+  UserError,
 } from 'alga:extension/types';
 
 export type { ContextData, EndpointInfo, ExecuteRequest, ExecuteResponse, HttpHeader, SchedulerError, SecretError, StorageEntry, StorageError };
+export type { HttpError, HttpResponse, ProxyError, ClientSummary, ClientsListInput, ClientsListResult, ClientReadError };
+export type { ServiceSummary, ServicesListInput, ServicesListResult, ServiceReadError, CreateManualInvoiceInput, UserDataV2, UserError };
 
 export type Result<T, E> = { ok: true; value: T } | { ok: false; error: E };
 
@@ -72,16 +97,8 @@ const err = <E>(error: E): { ok: false; error: E } => ({ ok: false, error });
 
 const SCHEDULER_ERRORS: readonly string[] = ['not-found', 'validation-failed', 'quota-exceeded', 'denied', 'internal'];
 
-/**
- * The payload of a WIT `result` error thrown by an import, or `undefined` if `e` is not one (a real
- * bug, e.g. a TypeError). componentize-js throws the bare payload (an enum case is its kebab-case
- * string) or an object carrying it as `payload` (jco's ComponentError); both are accepted.
- */
-export function witErrorPayload(e: unknown): unknown {
-  if (typeof e === 'string') return e;
-  if (e !== null && typeof e === 'object' && 'payload' in e) return (e as { payload: unknown }).payload;
-  return undefined;
-}
+export { witErrorPayload } from './wit-errors';
+import { witErrorPayload } from './wit-errors';
 
 /** Calls a result-returning import; a WIT error becomes `{ ok: false }`, anything else rethrows. */
 export function tryWit<T, E extends string>(call: () => T, cases: readonly string[]): Result<T, E> {
@@ -373,6 +390,143 @@ export const secrets = {
 };
 
 // ---------------------------------------------------------------------------------------------
+// http, ui-proxy, clients, services, invoicing, user
+// ---------------------------------------------------------------------------------------------
+
+const HTTP_ERRORS: readonly string[] = ['invalid-url', 'not-allowed', 'transport', 'internal'];
+const PROXY_ERRORS: readonly string[] = ['route-not-found', 'denied', 'bad-request', 'internal'];
+const READ_ERRORS: readonly string[] = ['not-allowed', 'invalid-input', 'internal'];
+const USER_ERRORS: readonly string[] = ['not-available', 'not-allowed'];
+
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder();
+
+export interface FetchOptions {
+  method?: string;
+  headers?: Record<string, string>;
+  /** A string is sent as UTF-8; any other value as JSON (with `content-type: application/json`). */
+  body?: string | Uint8Array | unknown;
+}
+
+/** An `http-response` with helpers for its body. */
+export interface FetchResponse extends HttpResponse {
+  text(): string;
+  /** The body as JSON, or `undefined` when it is not JSON. */
+  json<T = unknown>(): T | undefined;
+  header(name: string): string | undefined;
+}
+
+function decorate(r: HttpResponse): FetchResponse {
+  const body = r.body ?? new Uint8Array();
+  return {
+    ...r,
+    text: () => fromUtf8.decode(body),
+    json<T>() {
+      try {
+        return JSON.parse(fromUtf8.decode(body)) as T;
+      } catch {
+        return undefined;
+      }
+    },
+    header: (name) => r.headers.find((h) => h.name.toLowerCase() === name.toLowerCase())?.value,
+  };
+}
+
+export const http = {
+  /**
+   * An outbound request (cap:http.fetch): every status comes back as a response; redirects are not
+   * followed. Errors: `not-allowed` (no capability, a host off the allowlist, or an address extensions
+   * may not reach), `invalid-url`, `transport`, `internal`.
+   */
+  fetch(url: string, o: FetchOptions = {}): Result<FetchResponse, HttpError> {
+    const headers: HttpHeader[] = Object.entries(o.headers ?? {}).map(([name, value]) => ({ name, value }));
+    let body: Uint8Array | undefined;
+    if (typeof o.body === 'string') body = utf8.encode(o.body);
+    else if (o.body instanceof Uint8Array) body = o.body;
+    else if (o.body !== undefined) {
+      body = utf8.encode(JSON.stringify(o.body));
+      if (!headers.some((h) => h.name.toLowerCase() === 'content-type')) headers.push({ name: 'content-type', value: 'application/json' });
+    }
+    const r = tryWit<HttpResponse, HttpError>(() => witFetch({ method: o.method ?? (body ? 'POST' : 'GET'), url, headers, body }), HTTP_ERRORS);
+    return r.ok ? ok(decorate(r.value)) : r;
+  },
+};
+
+export const uiProxy = {
+  /** A route of the UI proxy (cap:ui.proxy): GET without a payload, POST with one (objects are sent
+   * as JSON); the answer's bytes. */
+  call(route: string, payload?: string | Uint8Array | unknown): Result<Uint8Array, ProxyError> {
+    const bytes = payload === undefined ? undefined : typeof payload === 'string' ? utf8.encode(payload) : payload instanceof Uint8Array ? payload : utf8.encode(JSON.stringify(payload));
+    return tryWit<Uint8Array, ProxyError>(() => callRoute(route, bytes), PROXY_ERRORS);
+  },
+  /** `call`, with the answer parsed as JSON (`invalid-json` when it is not). */
+  callJson<T = unknown>(route: string, payload?: unknown): Result<T, ProxyError | 'invalid-json'> {
+    const r = uiProxy.call(route, payload);
+    if (!r.ok) return r;
+    try {
+      return ok(JSON.parse(fromUtf8.decode(r.value)) as T);
+    } catch {
+      return err('invalid-json');
+    }
+  },
+};
+
+export const clients = {
+  /** A page of the tenant's clients (cap:client.read): page 1, 25 per page unless given; inactive ones only with `includeInactive`. */
+  list(input: ClientsListInput = {}): Result<ClientsListResult, ClientReadError> {
+    return tryWit<ClientsListResult, ClientReadError>(() => listClients(input), READ_ERRORS);
+  },
+  /** One client, or `undefined` when there is none with that id. */
+  get(clientId: string): Result<ClientSummary | undefined, ClientReadError> {
+    return tryWit<ClientSummary | undefined, ClientReadError>(() => getClient(clientId), READ_ERRORS);
+  },
+};
+
+export const services = {
+  /** A page of the tenant's service catalog (cap:service.read), filtered by kind, active and billing method. */
+  list(input: ServicesListInput = {}): Result<ServicesListResult, ServiceReadError> {
+    return tryWit<ServicesListResult, ServiceReadError>(() => listServices(input), READ_ERRORS);
+  },
+  get(serviceId: string): Result<ServiceSummary | undefined, ServiceReadError> {
+    return tryWit<ServiceSummary | undefined, ServiceReadError>(() => getService(serviceId), READ_ERRORS);
+  },
+};
+
+export interface CreatedInvoice {
+  invoiceId: string;
+  invoiceNumber: string;
+  status: string;
+  subtotal: number;
+  tax: number;
+  total: number;
+}
+
+export interface InvoiceError {
+  error: string;
+  /** Per field (`clientId`, `items[0].rate`, …), when the platform named them. */
+  fieldErrors?: Record<string, string>;
+}
+
+export const invoicing = {
+  /** A draft manual invoice (cap:invoice.manual.create). Amounts are in the currency's minor unit. */
+  createManual(input: CreateManualInvoiceInput): Result<CreatedInvoice, InvoiceError> {
+    const r = createManualInvoice(input);
+    if (r.success) {
+      return ok({ invoiceId: r.invoiceId ?? '', invoiceNumber: r.invoiceNumber ?? '', status: r.status ?? '', subtotal: r.subtotal ?? 0, tax: r.tax ?? 0, total: r.total ?? 0 });
+    }
+    const fe = parseFieldErrors(r.fieldErrors);
+    return err(fe ? { error: r.error || 'Failed to create invoice', fieldErrors: fe } : { error: r.error || 'Failed to create invoice' });
+  },
+};
+
+export const user = {
+  /** The user behind the request (cap:user.read); `not-available` for scheduled runs. */
+  get(): Result<UserDataV2, UserError> {
+    return tryWit<UserDataV2, UserError>(() => getUser(), USER_ERRORS);
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
 // logging, context
 // ---------------------------------------------------------------------------------------------
 
@@ -568,8 +722,14 @@ export interface HostBindings {
   scheduler: typeof scheduler;
   storage: typeof storage;
   secrets: typeof secrets;
+  http: typeof http;
+  uiProxy: typeof uiProxy;
+  clients: typeof clients;
+  services: typeof services;
+  invoicing: typeof invoicing;
+  user: typeof user;
   log: typeof log;
   context: typeof context;
 }
 
-export const host: HostBindings = { scheduler, storage, secrets, log, context };
+export const host: HostBindings = { scheduler, storage, secrets, http, uiProxy, clients, services, invoicing, user, log, context };

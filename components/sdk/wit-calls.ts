@@ -6,7 +6,7 @@
  * undefined → null and record keys as the component's bindings lift them.
  */
 import type { ExecuteResponse } from 'alga:extension/types';
-import { witErrorPayload } from './host-bindings';
+import { witErrorPayload } from './wit-errors';
 
 const encoder = new TextEncoder();
 export const decoder = new TextDecoder();

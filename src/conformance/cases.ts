@@ -167,6 +167,7 @@ const secretsCases: ConformanceCase[] = [
 ];
 
 const req = (method: string, url: Match) => ({ method, url, headers: [], body: null });
+const D_EGRESS = 'docs/differences.md#egress: link-local and cloud-metadata addresses are refused unless allowlisted; production connects (metadata answers in a cloud, else a transport error)';
 const HTTP = ['cap:http.fetch'];
 const httpCases: ConformanceCase[] = [
   { fn: 'http.fetch', condition: 'capability not granted', steps: [call('http.fetch', [req('GET', env('fetchUrl'))], err('not-allowed'))] },
@@ -179,6 +180,10 @@ const httpCases: ConformanceCase[] = [
     env: { grant: HTTP },
     steps: [call('http.fetch', [req('GET', env('fetchUrl'))], ok({ status: 200, headers: { $type: 'array' }, body: { $bytesJson: { ok: true } } }))],
   },
+  ...(['http://169.254.169.254/latest/meta-data/', 'http://[::ffff:a9fe:a9fe]/', 'http://[fd00:ec2::254]/'] as const).map((url): ConformanceCase => ({
+    fn: 'http.fetch', condition: `granted, cloud-metadata address ${url}`, env: { grant: HTTP }, decision: D_EGRESS,
+    steps: [call('http.fetch', [req('GET', url)], err('not-allowed'), { $any: true })],
+  })),
 ];
 
 const STORAGE = ['cap:storage.kv'];
@@ -456,6 +461,9 @@ const schedulerDeleteCases: ConformanceCase[] = [
   },
 ];
 
+const INVOICE = ['cap:invoice.manual.create'];
+/** A version-4 UUID no tenant has (production's invoice validation wants RFC 4122 versions 1–5). */
+const RFC_UUID = '9b7c5a3e-2f4d-4c1a-9e8b-1a2b3c4d5e09';
 const INVOICE_INPUT = { clientId: ZERO_UUID, items: [{ serviceId: ZERO_UUID, quantity: 1, description: 'conformance', rate: 100 }] };
 const invoicingCases: ConformanceCase[] = [
   {
@@ -465,6 +473,22 @@ const invoicingCases: ConformanceCase[] = [
   {
     fn: 'invoicing.create-manual-invoice', condition: 'granted, install absent', env: { grant: ['cap:invoice.manual.create'], install: 'none' },
     steps: [call('invoicing.create-manual-invoice', [INVOICE_INPUT], ok({ success: false, invoiceId: null, error: 'Permission denied: install_id missing' }))],
+  },
+  ...(
+    [
+      ['no items', { clientId: RFC_UUID, items: [] }, 'Must include at least one item'],
+      ['client id not a UUID', { clientId: 'client-1', items: INVOICE_INPUT.items }, 'Invalid UUID'],
+      ['quantity 0 and an empty description', { clientId: RFC_UUID, items: [{ serviceId: RFC_UUID, quantity: 0, description: ' ', rate: 1 }] }, 'Must be > 0'],
+      ['a percentage discount over 100', { clientId: RFC_UUID, items: [{ serviceId: RFC_UUID, quantity: 1, description: 'd', rate: 101, isDiscount: true, discountType: 'percentage' }] }, 'between 0 and 100'],
+      ['a date that is not YYYY-MM-DD', { ...INVOICE_INPUT, clientId: RFC_UUID, invoiceDate: '03/12/2026' }, 'expected YYYY-MM-DD'],
+    ] as const
+  ).map(([condition, input, text]): ConformanceCase => ({
+    fn: 'invoicing.create-manual-invoice', condition: `granted, ${condition}: the server's 400, field errors inside the text`, env: { grant: INVOICE },
+    steps: [call('invoicing.create-manual-invoice', [input], ok({ success: false, invoiceId: null, fieldErrors: null, error: { $regex: `^http 400: \\{.*"Validation error".*${text}` } }))],
+  })),
+  {
+    fn: 'invoicing.create-manual-invoice', condition: 'granted, a client the tenant does not have: Client not found', env: { grant: INVOICE },
+    steps: [call('invoicing.create-manual-invoice', [{ ...INVOICE_INPUT, clientId: RFC_UUID, items: [{ ...INVOICE_INPUT.items[0], serviceId: RFC_UUID }] }], ok({ success: false, error: { $regex: '^http 400: .*Client not found' } }))],
   },
 ];
 
@@ -478,6 +502,14 @@ function readApiCases(iface: 'clients' | 'services', cap: string, listFn: string
     { fn: list, condition: 'page size 0', env: g, steps: [call(list, [{ pageSize: 0 }], err('invalid-input'))] },
     { fn: list, condition: 'page size 101', env: g, steps: [call(list, [{ pageSize: 101 }], err('invalid-input'))] },
     { fn: get, condition: 'capability not granted', steps: [call(get, [ZERO_UUID], err('not-allowed'))] },
+    { fn: list, condition: 'granted, install absent', env: { ...g, install: 'none' }, steps: [call(list, [{}], err('not-allowed'))] },
+    { fn: get, condition: 'granted, install absent', env: { ...g, install: 'none' }, steps: [call(get, [ZERO_UUID], err('not-allowed'))] },
+    { fn: list, condition: 'granted: a page with production\'s defaults (page 1, 25)', env: g, steps: [call(list, [{}], ok({ items: { $type: 'array' }, totalCount: { $type: 'number' }, page: 1, pageSize: 25 }))] },
+    { fn: list, condition: 'granted: page 3 of 10 is answered as asked', env: g, steps: [call(list, [{ page: 3, pageSize: 10 }], ok({ items: { $type: 'array' }, totalCount: { $type: 'number' }, page: 3, pageSize: 10 }))] },
+    { fn: list, condition: 'granted: search of 201 characters is the server\'s 400', env: g, steps: [call(list, [{ search: 'x'.repeat(201) }], err('invalid-input'))] },
+    { fn: list, condition: 'granted: page 10 001 is the server\'s 400', env: g, steps: [call(list, [{ page: 10_001 }], err('invalid-input'))] },
+    { fn: get, condition: 'granted: an id nobody has → none', env: g, steps: [call(get, [ZERO_UUID], ok(null))] },
+    { fn: get, condition: 'granted: an id that is not a UUID is the server\'s 400', env: g, steps: [call(get, ['not-a-uuid'], err('invalid-input'))] },
   ];
 }
 
