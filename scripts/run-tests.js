@@ -3,7 +3,7 @@
 // cluster started here in a temporary folder and removed afterwards. Each test file creates its
 // own databases on that server (test/support/db.ts), so files run in parallel without sharing rows.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +24,12 @@ function findTests(dir) {
 }
 
 const filters = process.argv.slice(2);
-let files = findTests(join(root, 'dist/test')).sort();
+// The components' own tests (plain JavaScript on the test kit, as an extension author writes them).
+const componentTests = readdirSync(join(root, 'components'))
+  .map((c) => join(root, 'components', c, 'test'))
+  .filter((d) => existsSync(d))
+  .flatMap((d) => readdirSync(d).filter((n) => n.endsWith('.test.mjs')).map((n) => join(d, n)));
+let files = [...findTests(join(root, 'dist/test')), ...componentTests].sort();
 if (filters.length) files = files.filter((f) => filters.some((x) => f.includes(x)));
 
 let pg;

@@ -85,6 +85,11 @@ export interface PlatformOptions {
   platformData?: PlatformData;
   /** Said while slow steps run (Postgres start, component build, transpile). */
   onProgress?: (msg: string) => void;
+  /**
+   * In-process only: use this runner instead of creating one; the caller owns it (stop() leaves it
+   * running). The test kit shares one per process, routing host calls by install id (`backends`).
+   */
+  runner?: Runner;
 }
 
 export interface Platform {
@@ -105,6 +110,8 @@ export interface Platform {
   execution?: ScheduleExecution;
   /** Build and transpile caches. */
   cacheDir: string;
+  /** In-process: the platform's side of the runner's ports, as the runner calls them. */
+  backends?: { scheduler: SchedulerBackend; storage: StorageBackend; platformApi: PlatformApiBackend };
   /** Builds (or reuses) an extension folder's component, registers it and installs it for a tenant. */
   installDir(dir: string, o?: InstallOptions & Pick<BuildExtensionOptions, 'build' | 'onOutput'>): Promise<InstalledExtension>;
   /**
@@ -262,6 +269,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
     let runner: ExecuteClient;
     let inProcess: Runner | undefined;
     let runnerUrl: string | undefined;
+    let backends: Platform['backends'];
     if (shape === 'in-process') {
       // The runner's scheduler calls go straight to the internal API's core, the function the
       // HTTP route serves, so both shapes answer alike.
@@ -272,7 +280,8 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
       const platformApi: PlatformApiBackend = {
         call: async (api, installId, body) => ({ kind: 'answer', ...(await callPlatformApi(platformDeps, api, installId, body)) }),
       };
-      inProcess = createRunner({
+      backends = { scheduler, storage, platformApi };
+      inProcess = opts.runner ?? createRunner({
         cacheDir,
         components: { load: ({ contentHash }) => loadBundle(pool, contentHash) },
         services: { scheduler, storage, platformApi, ...runnerServices(config) },
@@ -284,7 +293,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
         clockOffsetMs: () => clockOffsetMs(clock),
       });
       const r = inProcess;
-      cleanup.unshift(() => r.close());
+      if (!opts.runner) cleanup.unshift(() => r.close());
       runner = inProcess;
     } else {
       runnerUrl = opts.runnerUrl;
@@ -378,6 +387,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
       clock,
       execution,
       cacheDir,
+      backends,
       async installDir(dir, o = {}) {
         const extension = await buildExtensionDir(dir, { cacheDir, onProgress: progress, build: o.build, onOutput: o.onOutput });
         return platform.installLoaded(extension, o);

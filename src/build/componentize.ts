@@ -99,11 +99,13 @@ let cachedComponentizeVersion: string | undefined;
 /** The installed componentize-js version (read from its package.json, without loading the module). */
 export function componentizeJsVersion(): string {
   if (!cachedComponentizeVersion) {
-    // The package's "exports" hide package.json: locate it from the resolved entry instead.
-    let dir = dirname(fileURLToPath(import.meta.resolve('@bytecodealliance/componentize-js')));
+    // The package's "exports" hide package.json: find the package folder as Node does, in the
+    // node_modules of this file's folder or a parent (not import.meta.resolve, which test runners
+    // that transform this module, such as vitest, do not provide).
+    let dir = dirname(fileURLToPath(import.meta.url));
     for (;;) {
       try {
-        const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+        const pkg = JSON.parse(readFileSync(join(dir, 'node_modules', '@bytecodealliance', 'componentize-js', 'package.json'), 'utf8')) as { name?: string; version?: string };
         if (pkg.name === '@bytecodealliance/componentize-js' && pkg.version) {
           cachedComponentizeVersion = pkg.version;
           break;

@@ -50,8 +50,9 @@ export interface RunnerOptions {
   isolation?: IsolationMode;
   /** Where vault-transit secret envelopes are decrypted (VAULT_ADDR, ALGA_VAULT_*). */
   vault?: VaultOptions;
-  /** What the guest's wall clock is shifted by (a controllable clock for tests and dev). */
-  clockOffsetMs?: () => number;
+  /** What the guest's wall clock is shifted by (a controllable clock for tests and dev); given the
+   * execution's context, so one runner can serve installs on different clocks (the test kit). */
+  clockOffsetMs?: (context: ExecuteRequest['context']) => number;
   onProgress?: (msg: string) => void;
 }
 
@@ -221,7 +222,7 @@ export function createRunner(opts: RunnerOptions): Runner {
       variant,
       request: witRequest,
       data: { context: ctx.context, granted: ctx.granted, user: ctx.user, secrets: ctx.secrets },
-      clockOffsetMs: opts.clockOffsetMs?.() ?? 0,
+      clockOffsetMs: opts.clockOffsetMs?.(witRequest.context) ?? 0,
       timeoutMs: timeoutMs && timeoutMs > 0 ? timeoutMs : undefined,
       maxResponseBytes,
       onHostCall: createImportDispatch(ctx),

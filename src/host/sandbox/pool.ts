@@ -109,13 +109,26 @@ export class SandboxPool {
   run(run: SandboxRun): Promise<SandboxResult> {
     if (this.closed) return Promise.resolve({ ok: false, reason: 'crashed', message: 'runner is shutting down' });
     this.remember(run.variant);
-    return new Promise((resolve) => {
+    return this.holding(new Promise((resolve) => {
       const job: ActiveJob = { id: this.nextId++, run, abort: new AbortController(), resolve };
       const slot = this.freeSlot();
       if (slot) this.start(slot, job);
       else if (this.queue.length >= this.maxQueue) {
         resolve({ ok: false, reason: 'busy', message: `all ${this.size} sandboxes are busy and ${this.queue.length} executions are waiting` });
       } else this.queue.push(job);
+    }));
+  }
+
+  /**
+   * Workers and their ports never hold the process open (an idle runner must not keep a test
+   * process alive); while an execution or a prepare is in flight, one ref'd timer does.
+   */
+  private busy = 0;
+  private keepAlive: NodeJS.Timeout | undefined;
+  private holding<T>(p: Promise<T>): Promise<T> {
+    if (this.busy++ === 0) this.keepAlive = setInterval(() => {}, 2 ** 30);
+    return p.finally(() => {
+      if (--this.busy === 0) clearInterval(this.keepAlive);
     });
   }
 
@@ -124,7 +137,7 @@ export class SandboxPool {
     if (this.closed) return;
     this.remember(variant);
     while (this.slots.length < this.size) this.slots.push(this.spawn());
-    await Promise.all(this.slots.map((s) => this.prepareSlot(s, variant)));
+    await this.holding(Promise.all(this.slots.map((s) => this.prepareSlot(s, variant))));
   }
 
   async close(): Promise<void> {
@@ -175,7 +188,6 @@ export class SandboxPool {
     const { port1, port2 } = new MessageChannel();
     const workerData: GuestThreadData = { flag: flagBuffer, bridge: port2, isolation: this.isolation };
     const worker = new Worker(WORKER_URL, { workerData, transferList: [port2] });
-    worker.unref();
     let markReady!: () => void;
     const slot: Slot = {
       worker,
@@ -191,6 +203,8 @@ export class SandboxPool {
     worker.on('error', (err) => this.lose(slot, `sandbox worker crashed: ${err.message}`));
     worker.on('exit', () => this.lose(slot, 'sandbox worker exited'));
     port1.on('message', (call: HostCallMessage) => void this.answer(slot, call));
+    // After the listeners: adding a 'message' listener refs the worker's port again (see holding()).
+    worker.unref();
     port1.unref();
     return slot;
   }

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -7,6 +7,11 @@ export interface EmbeddedPostgresHandle {
   /** Connection string for the `postgres` database of the cluster. */
   url: string;
   port: number;
+  /** The postmaster's pid, when this handle started it. */
+  pid?: number;
+  /** Lets this process exit while the cluster runs (its child process and pipes no longer hold the
+   * event loop): the test kit keeps one cluster per process and stops it from outside at exit. */
+  detach(): void;
   stop(): Promise<void>;
 }
 
@@ -145,15 +150,21 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     // Another process (e.g. `alga-runner dev`) already runs this cluster: share it, do not stop it.
     const running = runningCluster(clusterDir);
     if (running) {
-      return { url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${running.port}/postgres`, port: running.port, stop: async () => {} };
+      return { url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${running.port}/postgres`, port: running.port, detach() {}, stop: async () => {} };
     }
   } else {
     await pg.initialise();
   }
   await pg.start();
+  const child = (pg as unknown as { process?: ChildProcess }).process;
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`,
     port,
+    pid: child?.pid,
+    detach() {
+      child?.unref();
+      for (const s of [child?.stdin, child?.stdout, child?.stderr]) (s as { unref?: () => void } | null | undefined)?.unref?.();
+    },
     stop: () => pg.stop(),
   };
 }
