@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, VARIABLES, type Config } from '../config.js';
 import { runBuild } from './build.js';
+import { runNew } from './new.js';
 import { runConformanceCommand } from './conformance.js';
 import { runDev } from './dev.js';
 import { runExec } from './exec.js';
@@ -30,6 +31,14 @@ Usage:
       --platform-data F.json: the clients and services every tenant sees (docs/platform-data.md).
       --secrets-file F.json ({"KEY": "value", …}): the install's secrets, written at start and
       again whenever the file changes.
+
+  alga-runner new <dir> [--template basic|scheduler] [--name com.acme.my-ext] [--publisher com.acme]
+                  [--runner-version X.Y.Z] [--force]
+      Write a new extension folder: manifest.json, src/index.ts on alga-node-runner/sdk, package.json
+      (build, test, dev scripts; depends on this installation by file: path, or on --runner-version),
+      tsconfig.json, test/extension.test.mjs on alga-node-runner/testing, .gitignore, README.md.
+      basic: one JSON endpoint reading the context and user; scheduler: setup, a scheduled run
+      recorded in storage, status. Refuses a non-empty folder unless --force.
 
   alga-runner build <extension-dir> [--data-dir DIR]
       Build the folder's guest sources (manifest "source", else src/index.ts) with componentize-js —
@@ -90,6 +99,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runExec(rest, config());
       case 'build':
         return await runBuild(rest, config());
+      case 'new':
+        return await runNew(rest);
       case 'secrets':
         return await runSecrets(rest, config());
       case 'serve':
