@@ -41,13 +41,31 @@ async function pickAddress(ctx: ExecutionContext, host: string): Promise<{ addre
   return addressPermitted(first.address, { refuseInternal: ctx.services.refuseInternalAddresses ?? false }) ? first : 'not-allowed';
 }
 
-/** A connection that goes to `address` whatever the host name says: resolved once, checked, used. */
-function pinnedAgent(address: string, family: number): Agent {
+/** Connections that go to `address` whatever the host name says: resolved once, checked, used.
+ * Kept per (host, port, address) so that keep-alive connections are reused: a pooled connection is
+ * to the address this request resolved and checked, so reuse never bypasses the rules. */
+const PINNED_MAX = 64;
+const pinned = new Map<string, Agent>();
+function pinnedAgent(origin: string, address: string, family: number): Agent {
+  const key = `${origin}|${address}`;
+  const found = pinned.get(key);
+  if (found) {
+    pinned.delete(key); // most recently used last
+    pinned.set(key, found);
+    return found;
+  }
   const lookup: LookupFunction = (_host, options, cb) => {
     if ((options as { all?: boolean }).all) (cb as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [{ address, family }]);
     else cb(null, address, family);
   };
-  return new Agent({ connect: { lookup }, connections: 1, pipelining: 0 });
+  const agent = new Agent({ connect: { lookup }, connections: 8, keepAliveTimeout: 10_000 });
+  pinned.set(key, agent);
+  if (pinned.size > PINNED_MAX) {
+    const [oldKey, oldest] = pinned.entries().next().value as [string, Agent];
+    pinned.delete(oldKey);
+    oldest.close().catch(() => {});
+  }
+  return agent;
 }
 
 /** `http.fetch` (cap:http.fetch): production's checks (capability, URL, allowlist, method), then the
@@ -72,46 +90,42 @@ export const http: HostInterface<'alga:extension/http'> = {
         return err('not-allowed');
       }
       if (target === 'transport') return err('transport');
-      const agent = pinnedAgent(target.address, target.family);
+      const agent = pinnedAgent(url.origin, target.address, target.family);
+      let res;
       try {
-        let res;
-        try {
-          res = await request(url, {
-            method: method as 'GET',
-            headers: Object.fromEntries((req.headers ?? []).map((h) => [h.name, h.value])),
-            body: req.body && req.body.length ? Buffer.from(req.body) : undefined,
-            headersTimeout: TIMEOUT_MS,
-            bodyTimeout: TIMEOUT_MS,
-            dispatcher: agent,
-            signal,
-          });
-        } catch {
-          return err('transport');
-        }
-        const max = ctx.services.maxFetchBytes ?? DEFAULT_MAX_FETCH_BYTES;
-        const chunks: Buffer[] = [];
-        let size = 0;
-        try {
-          for await (const chunk of res.body) {
-            size += (chunk as Buffer).length;
-            if (size > max) {
-              res.body.destroy();
-              return err('internal');
-            }
-            chunks.push(chunk as Buffer);
-          }
-        } catch {
-          return err('internal');
-        }
-        const body = new Uint8Array(Buffer.concat(chunks));
-        const headers: { name: string; value: string }[] = [];
-        for (const [name, value] of Object.entries(res.headers)) {
-          for (const v of Array.isArray(value) ? value : [value]) if (v !== undefined) headers.push({ name, value: String(v) });
-        }
-        return ok({ status: res.statusCode, headers, body });
-      } finally {
-        agent.destroy().catch(() => {});
+        res = await request(url, {
+          method: method as 'GET',
+          headers: Object.fromEntries((req.headers ?? []).map((h) => [h.name, h.value])),
+          body: req.body && req.body.length ? Buffer.from(req.body) : undefined,
+          headersTimeout: TIMEOUT_MS,
+          bodyTimeout: TIMEOUT_MS,
+          dispatcher: agent,
+          signal,
+        });
+      } catch {
+        return err('transport');
       }
+      const max = ctx.services.maxFetchBytes ?? DEFAULT_MAX_FETCH_BYTES;
+      const chunks: Buffer[] = [];
+      let size = 0;
+      try {
+        for await (const chunk of res.body) {
+          size += (chunk as Buffer).length;
+          if (size > max) {
+            res.body.destroy();
+            return err('internal');
+          }
+          chunks.push(chunk as Buffer);
+        }
+      } catch {
+        return err('internal');
+      }
+      const body = new Uint8Array(Buffer.concat(chunks));
+      const headers: { name: string; value: string }[] = [];
+      for (const [name, value] of Object.entries(res.headers)) {
+        for (const v of Array.isArray(value) ? value : [value]) if (v !== undefined) headers.push({ name, value: String(v) });
+      }
+      return ok({ status: res.statusCode, headers, body });
     },
   },
   onInternalError: () => err('internal'),

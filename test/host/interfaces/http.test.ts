@@ -117,6 +117,22 @@ describe('http.fetch: address rules (docs/differences.md#egress)', () => {
     assert.deepEqual(await callHost(executionContext({ grant: G, services: { resolve: missing.resolve } }), H, 'fetch', req('http://nowhere.test/')), { err: 'transport' });
   });
 
+  test('each request resolves and checks again; a pooled keep-alive connection to the checked address is reused', async () => {
+    let connections = 0;
+    const count = () => connections++;
+    server.on('connection', count);
+    try {
+      const svc = resolver({ 'pooled.example.test': '127.0.0.1' });
+      const ctx = executionContext({ grant: G, services: { resolve: svc.resolve } });
+      for (let i = 0; i < 6; i++) assert.equal(((await callHost(ctx, H, 'fetch', req(`http://pooled.example.test:${port()}/x`))) as any).ok.status, 201);
+      assert.deepEqual(svc.asked, Array(6).fill('pooled.example.test'));
+      // undici may open a second socket while the first is being released; never one per request.
+      assert.ok(connections <= 2, `${connections} connections for 6 requests`);
+    } finally {
+      server.off('connection', count);
+    }
+  });
+
   test('an allowlisted host may reach any address', async () => {
     const svc = resolver({ 'svc.example.test': '127.0.0.1', 'meta.example.test': '169.254.169.254' });
     const ctx = executionContext({ grant: G, services: { resolve: svc.resolve, egressAllowlist: ['svc.example.test'], refuseInternalAddresses: true } });
