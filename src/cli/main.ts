@@ -76,10 +76,13 @@ Usage:
       runner at --target, which must call the kit back at 127.0.0.1:<callback-port> (docs/conformance.md).
       Prints pass / FAIL / DIFFERS AS DOCUMENTED per world, function and case; exits 1 on any failure.
 
-  alga-runner schedules <runs|next|run-now> <scheduleId> [--url http://127.0.0.1:3000] [--token T]
-                        [--limit N] [--count N] [--tenant ID]
-      Ask a running server (dev or serve) for a schedule's run history, its next occurrences in its
-      timezone, or to run it now (even when disabled; 5 per minute per tenant). docs/scheduling.md.
+  alga-runner schedules list [--extension E] [--tenant T] [--json] [--url http://127.0.0.1:3000] [--token T]
+  alga-runner schedules <runs|next|run-now> <scheduleId> [--url …] [--token T] [--limit N] [--count N]
+                        [--tenant ID] [--at <ISO instant>]
+      Ask a running server (dev or serve): every schedule with its cron in words, timezone, next 3
+      occurrences in that timezone, enabled and last run; a schedule's run history; its next
+      occurrences; or run it now (even when disabled; 5 per minute per tenant; --at: the scheduled
+      time the run is recorded with and the endpoint sees). docs/scheduling.md.
 
 Environment (validated at start-up; a bad value stops the command; README "Configuration"):
 ${Object.entries(VARIABLES).map(([name, v]) => `  ${name}: ${v.doc.replace(/`/g, '')}`).join('\n')}

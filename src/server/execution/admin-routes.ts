@@ -1,6 +1,7 @@
 /**
  * HTTP face of the schedule admin operations, on the platform server:
- *   POST /api/admin/extensions/schedules/{id}/run-now        → 202 {scheduleId, jobId, requestedAt}
+ *   GET  /api/admin/extensions/schedules?extension=E&tenant=T → 200 {schedules: [...]} (cron in words, next 3)
+ *   POST /api/admin/extensions/schedules/{id}/run-now?at=ISO → 202 {scheduleId, jobId, requestedAt}
  *   GET  /api/admin/extensions/schedules/{id}/runs?limit=N   → 200 {runs: [...]}
  *   GET  /api/admin/extensions/schedules/{id}/next?count=N   → 200 {cron, timezone, occurrences: [...]}
  * `?tenant=` narrows any of them to one tenant. Errors are JSON `{error: code, message}`.
@@ -51,6 +52,17 @@ function intParam(url: URL, name: string): number | undefined {
   return n;
 }
 
+/** An ISO 8601 instant with its offset (`2026-12-03T09:00:00Z`, `…+01:00`), or undefined. */
+function instantParam(url: URL, name: string): Date | undefined {
+  const v = url.searchParams.get(name);
+  if (v === null || v === '') return undefined;
+  const d = new Date(v);
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i.test(v) || !Number.isFinite(d.getTime())) {
+    throw new HttpError(400, 'invalid_argument', `${name} must be an ISO 8601 instant with its offset, e.g. 2026-12-03T09:00:00Z (got "${v}")`);
+  }
+  return d;
+}
+
 export function adminScheduleRoutes(o: AdminRouteOptions): Route[] {
   async function handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     checkAdminAuth(req, o);
@@ -64,7 +76,7 @@ export function adminScheduleRoutes(o: AdminRouteOptions): Route[] {
     const tenantId = url.searchParams.get('tenant') ?? undefined;
     try {
       if (rest.length === 0 && action === 'run-now' && req.method === 'POST') {
-        sendJson(res, 202, await o.admin.runNow(id, { tenantId }));
+        sendJson(res, 202, await o.admin.runNow(id, { tenantId, at: instantParam(url, 'at') }));
         return;
       }
       if (rest.length === 0 && action === 'runs' && req.method === 'GET') {
@@ -81,5 +93,21 @@ export function adminScheduleRoutes(o: AdminRouteOptions): Route[] {
     }
     throw new HttpError(404, 'not_found', `no admin route for ${req.method} ${url.pathname}`);
   }
-  return [{ path: ADMIN_SCHEDULES_PREFIX, handle }];
+  const boundedNext = (n: number | undefined) => {
+    if (n !== undefined && (n < 0 || n > 10)) throw new HttpError(400, 'invalid_argument', 'next must be an integer from 0 to 10');
+    return n;
+  };
+  async function list(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    checkAdminAuth(req, o);
+    const schedules = await o.admin.listSchedules({
+      extension: url.searchParams.get('extension') || undefined,
+      tenantId: url.searchParams.get('tenant') || undefined,
+      next: boundedNext(intParam(url, 'next')),
+    });
+    sendJson(res, 200, { schedules });
+  }
+  return [
+    { method: 'GET', path: ADMIN_SCHEDULES_PREFIX.slice(0, -1), handle: list },
+    { path: ADMIN_SCHEDULES_PREFIX, handle },
+  ];
 }

@@ -7,6 +7,7 @@ import { withTransaction } from '../db/database.js';
 import { SCHEDULED_INVOCATION_JOB } from '../scheduler/job-engine.js';
 import type { Clock } from './clock.js';
 import { nextOccurrences } from './occurrences.js';
+import { cronInWords } from '../scheduler/cron-words.js';
 import type { InvocationQueue } from './queue.js';
 import * as store from './store.js';
 import { isGuid } from '../../shared/uuid.js';
@@ -58,9 +59,36 @@ export interface RunNowResult {
   requestedAt: string;
 }
 
+/** One schedule as `schedules list` and the dashboard show it. */
+export interface ScheduleInfo {
+  id: string;
+  tenantId: string;
+  installId: string;
+  extension: string;
+  name: string | null;
+  method: string | null;
+  path: string | null;
+  cron: string;
+  /** The cron in words (cronstrue), or null for a cron our validation refuses. */
+  cronText: string | null;
+  timezone: string;
+  /** The next occurrences (ISO instants) in the schedule's timezone; empty when disabled. */
+  next: string[];
+  enabled: boolean;
+  lastRunAt: string | null;
+  lastRunStatus: string | null;
+  lastError: string | null;
+}
+
 export interface ScheduleAdmin {
-  /** Enqueues one run now, even for a disabled schedule; the install must be active. */
-  runNow(scheduleId: string, o?: { tenantId?: string; userId?: string }): Promise<RunNowResult>;
+  /**
+   * Enqueues one run now, even for a disabled schedule; the install must be active. `at` is the
+   * scheduled time the run is recorded with and the endpoint sees (`x-alga-scheduled-time`); any
+   * instant. Each run-now has an idempotency key of its own, so it always runs.
+   */
+  runNow(scheduleId: string, o?: { tenantId?: string; userId?: string; at?: Date }): Promise<RunNowResult>;
+  /** Every schedule, of one extension (name or registry id) and/or one tenant. */
+  listSchedules(o?: { extension?: string; tenantId?: string; next?: number }): Promise<ScheduleInfo[]>;
   listRuns(scheduleId: string, o?: { tenantId?: string; limit?: number }): Promise<RunInfo[]>;
   nextOccurrences(scheduleId: string, o?: { tenantId?: string; count?: number }): Promise<{ scheduleId: string; cron: string; timezone: string; enabled: boolean; occurrences: string[] }>;
 }
@@ -124,6 +152,7 @@ export function createScheduleAdmin(deps: { pool: pg.Pool; queue: InvocationQueu
         // processes (a hash only makes two tenants wait for each other, never lets one overshoot).
         await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('extsched-run-now:' || $1, 0))`, [s.tenant_id]);
         const now = clock.now();
+        const scheduledAt = o.at ?? now;
         const recent = await tx.query<{ n: number }>(
           `SELECT count(*)::int AS n FROM jobs
             WHERE tenant = $1 AND type = $2 AND created_at >= $3::timestamptz - interval '60 seconds'
@@ -141,13 +170,58 @@ export function createScheduleAdmin(deps: { pool: pg.Pool; queue: InvocationQueu
         await deps.queue.enqueue(tx, [
           {
             key: `runnow:${s.id}:${jobId}`,
-            data: { tenantId: s.tenant_id, installId: s.install_id, scheduleId: s.id, trigger: 'run-now', occurrence: now.toISOString(), runNowJobId: jobId },
+            data: { tenantId: s.tenant_id, installId: s.install_id, scheduleId: s.id, trigger: 'run-now', occurrence: scheduledAt.toISOString(), runNowJobId: jobId },
           },
         ]);
-        return { scheduleId: s.id, jobId, requestedAt: now.toISOString() };
+        return { scheduleId: s.id, jobId, requestedAt: scheduledAt.toISOString() };
       });
       deps.onEnqueued?.();
       return result;
+    },
+
+    async listSchedules(o = {}) {
+      const count = o.next ?? 3;
+      const r = await pool.query<{
+        id: string; tenant_id: string; install_id: string; extension: string; name: string | null; method: string | null; path: string | null;
+        cron: string; timezone: string; enabled: boolean; last_run_at: Date | null; last_run_status: string | null; last_error: string | null;
+      }>(
+        `SELECT s.id, s.tenant_id, s.install_id, r.name AS extension, s.name, e.method, e.path, s.cron, s.timezone, s.enabled,
+                s.last_run_at, s.last_run_status, s.last_error
+           FROM tenant_extension_schedule s
+           JOIN tenant_extension_install i ON i.id = s.install_id
+           JOIN extension_registry r ON r.id = i.registry_id
+           LEFT JOIN extension_api_endpoint e ON e.id = s.endpoint_id
+          WHERE ($1::text IS NULL OR s.tenant_id = $1)
+            AND ($2::text IS NULL OR lower(r.name) = lower($2) OR r.id::text = $2 OR lower(r.publisher || '.' || r.name) = lower($2))
+          ORDER BY s.tenant_id, r.name, s.name NULLS LAST, s.created_at`,
+        [o.tenantId ?? null, o.extension ?? null],
+      );
+      const now = clock.now();
+      return r.rows.map((row) => {
+        let next: string[] = [];
+        try {
+          if (row.enabled) next = nextOccurrences(row.cron, row.timezone, now, count).map((d) => d.toISOString());
+        } catch {
+          // a stored cron our rules refuse: no occurrences to show
+        }
+        return {
+          id: row.id,
+          tenantId: row.tenant_id,
+          installId: row.install_id,
+          extension: row.extension,
+          name: row.name,
+          method: row.method,
+          path: row.path,
+          cron: row.cron,
+          cronText: cronInWords(row.cron),
+          timezone: row.timezone,
+          next,
+          enabled: row.enabled,
+          lastRunAt: row.last_run_at ? row.last_run_at.toISOString() : null,
+          lastRunStatus: row.last_run_status,
+          lastError: row.last_error,
+        };
+      });
     },
 
     async listRuns(scheduleId, o = {}) {
