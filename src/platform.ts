@@ -39,13 +39,15 @@ import { startScheduleExecution, type ExecutionOptions, type ScheduleExecution }
 import { createPostgresJobEngine, type JobEngine } from './server/scheduler/job-engine.js';
 import { METRICS_CONTENT_TYPE, renderMetrics } from './server/scheduler/metrics.js';
 import { createAdmission } from './server/scheduler/rate-limit.js';
-import { createSchedulerService } from './server/scheduler/service.js';
+import { createSchedulerService, type SchedulerService } from './server/scheduler/service.js';
 import { updateInstallVersion } from './server/registry/version-update.js';
 import { buildExtensionDir, PROJECT_ROOT, type BuildExtensionOptions, type LoadedExtension } from './dev/extension-dir.js';
 
 export type PlatformShape = 'in-process' | 'split';
 
 export interface PlatformOptions {
+  /** More routes on the HTTP server (`dev`'s dashboard), matched after the platform's own. */
+  routes?: Route[];
   /** `dev`: a gateway request of a tenant without an install installs the extension for it, as
    * the last `installLoaded` of that extension did (same component and grants). */
   installOnDemand?: boolean;
@@ -108,6 +110,8 @@ export interface Platform {
   clock: Clock;
   /** Schedule execution, when enabled. */
   execution?: ScheduleExecution;
+  /** The scheduler host API's service (what the guest's scheduler calls reach). */
+  scheduler: SchedulerService;
   /** Build and transpile caches. */
   cacheDir: string;
   /** In-process: the platform's side of the runner's ports, as the runner calls them. */
@@ -353,6 +357,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
       if (execution) routes.push(...adminScheduleRoutes({ admin: execution.admin, token: adminToken, production }));
       routes.push(...invoicesRoutes({ pool, token: adminToken, production }));
       if (opts.serveExecute && inProcess) routes.push(...runnerRoutes({ runner: inProcess, cacheDir, apiKey: config.runnerApiKey }));
+      routes.push(...(opts.routes ?? []));
       const server: Server = createHttpServer(routes, logger);
       const host = opts.host ?? '127.0.0.1';
       const bound = await listen(server, port, host);
@@ -386,6 +391,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
       runnerUrl,
       clock,
       execution,
+      scheduler: service,
       cacheDir,
       backends,
       async installDir(dir, o = {}) {

@@ -1,6 +1,9 @@
 import { parseArgs } from 'node:util';
 import type { Config } from '../config.js';
 import { createDevConsole } from '../dev/console.js';
+import { dashboardRoutes } from '../dev/dashboard-api.js';
+import { ExecutionLog, recordingLogger } from '../dev/execution-log.js';
+import type { Platform } from '../platform.js';
 import { startPlatform } from '../platform.js';
 import { startDevSession } from '../dev/session.js';
 import type { BuildChoice } from '../dev/extension-dir.js';
@@ -40,13 +43,15 @@ export async function runDev(argv: string[], config: Config): Promise<number> {
   const build: BuildChoice = values['no-build'] ? { kind: 'none' } : values.build !== undefined ? { kind: 'command', command: values.build } : { kind: 'auto' };
 
   const quiet = values.quiet;
-  const logger = createDevConsole({
+  const executions = new ExecutionLog();
+  const printer = createDevConsole({
     format,
     quiet,
     color: format === 'pretty' && process.stdout.isTTY === true,
     write: format === 'json' ? (l) => process.stderr.write(l + '\n') : (l) => process.stdout.write(l + '\n'),
   });
-  let platform;
+  const logger = recordingLogger(printer, executions);
+  let platform: Platform | undefined;
   try {
     platform = await startPlatform({
       config,
@@ -58,6 +63,7 @@ export async function runDev(argv: string[], config: Config): Promise<number> {
       shape: values.split ? 'split' : 'in-process',
       platformData: platformDataOption(values['platform-data']),
       installOnDemand: true,
+      routes: dashboardRoutes({ platform: () => platform, executions, token: config.adminToken, production: config.production }),
     });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {

@@ -258,7 +258,7 @@ function startupLines(platform: Platform, installed: InstalledExtension, o: DevS
     }),
     '',
     `  Schedules fire while this runs; their runs: npx alga-runner schedules runs <id> --url ${platform.url}`,
-    `  Metrics: ${platform.url}/metrics   Stop: Ctrl-C`,
+    `  Dashboard: ${platform.url}/   Metrics: ${platform.url}/metrics   Stop: Ctrl-C`,
     '',
   ].join('\n');
 }
