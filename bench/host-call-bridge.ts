@@ -10,6 +10,11 @@
  *    that difference is the target (≤ 20 µs); for an import that does I/O (scheduler.get-schedule of
  *    an unknown id, against the scheduler service called directly in this thread) the added cost is
  *    the difference minus the host function's own time (≤ 40 µs on Node 24, ≤ 75 µs on Node 20).
+ *    That figure is wall time: on a loaded machine it is mostly time the guest's thread waited for a
+ *    core. So C also prints the CPU time the runner's process spent per iteration (an import call
+ *    plus a local call): process CPU of an execution with N iterations minus one with 1, over N − 1
+ *    (every thread of the process; not Postgres, its own process). It does not grow with the load,
+ *    so it is the figure to compare across runs; it bounds the import's added CPU from above.
  * A, B are diagnostics:
  * A. The bridge alone, timed where the guest pays it: the sandbox times each import call from post
  *    to reply (the runner logs `host_calls` / `host_call_ms` per execution), against the same host
@@ -84,22 +89,30 @@ interface TimedCalls {
     const timeCalls = async (fn: string, args: unknown[], n: number) => {
       const body = new TextEncoder().encode(JSON.stringify({ fn, args, n }));
       const c = buildExecuteCall(install, { method: 'POST', path: '/time-calls', body });
+      const cpu0 = process.cpuUsage();
       const out = await platform.runner.execute(c.headers, c.body);
+      const cpu = process.cpuUsage(cpu0);
       check(out);
-      return JSON.parse(Buffer.from(out.body_b64!, 'base64').toString()) as TimedCalls;
+      return { ...(JSON.parse(Buffer.from(out.body_b64!, 'base64').toString()) as TimedCalls), cpuUs: cpu.user + cpu.system };
     };
+    /** Median guest-timed added µs per call; CPU µs per iteration (import + local) into cpuUs. */
     const inGuest = async (fn: string, args: unknown[], n = C_N) => {
       for (let i = 0; i < 3; i++) await timeCalls(fn, args, n); // the sandbox's code paths warm
       const xs: number[] = [];
       const local: number[] = [];
+      const cpu: number[] = [];
       for (let i = 0; i < C_ROUNDS; i++) {
         const t = await timeCalls(fn, args, n);
+        const one = await timeCalls(fn, args, 1);
         xs.push(t.addedUs);
         local.push((t.localMs * 1000) / n);
+        cpu.push((t.cpuUs - one.cpuUs) / (n - 1));
       }
       localUs.set(fn, median(local));
+      cpuUs.set(fn, median(cpu));
       return median(xs);
     };
+    const cpuUs = new Map<string, number>();
     /** The guest's local loop (no host call) per iteration, in the sandbox: against this thread below. */
     const localUs = new Map<string, number>();
     // The scheduler host function as the runner calls it, against the same service, in this thread.
@@ -112,12 +125,17 @@ interface TimedCalls {
       guestLogs: [],
     } as unknown as ExecutionContext);
     const directUs: number[] = [];
+    const directCpuUs: number[] = [];
     for (let r = 0; r < C_ROUNDS + 3; r++) {
       const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
       for (let i = 0; i < C_IO_N; i++) await direct('alga:extension/scheduler', 'getSchedule', [UNKNOWN_SCHEDULE], new AbortController().signal);
+      const cpu = process.cpuUsage(cpu0);
       directUs.push(((performance.now() - t0) * 1000) / C_IO_N);
+      directCpuUs.push((cpu.user + cpu.system) / C_IO_N);
     }
     const hostFnUs = median(directUs.slice(3));
+    const hostFnCpuUs = median(directCpuUs.slice(3));
 
     console.log(`C. timed inside the guest, through the runner as exec runs it: N import calls vs N local calls in one execution (N = ${C_N}, ${C_IO_N} for I/O), median of ${C_ROUNDS} executions`);
     for (const [fn, args] of [
@@ -127,12 +145,14 @@ interface TimedCalls {
       ['logging.log-info', ['bench line']],
     ] as const) {
       const added = await inGuest(fn, [...args]);
-      console.log(`     ${fn.padEnd(22)} data-only: +${fmt(added, 1)} µs per call over a local call  (target ≤ 20 µs)`);
+      console.log(`     ${fn.padEnd(22)} data-only: +${fmt(added, 1)} µs per call over a local call  (target ≤ 20 µs); CPU ${fmt(cpuUs.get(fn)!, 1)} µs per import + local call`);
     }
     const io = await inGuest('scheduler.get-schedule', [UNKNOWN_SCHEDULE], C_IO_N);
     const ioTarget = Number(process.versions.node.split('.')[0]) >= 24 ? 40 : 75;
     console.log(`     scheduler.get-schedule I/O:       ${fmt(io, 1)} µs per call over a local call; the host function called directly: ${fmt(hostFnUs, 1)} µs`);
     console.log(`                                       added: ${fmt(io - hostFnUs, 1)} µs per call, ×${fmt(io / hostFnUs, 2)} the direct call  (target ≤ ${ioTarget} µs on this Node)`);
+    const ioCpu = cpuUs.get('scheduler.get-schedule')!;
+    console.log(`                                       CPU of this process: ${fmt(ioCpu, 1)} µs per import + local call, the direct call ${fmt(hostFnCpuUs, 1)} µs: +${fmt(ioCpu - hostFnCpuUs, 1)} µs`);
 
     // Is the guest itself slower in a sandbox worker? The same local loop, in the guest instantiated
     // in this thread (snapshot-restored, as in the sandbox) against the sandbox's figure above.
