@@ -108,6 +108,18 @@ export function kitSuite({ describe, test }: SuiteHooks): void {
       });
     });
 
+    test('platformData, as a file or as the object: the clients the guest\'s clients interface lists', async () => {
+      await withRuntime({ platformData: join(projectRoot(), 'examples', 'platform-data.json') }, async (rt) => {
+        const [r] = await probe(rt, [{ fn: 'clients.list-clients', args: [{}] }]);
+        assert.deepEqual(r.ok.items.map((c: any) => c.clientName), ['Acme Corporation', 'Globex', 'Jane Doe']);
+      });
+      const solo = { clientId: '0b7c5a3e-2f4d-4c1a-9e8b-1a2b3c4d5e99', clientName: 'Solo Ltd', clientType: 'company', isInactive: false };
+      await withRuntime({ platformData: { clients: [solo], services: [] } }, async (rt) => {
+        const [r] = await probe(rt, [{ fn: 'clients.list-clients', args: [{}] }]);
+        assert.deepEqual(r.ok.items.map((c: any) => c.clientName), ['Solo Ltd']);
+      });
+    });
+
     test('errors that help: an unknown grant, an undeclared endpoint, a source that does not build (file:line)', async () => {
       await assert.rejects(createTestRuntime({ extension: PROBE(), grants: ['cap:storage.kvv'] }), /unknown capability in grants: cap:storage\.kvv/);
       await withRuntime({}, async (rt) => {

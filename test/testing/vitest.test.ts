@@ -21,5 +21,5 @@ test('the test kit suite passes under vitest', async () => {
   const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
   const plain = out.replace(/\x1b\[[0-9;]*m/g, '');
   assert.equal(code, 0, plain);
-  assert.match(plain, /Tests\s+6 passed \(6\)/, plain);
+  assert.match(plain, /Tests\s+7 passed \(7\)/, plain);
 });
