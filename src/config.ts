@@ -62,6 +62,7 @@ export const VARIABLES = {
   ALGA_SERVER_URL: { schema: httpUrl, doc: '`schedules`: the server to ask (default http://127.0.0.1:$PORT); `--url` wins' },
   EXT_GATEWAY_TIMEOUT_MS: { schema: integer(1, 2_147_483_647), doc: '`limits.timeout_ms` the gateway and scheduled runs send (default 30 000)' },
   EXT_RUNNER_MAX_RESPONSE_BYTES: { schema: integer(-2_147_483_648, 2_147_483_647), doc: 'largest runner answer a scheduled run accepts (default 262 144; ≤ 0 disables the check)' },
+  ALGA_EXECUTE_MAX_TIMEOUT_MS: { schema: integer(1, 2_147_483_647), doc: 'the runner clamps a request\'s `limits.timeout_ms` to this, with a log line (default 300 000)' },
   ALGA_FETCH_MAX_BYTES: { schema: integer(1, 2_147_483_647), doc: 'http.fetch and ui-proxy: largest response body an extension receives (default 33 554 432; larger → `internal`)' },
   UI_PROXY_BASE_URL: { schema: httpUrl, doc: 'ui-proxy.call-route: base URL of the UI proxy (unset: every call answers route-not-found)' },
   UI_PROXY_TIMEOUT_MS: { schema: integer(1, 2_147_483_647), doc: 'ui-proxy.call-route: timeout of one call (default 5 000)' },
@@ -95,6 +96,8 @@ export interface Config {
   serverUrl?: string;
   execution: { timeoutMs: number; maxResponseBytes: number };
   uiProxy: { baseUrl?: string; timeoutMs: number };
+  /** ALGA_EXECUTE_MAX_TIMEOUT_MS: the longest deadline an execution gets. */
+  executeMaxTimeoutMs: number;
   /** ALGA_FETCH_MAX_BYTES. */
   fetchMaxBytes: number;
   /** Where the runner decrypts `vault-transit` secret envelopes. */
@@ -146,6 +149,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     serverUrl: v.ALGA_SERVER_URL?.replace(/\/+$/, ''),
     execution: { timeoutMs: v.EXT_GATEWAY_TIMEOUT_MS ?? 30_000, maxResponseBytes: v.EXT_RUNNER_MAX_RESPONSE_BYTES ?? 262_144 },
     uiProxy: { baseUrl: v.UI_PROXY_BASE_URL, timeoutMs: v.UI_PROXY_TIMEOUT_MS ?? 5_000 },
+    executeMaxTimeoutMs: v.ALGA_EXECUTE_MAX_TIMEOUT_MS ?? 300_000,
     fetchMaxBytes: v.ALGA_FETCH_MAX_BYTES ?? 32 * 1024 * 1024,
     vault: {
       addr: v.VAULT_ADDR ?? v.ALGA_VAULT_ADDR,

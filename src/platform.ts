@@ -176,6 +176,7 @@ function runnerSettingsEnv(config: Config): Record<string, string> {
     UI_PROXY_BASE_URL: config.uiProxy.baseUrl ?? '',
     UI_PROXY_TIMEOUT_MS: String(config.uiProxy.timeoutMs),
     ALGA_FETCH_MAX_BYTES: String(config.fetchMaxBytes),
+    ALGA_EXECUTE_MAX_TIMEOUT_MS: String(config.executeMaxTimeoutMs),
   };
 }
 
@@ -290,6 +291,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
         components: { load: ({ contentHash }) => loadBundle(pool, contentHash) },
         services: { scheduler, storage, platformApi, ...runnerServices(config) },
         vault: config.vault,
+        maxTimeoutMs: config.executeMaxTimeoutMs,
         logger,
         onProgress: progress,
         // The guest's wasi:clocks read the platform clock (a manual one in tests). The split shape's

@@ -50,6 +50,7 @@ export async function startRunnerService(opts: RunnerServiceOptions): Promise<Ru
     components,
     services: { scheduler, storage, platformApi, ...runnerServices(config) },
     vault: config.vault,
+    maxTimeoutMs: config.executeMaxTimeoutMs,
     logger,
     concurrency: opts.concurrency,
   });

@@ -42,6 +42,9 @@ export interface RunnerOptions {
   /** Applied when a request sets no `limits.timeout_ms`. Default 30 000 ms (production has none, so a
    * looping guest would hold a sandbox forever); 0 disables it. */
   defaultTimeoutMs?: number;
+  /** A request's `limits.timeout_ms` above this is clamped to it, with a log line (production's
+   * callers send their own timeouts, so refusing would break them). Default 300 000 ms. */
+  maxTimeoutMs?: number;
   /** Linear-memory cap when a request sets no `limits.memory_mb`; default 256 (production's). */
   defaultMemoryMb?: number;
   /** Largest guest response (body + headers) passed on; larger fails the execution. Default 10 MiB. */
@@ -59,10 +62,13 @@ export interface RunnerOptions {
 export interface Runner extends ExecuteClient {
   /** Transpiles and compiles a component ahead of its first request. */
   warm(contentHash: string, tenantId: string, extensionId: string): Promise<{ glueDir: string }>;
+  /** The sandbox pool now: workers, those running an execution, executions waiting. */
+  stats(): { workers: number; busy: number; queued: number };
   close(): Promise<void>;
 }
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
+export const DEFAULT_MAX_TIMEOUT_MS = 300_000;
 export const DEFAULT_MEMORY_MB = 256;
 export const DEFAULT_MAX_RESPONSE_BYTES = 10 * 2 ** 20;
 
@@ -107,6 +113,7 @@ export function createRunner(opts: RunnerOptions): Runner {
   });
   const defaultMemoryMb = opts.defaultMemoryMb ?? DEFAULT_MEMORY_MB;
   const defaultTimeoutMs = opts.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const maxTimeoutMs = opts.maxTimeoutMs ?? DEFAULT_MAX_TIMEOUT_MS;
   const maxResponseBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const idempotency = new IdempotencyCache();
   const resolveSecrets = createSecretResolver(opts.vault ?? { tokenFile: DEFAULT_VAULT_TOKEN_FILE });
@@ -206,7 +213,11 @@ export function createRunner(opts: RunnerOptions): Runner {
     // Production's deadline is max(1, timeout_ms/10) ticks of 10 ms: a requested 0 is the shortest
     // deadline, not "none" (only the operator's defaultTimeoutMs = 0 turns the deadline off).
     const requestedTimeout = req.limits?.timeout_ms;
-    const timeoutMs = requestedTimeout === null || requestedTimeout === undefined ? defaultTimeoutMs : Math.max(10, requestedTimeout);
+    let timeoutMs = requestedTimeout === null || requestedTimeout === undefined ? defaultTimeoutMs : Math.max(10, requestedTimeout);
+    if (requestedTimeout !== null && requestedTimeout !== undefined && timeoutMs > maxTimeoutMs) {
+      log.info('timeout_ms clamped to the configured maximum', { requested_timeout_ms: requestedTimeout, timeout_ms: maxTimeoutMs });
+      timeoutMs = maxTimeoutMs;
+    }
     const memoryMb = Math.min(req.limits?.memory_mb ?? defaultMemoryMb, MAX_MEMORY_MB);
     let variant;
     try {
@@ -216,9 +227,10 @@ export function createRunner(opts: RunnerOptions): Runner {
       log.warn('execute failed', { error: msg });
       return envelopeError(e instanceof MemoryCapError && e.belowMinimum ? 400 : 500, `execute_failed: ${msg}`);
     }
-    const onAbort = () => log.warn('caller went away');
+    const onAbort = () => log.warn('caller went away: stopping the guest');
     signal?.addEventListener('abort', onAbort, { once: true });
     const result = await pool.run({
+      signal,
       variant,
       request: witRequest,
       data: { context: ctx.context, granted: ctx.granted, user: ctx.user, secrets: ctx.secrets },
@@ -258,6 +270,7 @@ export function createRunner(opts: RunnerOptions): Runner {
   return {
     execute,
     warm,
+    stats: () => pool.stats(),
     close: async () => {
       idempotency.close();
       await pool.close();

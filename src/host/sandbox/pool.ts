@@ -28,7 +28,10 @@ export interface SandboxRun {
   /** The execution's own data: the data-only imports answer from it in the worker. */
   data: ExecutionData;
   clockOffsetMs?: number;
+  /** The execution's deadline from dispatch to a started worker (capped at what a timer holds). */
   timeoutMs?: number;
+  /** The caller's: aborted, the execution stops (queued: dropped; running: its worker replaced). */
+  signal?: AbortSignal;
   maxResponseBytes: number;
   onHostCall: HostCallHandler;
   /** A line the guest wrote to stdout/stderr during this execution. */
@@ -37,7 +40,7 @@ export interface SandboxRun {
   onLog?: (level: LogLevel, msg: string, fields?: LogFields) => void;
 }
 
-export type SandboxFailure = FailureKind | 'timeout' | 'crashed' | 'busy';
+export type SandboxFailure = FailureKind | 'timeout' | 'crashed' | 'busy' | 'cancelled';
 
 export type SandboxResult = ({ ok: true; response: ExecuteResponse } | { ok: false; reason: SandboxFailure; message: string }) & {
   hostCalls?: HostCallStats;
@@ -76,6 +79,8 @@ interface ActiveJob {
   resolve(r: SandboxResult): void;
 }
 
+const CANCELLED: SandboxResult = { ok: false, reason: 'cancelled', message: 'cancelled: the caller went away; the guest was stopped' };
+
 const WORKER_URL = new URL('./guest-thread.js', import.meta.url);
 /**
  * After answering a host call the main thread polls that sandbox's bridge (one setImmediate turn at
@@ -88,6 +93,8 @@ const HOT_POLL_MS = 0.5;
 const CORES = availableParallelism();
 /** Variants a replacement worker is prepared with (the most recently used ones). */
 const RECENT_VARIANTS = 4;
+/** The longest delay a Node timer holds (beyond it Node warns and fires after 1 ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** A fixed set of sandbox workers; each runs one execution at a time on fresh guest state. */
 export class SandboxPool {
@@ -108,9 +115,20 @@ export class SandboxPool {
 
   run(run: SandboxRun): Promise<SandboxResult> {
     if (this.closed) return Promise.resolve({ ok: false, reason: 'crashed', message: 'runner is shutting down' });
+    if (run.signal?.aborted) return Promise.resolve(CANCELLED);
     this.remember(run.variant);
     return this.holding(new Promise((resolve) => {
-      const job: ActiveJob = { id: this.nextId++, run, abort: new AbortController(), resolve };
+      const onAbort = () => this.cancel(job);
+      const job: ActiveJob = {
+        id: this.nextId++,
+        run,
+        abort: new AbortController(),
+        resolve: (r) => {
+          run.signal?.removeEventListener('abort', onAbort);
+          resolve(r);
+        },
+      };
+      run.signal?.addEventListener('abort', onAbort, { once: true });
       const slot = this.freeSlot();
       if (slot) this.start(slot, job);
       else if (this.queue.length >= this.maxQueue) {
@@ -138,6 +156,11 @@ export class SandboxPool {
     this.remember(variant);
     while (this.slots.length < this.size) this.slots.push(this.spawn());
     await this.holding(Promise.all(this.slots.map((s) => this.prepareSlot(s, variant))));
+  }
+
+  /** What the pool is doing now: workers, those running an execution, executions waiting. */
+  stats(): { workers: number; busy: number; queued: number } {
+    return { workers: this.slots.length, busy: this.slots.filter((s) => s.job).length, queued: this.queue.length };
   }
 
   async close(): Promise<void> {
@@ -288,7 +311,7 @@ export class SandboxPool {
     void slot.ready.then(() => {
       if (slot.job !== job) return;
       // The deadline counts from dispatch to a started worker (not the wait for a free one).
-      if (run.timeoutMs !== undefined && run.timeoutMs > 0) job.timer = setTimeout(() => this.timeout(slot, job), run.timeoutMs);
+      if (run.timeoutMs !== undefined && run.timeoutMs > 0) job.timer = setTimeout(() => this.timeout(slot, job), Math.min(run.timeoutMs, MAX_TIMER_MS));
       slot.worker.postMessage(msg);
     });
   }
@@ -310,11 +333,29 @@ export class SandboxPool {
 
   /** A guest past its deadline: cancel its host call in flight and replace the worker. */
   private timeout(slot: Slot, job: ActiveJob): void {
+    this.stop(slot, job, 'execution timed out', { ok: false, reason: 'timeout', message: `timeout: execution exceeded ${job.run.timeoutMs} ms and was stopped` });
+  }
+
+  /** The caller went away: a waiting execution leaves the queue, a running one is stopped. */
+  private cancel(job: ActiveJob): void {
+    const queued = this.queue.indexOf(job);
+    if (queued >= 0) {
+      this.queue.splice(queued, 1);
+      job.resolve(CANCELLED);
+      return;
+    }
+    const slot = this.slots.find((s) => s.job === job);
+    if (slot) this.stop(slot, job, 'the caller went away', CANCELLED);
+  }
+
+  /** Stops a running execution: its host call in flight is aborted (`why`), its worker replaced. */
+  private stop(slot: Slot, job: ActiveJob, why: string, result: SandboxResult): void {
     if (slot.job !== job) return;
-    job.abort.abort(new Error('execution timed out'));
+    if (job.timer) clearTimeout(job.timer);
+    job.abort.abort(new Error(why));
     this.retire(slot);
     slot.job = undefined;
-    job.resolve({ ok: false, reason: 'timeout', message: `timeout: execution exceeded ${job.run.timeoutMs} ms and was stopped` });
+    job.resolve(result);
     this.replace();
     this.drain();
   }

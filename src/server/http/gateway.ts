@@ -87,14 +87,19 @@ export async function handleGateway(opts: GatewayOptions, req: IncomingMessage, 
     headers,
     body,
     requestId,
-    // Production sends the client's key, else the request id, for every non-GET call.
     // The client's key, else one of our own per request: never the client's x-request-id, which a
-    // client may reuse across different calls (docs/differences.md#idempotency).
+    // client may reuse across different calls (production falls back to it; docs/differences.md#idempotency).
     idempotencyKey: method !== 'GET' ? ((req.headers['x-idempotency-key'] as string | undefined)?.trim() || randomUUID()) : undefined,
     timeoutMs: opts.timeoutMs,
     user: opts.user,
   });
-  const out = await opts.runner.execute(call.headers, call.body);
+  // A client that goes away stops its guest (its sandbox is freed for the next request).
+  const gone = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) gone.abort();
+  });
+  const out = await opts.runner.execute(call.headers, call.body, gone.signal);
+  if (gone.signal.aborted) return;
   if (out.error) {
     // The runner's error string is production's (`execute_failed: …`); the code is its prefix.
     sendJson(res, out.status, { error: out.error.split(':')[0], message: out.error, requestId }, { 'x-request-id': requestId });
