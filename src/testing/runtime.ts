@@ -200,7 +200,7 @@ export async function createTestRuntime(options: TestRuntimeOptions): Promise<Te
 
   const db = await createTestDatabase(options.databaseUrl ?? config.databaseUrl, { contentHash: contentHashOf(extension.component), bytes: extension.component });
   const shared = sharedRunner(cacheDir, config);
-  const runner = { execute: shared.execute, warm: shared.warm, close: async () => {} }; // the process's; never closed here
+  const runner = { execute: shared.execute, warm: shared.warm, stats: shared.stats, close: async () => {} }; // the process's; never closed here
   const guestLogs: GuestLogLine[] = [];
   let platform: Platform | undefined;
   let unroute = () => {};
