@@ -51,6 +51,8 @@ export interface RunnerOptions {
   maxResponseBytes?: number;
   /** How each execution gets fresh guest state (see sandbox/ready-instances.ts); default `snapshot`. */
   isolation?: IsolationMode;
+  /** How long the main thread polls a sandbox after answering its host call (sandbox/pool.ts); a bench knob. */
+  hotPollMs?: number;
   /** Where vault-transit secret envelopes are decrypted (VAULT_ADDR, ALGA_VAULT_*). */
   vault?: VaultOptions;
   /** What the guest's wall clock is shifted by (a controllable clock for tests and dev); given the
@@ -109,6 +111,7 @@ export function createRunner(opts: RunnerOptions): Runner {
     size: opts.concurrency,
     maxQueue: opts.maxQueue,
     isolation: opts.isolation,
+    hotPollMs: opts.hotPollMs,
     warmupHostCall: createWarmupHostCall(),
   });
   const defaultMemoryMb = opts.defaultMemoryMb ?? DEFAULT_MEMORY_MB;
