@@ -214,6 +214,22 @@ async function spawnRunner(o: { port: number; callbackBase: string; token: strin
   }
 }
 
+/** Why the platform cannot take requests now, or undefined when it can. */
+async function notReadyReason(pool: pg.Pool, runner: Runner | undefined): Promise<string | undefined> {
+  const client = await pool.connect().catch((e: Error) => e);
+  if (client instanceof Error) return `database unreachable: ${client.message}`;
+  try {
+    await client.query('SELECT 1');
+    client.release();
+  } catch (e) {
+    client.release(true); // a broken connection leaves the pool
+    return `database unreachable: ${(e as Error).message}`;
+  }
+  const s = runner?.stats();
+  if (s && s.workers > 0 && s.busy >= s.workers && s.queued > 0) return `every sandbox is busy (${s.busy}) and ${s.queued} executions are waiting`;
+  return undefined;
+}
+
 export async function startPlatform(opts: PlatformOptions = {}): Promise<Platform> {
   const config = opts.config ?? loadConfig();
   const logger = opts.logger ?? createLogger({ level: 'info' });
@@ -342,6 +358,17 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
       const production = config.production;
       const routes: Route[] = [
         { method: 'GET', path: '/healthz', handle: async (_q, res) => sendJson(res, 200, { ok: true }) },
+        // Readiness (liveness stays /healthz): Postgres answers, and not every sandbox is taken with
+        // executions waiting behind them.
+        {
+          method: 'GET',
+          path: '/readyz',
+          handle: async (_q, res) => {
+            const reason = await notReadyReason(pool, inProcess);
+            if (reason) sendJson(res, 503, { ready: false, reason }, { 'retry-after': '5' });
+            else sendJson(res, 200, { ready: true });
+          },
+        },
         {
           method: 'GET',
           path: '/metrics',

@@ -1,6 +1,7 @@
 /** A small HTTP server with one error handler, used by the platform and by the runner service. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from './logger.js';
+import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from './db-outage.js';
 import { excerpt } from './excerpt.js';
 import { HttpError, sendJson } from './http-error.js';
 
@@ -45,6 +46,11 @@ export function createHttpServer(routes: Route[], logger: Logger): Server {
       }
       if (err instanceof HttpError) {
         sendJson(res, err.status, { error: err.code, message: err.message, details: err.details });
+        return;
+      }
+      if (isDatabaseUnavailable(err)) {
+        logger.warn('database unavailable', { path: url.pathname, error: (err as Error)?.message ?? String(err) });
+        sendJson(res, 503, { error: 'service_unavailable', message: 'The database is unreachable; retry later' }, { 'retry-after': String(RETRY_AFTER_SECONDS) });
         return;
       }
       if (isClientDataError(err)) {

@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type pg from 'pg';
 import { tokensEqual, WEAK_TOKENS } from '../../shared/auth.js';
+import { RETRY_AFTER_SECONDS } from '../../shared/db-outage.js';
 import { HttpError, sendJson } from '../../shared/http-error.js';
 import type { Route } from '../../shared/http-server.js';
 import { readBody } from '../../shared/read-body.js';
@@ -79,7 +80,7 @@ export function internalApiRoutes(opts: InternalApiOptions): Route[] {
       if (!res.writableFinished) gone.abort();
     });
     const reply = await handleSchedulerOperation(opts.scheduler, installIdFrom(url), body, gone.signal);
-    sendJson(res, reply.status, reply.body);
+    sendJson(res, reply.status, reply.body, reply.status === 503 ? { 'retry-after': String(RETRY_AFTER_SECONDS) } : {});
   }
 
   async function bundle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {

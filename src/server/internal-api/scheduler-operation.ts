@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isDatabaseUnavailable } from '../../shared/db-outage.js';
 import { silentLogger, type Logger } from '../../shared/logger.js';
 import { recordSchedulerCall, type CallOutcome } from '../scheduler/metrics.js';
 import type { Admission } from '../scheduler/rate-limit.js';
@@ -64,6 +65,8 @@ const INSTALL_NOT_FOUND_REPLY = errorReply(404, 'Install not found', 'NOT_FOUND'
 const RATE_LIMITED_REPLY = errorReply(429, 'Too many requests, please try again later', 'RATE_LIMITED');
 // Production's 500 body has no `details`; nothing about the failure leaves the server.
 const INTERNAL_ERROR_REPLY: SchedulerOperationReply = { status: 500, body: { error: 'Internal error', code: 'INTERNAL_ERROR' } };
+/** Postgres unreachable: a retry may succeed (the HTTP route adds Retry-After). */
+export const SERVICE_UNAVAILABLE_REPLY: SchedulerOperationReply = errorReply(503, 'Service unavailable: the database is unreachable', 'SERVICE_UNAVAILABLE');
 
 // Production answers a zod failure with {error, details} and no code; we add the code every other
 // 400 carries (a superset: production's runner reads only the status).
@@ -115,6 +118,10 @@ export async function handleSchedulerOperation(
     if (!args.success) return turnedAway(zodReply(args.error), 'invalid');
     return await dispatch(deps.service, ctx, { ...(args.data as object), operation } as AdmittedRequest, signal);
   } catch (err) {
+    if (isDatabaseUnavailable(err)) {
+      logger.warn('[ext-scheduler-internal] database unavailable', { installId, operation, error: (err as Error)?.message });
+      return SERVICE_UNAVAILABLE_REPLY;
+    }
     logger.error('[ext-scheduler-internal] unexpected error', { installId, operation, error: (err as Error)?.message });
     return INTERNAL_ERROR_REPLY;
   }
