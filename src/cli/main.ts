@@ -59,7 +59,7 @@ Usage:
       production stores them: set merges, unset removes keys, list prints the keys (never the values).
       Every execution of the install (gateway, schedules, run-now, exec) carries them.
 
-  alga-runner serve [--role all|runner|server] [--port N] [--data-dir DIR]
+  alga-runner serve [--role all|runner|server] [--port N] [--data-dir DIR] [--platform-data F.json]
       runner: POST /v1/execute and GET /healthz (production's runner contract); calls the server back
               at STORAGE_API_BASE_URL (or REGISTRY_BASE_URL) with RUNNER_STORAGE_API_TOKEN (or RUNNER_SERVICE_TOKEN).
       server: gateway, POST /api/internal/ext-{scheduler,storage,…}/install/{id}, /metrics; executes through

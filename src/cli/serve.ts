@@ -3,6 +3,7 @@ import { requireProductionSecrets, type Config } from '../config.js';
 import { runnerTokenProblem } from '../shared/auth.js';
 import { createLogger } from '../shared/logger.js';
 import { startPlatform } from '../platform.js';
+import { platformDataOption } from './platform-data-option.js';
 import { startRunnerService } from '../runner-service.js';
 import { UsageError } from './main.js';
 
@@ -21,6 +22,7 @@ export async function runServe(argv: string[], config: Config): Promise<number> 
       tenant: { type: 'string' },
       'data-dir': { type: 'string' },
       'log-format': { type: 'string', default: 'json' },
+      'platform-data': { type: 'string' },
     },
   });
   const role = values.role! as 'runner' | 'server' | 'all';
@@ -30,6 +32,8 @@ export async function runServe(argv: string[], config: Config): Promise<number> 
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`invalid --port ${values.port}`);
   const logger = createLogger({ level: 'info', format: values['log-format'] === 'pretty' ? 'pretty' : 'json' });
   const dataDir = values['data-dir'] ?? config.dataDir;
+  if (role === 'runner' && values['platform-data'] !== undefined) throw new UsageError('--platform-data belongs to the server (--role server or all): the runner asks the server');
+  const platformData = platformDataOption(values['platform-data']);
 
   let stop: () => Promise<void>;
   if (role === 'runner') {
@@ -51,6 +55,7 @@ export async function runServe(argv: string[], config: Config): Promise<number> 
       tenantId: values.tenant,
       runnerUrl: role === 'server' ? config.runnerBaseUrl : undefined,
       serveExecute,
+      platformData,
       logger,
       onProgress: (m) => logger.info(m),
     });

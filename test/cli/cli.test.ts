@@ -133,6 +133,17 @@ describe('alga-runner serve', () => {
     }
   });
 
+  test('--platform-data: the server roles validate it at start; the runner role refuses it', async () => {
+    const bad = join(dataDir, 'serve-platform-data.json');
+    writeFileSync(bad, JSON.stringify({ services: [{ serviceId: 'nope' }] }));
+    const server = await run(['serve', '--role', 'server', '--port', '0', '--platform-data', bad]);
+    assert.equal(server.code, 1);
+    assert.match(server.stderr, /services\[0\]\.serviceId: must be a UUID/);
+    const runner = await run(['serve', '--role', 'runner', '--port', '0', '--platform-data', bad]);
+    assert.equal(runner.code, 2);
+    assert.match(runner.stderr, /--platform-data belongs to the server/);
+  });
+
   test('an unknown role is a usage error', async () => {
     const r = await run(['serve', '--role', 'everything']);
     assert.equal(r.code, 2);
