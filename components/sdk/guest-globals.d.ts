@@ -25,3 +25,7 @@ declare const console: {
   warn(...args: unknown[]): void;
   error(...args: unknown[]): void;
 };
+/** Needs the `clocks` feature (on in our builds); the probe times host calls with it. */
+declare const performance: {
+  now(): number;
+};
