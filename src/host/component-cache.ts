@@ -34,6 +34,14 @@ export interface ComponentCacheOptions {
 }
 
 export class ComponentCache {
+  /** Each loaded component's compiled memory-cap variants (counted by `variantCount`). */
+  private readonly variantMaps: Map<number, unknown>[] = [];
+
+  /** Compiled variants held, over every component. */
+  variantCount(): number {
+    return this.variantMaps.reduce((n, m) => n + m.size, 0);
+  }
+
   private readonly loaded = new Map<string, Promise<LoadedComponent>>();
 
   constructor(private readonly opts: ComponentCacheOptions) {}
@@ -56,6 +64,7 @@ export class ComponentCache {
     if (!existsSync(join(glueDir, COMPLETE))) await this.transpile(hash, ref, glueDir);
     const files = readdirSync(glueDir).filter((n) => n.endsWith('.wasm'));
     const variants = new Map<number, Promise<Required<ComponentVariant>>>();
+    this.variantMaps.push(variants);
     const variant = (memoryMb: number) => {
       let v = variants.get(memoryMb);
       if (!v) {

@@ -65,7 +65,7 @@ export interface Runner extends ExecuteClient {
   /** Transpiles and compiles a component ahead of its first request. */
   warm(contentHash: string, tenantId: string, extensionId: string): Promise<{ glueDir: string }>;
   /** The sandbox pool now: workers, those running an execution, executions waiting. */
-  stats(): { workers: number; busy: number; queued: number };
+  stats(): { workers: number; busy: number; queued: number; compiledVariants: number };
   close(): Promise<void>;
 }
 
@@ -82,6 +82,16 @@ export function decodeBody(b64: string | null | undefined): Uint8Array | undefin
   const s = b64.trim();
   if (s.length % 4 !== 0 || !BASE64.test(s)) throw new Error('invalid body base64: not valid standard base64');
   return new Uint8Array(Buffer.from(s, 'base64'));
+}
+
+/**
+ * A memory cap as compiled: the request's `memory_mb` rounded up to a power of two (at most
+ * MAX_MEMORY_MB). Each cap is a compiled copy of the component (and ready instances in every
+ * worker), so clients must not be able to make as many as they send distinct values: this bounds
+ * them to 13 per component (docs/differences.md#memory-caps).
+ */
+export function quantizeMemoryMb(mb: number): number {
+  return Math.min(2 ** Math.ceil(Math.log2(Math.max(1, mb))), MAX_MEMORY_MB);
 }
 
 /** `http.path` plus `query` form-urlencoded, joined with `?` or `&` as production does. */
@@ -221,7 +231,7 @@ export function createRunner(opts: RunnerOptions): Runner {
       log.info('timeout_ms clamped to the configured maximum', { requested_timeout_ms: requestedTimeout, timeout_ms: maxTimeoutMs });
       timeoutMs = maxTimeoutMs;
     }
-    const memoryMb = Math.min(req.limits?.memory_mb ?? defaultMemoryMb, MAX_MEMORY_MB);
+    const memoryMb = quantizeMemoryMb(req.limits?.memory_mb ?? defaultMemoryMb);
     let variant;
     try {
       variant = await component.variant(memoryMb);
@@ -273,7 +283,7 @@ export function createRunner(opts: RunnerOptions): Runner {
   return {
     execute,
     warm,
-    stats: () => pool.stats(),
+    stats: () => ({ ...pool.stats(), compiledVariants: cache.variantCount() }),
     close: async () => {
       idempotency.close();
       await pool.close();
