@@ -31,6 +31,11 @@ const componentTests = readdirSync(join(root, 'components'))
   .flatMap((d) => readdirSync(d).filter((n) => n.endsWith('.test.mjs')).map((n) => join(d, n)));
 let files = [...findTests(join(root, 'dist/test')), ...componentTests].sort();
 if (filters.length) files = files.filter((f) => filters.some((x) => f.includes(x)));
+// node --test given no files searches the working folder: a filter that matches nothing would run everything.
+if (filters.length && !files.length) {
+  process.stderr.write(`no test file matches ${filters.join(' ')} (words match paths under dist/test; run npm run build first)\n`);
+  process.exit(2);
+}
 
 let pg;
 let dataDir;
