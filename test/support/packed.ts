@@ -5,7 +5,7 @@
  * so the install resolves the versions this repository is tested with and needs no network.
  */
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -52,6 +52,12 @@ export async function packAndInstall(): Promise<PackedInstall> {
   }
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies: { 'alga-node-runner': spec } }, null, 2));
   writeFileSync(join(dir, 'package-lock.json'), JSON.stringify({ name: 'consumer', lockfileVersion: 3, requires: true, packages }, null, 2));
-  await run(NPM, ['ci', '--offline', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, maxBuffer: 16 * 2 ** 20 });
+  try {
+    await run(NPM, ['ci', '--offline', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, maxBuffer: 16 * 2 ** 20 });
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true }); // the caller never gets the folder to remove
+    const x = e as { stderr?: string; message: string };
+    throw new Error(`npm ci --offline of the packed tarball failed: ${x.stderr?.trim() || x.message}`);
+  }
   return { dir, pkgDir: join(dir, 'node_modules', 'alga-node-runner'), tarball, files: info.files.map((f) => f.path) };
 }
