@@ -51,6 +51,8 @@ export interface PlatformOptions {
   /** `dev`: a gateway request of a tenant without an install installs the extension for it, as
    * the last `installLoaded` of that extension did (same component and grants). */
   installOnDemand?: boolean;
+  /** `/readyz` answers 503 with this reason until `markReady()` (`dev`: while it installs its extension). */
+  notReadyUntilMarked?: string;
   /** Validated environment (`loadConfig()`, read here when not given); the options below win over it. */
   config?: Config;
   /** Project-local data (Postgres cluster, caches); default `$ALGA_DATA_DIR` or `./.alga`. */
@@ -126,6 +128,8 @@ export interface Platform {
   prepareComponent(component: Uint8Array, extensionId: string): Promise<{ contentHash: string; glue?: string }>;
   /** Registers an already built extension folder's component and installs it for a tenant. */
   installLoaded(extension: LoadedExtension, o?: InstallOptions): Promise<InstalledExtension>;
+  /** Ends `notReadyUntilMarked`. */
+  markReady(): void;
   stop(): Promise<void>;
 }
 
@@ -232,6 +236,7 @@ async function notReadyReason(pool: pg.Pool, runner: Runner | undefined): Promis
 
 export async function startPlatform(opts: PlatformOptions = {}): Promise<Platform> {
   const config = opts.config ?? loadConfig();
+  let pendingReason = opts.notReadyUntilMarked;
   const logger = opts.logger ?? createLogger({ level: 'info' });
   const progress = opts.onProgress ?? (() => {});
   const dataDir = resolve(opts.dataDir ?? config.dataDir);
@@ -364,7 +369,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
           method: 'GET',
           path: '/readyz',
           handle: async (_q, res) => {
-            const reason = await notReadyReason(pool, inProcess);
+            const reason = pendingReason ?? (await notReadyReason(pool, inProcess));
             if (reason) sendJson(res, 503, { ready: false, reason }, { 'retry-after': '5' });
             else sendJson(res, 200, { ready: true });
           },
@@ -468,6 +473,9 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
         lastInstalled.set(extension.manifest.name.toLowerCase(), remembered);
         lastInstalled.set(reg.registryId, remembered);
         return { extension, installId, ...reg, tenantId: tenant };
+      },
+      markReady: () => {
+        pendingReason = undefined;
       },
       stop: stopAll,
     };

@@ -63,6 +63,7 @@ export async function runDev(argv: string[], config: Config): Promise<number> {
       shape: values.split ? 'split' : 'in-process',
       platformData: platformDataOption(values['platform-data']),
       installOnDemand: true,
+      notReadyUntilMarked: 'installing the extension',
       routes: dashboardRoutes({ platform: () => platform, executions, token: config.adminToken, production: config.production }),
     });
   } catch (e) {
@@ -93,6 +94,7 @@ export async function runDev(argv: string[], config: Config): Promise<number> {
       print: (text) => process.stdout.write(text + '\n'),
     });
     if (values['secrets-file']) await syncSecretsFile(running.pool, session.installed, values['secrets-file'], say);
+    running.markReady();
   } catch (err) {
     await running.stop();
     throw err;
