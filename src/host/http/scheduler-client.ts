@@ -3,8 +3,9 @@
  * with `x-runner-auth`, as production's runner calls it, on a keep-alive undici pool. The answer
  * (status + JSON body, read for every status) goes to the same mapping as in-process replies.
  */
-import { Agent, request } from 'undici';
+import type { Agent } from 'undici';
 import type { SchedulerBackend, SchedulerReply } from '../ports.js';
+import { createCallbackPoster, jsonReply } from './callback.js';
 
 export interface HttpSchedulerOptions {
   baseUrl: string | undefined;
@@ -15,35 +16,15 @@ export interface HttpSchedulerOptions {
 }
 
 export function createHttpSchedulerBackend(opts: HttpSchedulerOptions): SchedulerBackend & { close(): Promise<void> } {
-  const timeoutMs = opts.timeoutMs ?? 30_000;
-  const agent = opts.dispatcher ?? new Agent({ keepAliveTimeout: 30_000, connections: 32, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+  const poster = createCallbackPoster(opts);
   return {
     async call(installId, body, signal): Promise<SchedulerReply> {
+      const res = await poster.post(`/api/internal/ext-scheduler/install/${encodeURIComponent(installId)}`, body, signal);
       // Missing configuration is production's `internal`.
-      if (!opts.baseUrl || !opts.token) return { status: 500, body: { error: 'Scheduler callback is not configured (base URL or token missing)' } };
-      const url = `${opts.baseUrl}/api/internal/ext-scheduler/install/${encodeURIComponent(installId)}`;
-      let res;
-      try {
-        res = await request(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-runner-auth': opts.token },
-          body: JSON.stringify(body),
-          dispatcher: agent,
-          signal,
-        });
-      } catch (e) {
-        return { status: 502, body: { error: `Scheduler callback failed: ${(e as Error).message}` } };
-      }
-      const text = await res.body.text().catch(() => '');
-      if (text === '') return { status: res.statusCode, body: null };
-      try {
-        return { status: res.statusCode, body: JSON.parse(text) };
-      } catch {
-        // A 2xx that is not JSON is production's `internal`; keep non-2xx statuses as they are.
-        const ok = res.statusCode >= 200 && res.statusCode < 300;
-        return { status: ok ? 502 : res.statusCode, body: { error: `Scheduler API answered non-JSON (HTTP ${res.statusCode})` } };
-      }
+      if (res.kind === 'unconfigured') return { status: 500, body: { error: 'Scheduler callback is not configured (base URL or token missing)' } };
+      if (res.kind === 'transport') return { status: 502, body: { error: `Scheduler callback failed: ${res.message}` } };
+      return jsonReply(res.status, res.text, { error: `Scheduler API answered non-JSON (HTTP ${res.status})` }) as SchedulerReply;
     },
-    close: () => (opts.dispatcher ? Promise.resolve() : agent.close()),
+    close: () => poster.close(),
   };
 }

@@ -4,9 +4,9 @@
  * the same mapping as in-process replies; an execution that stops aborts the request, and the server
  * rolls the write back.
  */
-import { Agent, request } from 'undici';
 import type { StorageBackend, StorageReply } from '../ports.js';
 import { STORAGE_ROUTE_PREFIX } from '../../shared/storage-api.js';
+import { createCallbackPoster, jsonReply } from './callback.js';
 
 export interface HttpStorageOptions {
   baseUrl: string | undefined;
@@ -16,34 +16,15 @@ export interface HttpStorageOptions {
 }
 
 export function createHttpStorageBackend(opts: HttpStorageOptions): StorageBackend & { close(): Promise<void> } {
-  const timeoutMs = opts.timeoutMs ?? 30_000;
-  const agent = new Agent({ keepAliveTimeout: 30_000, connections: 32, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+  const poster = createCallbackPoster(opts);
   return {
     async call(installId, body, signal): Promise<StorageReply> {
+      const res = await poster.post(`${STORAGE_ROUTE_PREFIX}${encodeURIComponent(installId)}`, body, signal);
       // Missing configuration is production's `internal`.
-      if (!opts.baseUrl || !opts.token) return { status: 500, body: { error: 'Storage callback is not configured (base URL or token missing)' } };
-      let res;
-      try {
-        res = await request(`${opts.baseUrl}${STORAGE_ROUTE_PREFIX}${encodeURIComponent(installId)}`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-runner-auth': opts.token },
-          body: JSON.stringify(body),
-          dispatcher: agent,
-          signal,
-        });
-      } catch (e) {
-        return { status: 502, body: { error: `Storage callback failed: ${(e as Error).message}` } };
-      }
-      const text = await res.body.text().catch(() => '');
-      if (text.trim() === '') return { status: res.statusCode, body: null };
-      try {
-        return { status: res.statusCode, body: JSON.parse(text) };
-      } catch {
-        // A 2xx that is not JSON is production's `internal`; keep non-2xx statuses as they are.
-        const ok = res.statusCode >= 200 && res.statusCode < 300;
-        return { status: ok ? 502 : res.statusCode, body: null };
-      }
+      if (res.kind === 'unconfigured') return { status: 500, body: { error: 'Storage callback is not configured (base URL or token missing)' } };
+      if (res.kind === 'transport') return { status: 502, body: { error: `Storage callback failed: ${res.message}` } };
+      return jsonReply(res.status, res.text, null) as StorageReply;
     },
-    close: () => agent.close(),
+    close: () => poster.close(),
   };
 }

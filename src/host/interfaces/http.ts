@@ -9,6 +9,28 @@ const TIMEOUT_MS = 30_000; // production's outbound client timeout
 /** Ours: an outbound response body past this is refused (`internal`) rather than buffered whole. */
 export const DEFAULT_MAX_FETCH_BYTES = 32 * 1024 * 1024;
 
+/**
+ * A response body read whole, up to `max` bytes (http.fetch and ui-proxy): undefined when it is
+ * larger (the rest is not read) or the read fails, which both interfaces answer as `internal`.
+ */
+export async function readBoundedBody(body: AsyncIterable<unknown> & { destroy(): unknown }, max: number): Promise<Uint8Array | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body) {
+      size += (chunk as Buffer).length;
+      if (size > max) {
+        body.destroy();
+        return undefined;
+      }
+      chunks.push(chunk as Buffer);
+    }
+  } catch {
+    return undefined;
+  }
+  return new Uint8Array(Buffer.concat(chunks));
+}
+
 /** Exact host or a subdomain of an allowed entry; an empty list allows every host (production). */
 export function egressAllowed(host: string, allowlist: readonly string[]): boolean {
   if (allowlist.length === 0) return true;
@@ -105,22 +127,8 @@ export const http: HostInterface<'alga:extension/http'> = {
       } catch {
         return err('transport');
       }
-      const max = ctx.services.maxFetchBytes ?? DEFAULT_MAX_FETCH_BYTES;
-      const chunks: Buffer[] = [];
-      let size = 0;
-      try {
-        for await (const chunk of res.body) {
-          size += (chunk as Buffer).length;
-          if (size > max) {
-            res.body.destroy();
-            return err('internal');
-          }
-          chunks.push(chunk as Buffer);
-        }
-      } catch {
-        return err('internal');
-      }
-      const body = new Uint8Array(Buffer.concat(chunks));
+      const body = await readBoundedBody(res.body, ctx.services.maxFetchBytes ?? DEFAULT_MAX_FETCH_BYTES);
+      if (!body) return err('internal');
       const headers: { name: string; value: string }[] = [];
       for (const [name, value] of Object.entries(res.headers)) {
         for (const v of Array.isArray(value) ? value : [value]) if (v !== undefined) headers.push({ name, value: String(v) });

@@ -7,7 +7,7 @@
  */
 import { request } from 'undici';
 import type { ProxyError } from '../wit-types/interfaces/alga-extension-types.js';
-import { DEFAULT_MAX_FETCH_BYTES } from './http.js';
+import { DEFAULT_MAX_FETCH_BYTES, readBoundedBody } from './http.js';
 import { err, ok, type ExecutionContext, type HostInterface } from './types.js';
 
 export const DEFAULT_UI_PROXY_TIMEOUT_MS = 5_000;
@@ -104,22 +104,8 @@ async function callRoute(ctx: ExecutionContext, route: string, payload: Uint8Arr
     ctx.logger.warn('ui proxy backend returned non-success status', { status: res.statusCode, duration_ms: Math.round(performance.now() - started) });
     return err(statusToProxyError(res.statusCode));
   }
-  const max = ctx.services.maxFetchBytes ?? DEFAULT_MAX_FETCH_BYTES;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of res.body) {
-      size += (chunk as Buffer).length;
-      if (size > max) {
-        res.body.destroy();
-        return err('internal' as const);
-      }
-      chunks.push(chunk as Buffer);
-    }
-  } catch {
-    return err('internal' as const);
-  }
-  return ok(new Uint8Array(Buffer.concat(chunks)));
+  const body = await readBoundedBody(res.body, ctx.services.maxFetchBytes ?? DEFAULT_MAX_FETCH_BYTES);
+  return body ? ok(body) : err('internal' as const);
 }
 
 export const uiProxy: HostInterface<'alga:extension/ui-proxy'> = {
