@@ -205,7 +205,7 @@ async function spawnRunner(o: { port: number; callbackBase: string; token: strin
   for (;;) {
     if (child.exitCode !== null) throw new Error(`runner process exited with code ${child.exitCode}`);
     try {
-      const res = await fetch(`${url}/healthz`);
+      const res = await fetch(`${url}/readyz`);
       if (res.ok) return { url, child };
     } catch {
       /* not up yet */

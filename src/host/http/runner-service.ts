@@ -15,7 +15,7 @@ import { readBody } from '../../shared/read-body.js';
 export const EXECUTE_BODY_LIMIT = 16 * 1024 * 1024;
 
 export interface RunnerServiceOptions {
-  runner: ExecuteClient;
+  runner: ExecuteClient & { stats?(): { workers: number; busy: number; queued: number } };
   cacheDir: string;
   /** When set, /v1/execute requires it as `x-runner-service-token: <key>` or `authorization: Bearer <key>`. */
   apiKey?: string;
@@ -85,6 +85,16 @@ export function runnerRoutes(opts: RunnerServiceOptions): Route[] {
     sendJson(res, 200, out);
   }
 
+  /** Ours (docs/differences.md#readiness): 503 while every sandbox is taken and executions wait. */
+  async function readyz(_req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const s = opts.runner.stats?.();
+    if (s && s.workers > 0 && s.busy >= s.workers && s.queued > 0) {
+      sendJson(res, 503, { ready: false, reason: `every sandbox is busy (${s.busy}) and ${s.queued} executions are waiting` }, { 'retry-after': '5' });
+      return;
+    }
+    sendJson(res, 200, { ready: true });
+  }
+
   async function healthz(_req: IncomingMessage, res: ServerResponse): Promise<void> {
     let writable = true;
     try {
@@ -99,5 +109,6 @@ export function runnerRoutes(opts: RunnerServiceOptions): Route[] {
   return [
     { method: 'POST', path: '/v1/execute', handle: execute },
     { method: 'GET', path: '/healthz', handle: healthz },
+    { method: 'GET', path: '/readyz', handle: readyz },
   ];
 }

@@ -75,6 +75,9 @@ test('a waiting execution whose client closes leaves the queue without running',
   const waiting = new AbortController();
   const queued = execute('/counter', undefined, waiting.signal).catch((e: Error) => e);
   await until(() => probe.runner.stats().queued === 1);
+  const ready = await request(`${url}/readyz`);
+  assert.equal(ready.statusCode, 503, 'not ready: every sandbox busy, one waiting');
+  assert.match(((await ready.body.json()) as { reason: string }).reason, /every sandbox is busy/);
   waiting.abort();
   await queued;
   await until(() => probe.runner.stats().queued === 0);
@@ -82,6 +85,9 @@ test('a waiting execution whose client closes leaves the queue without running',
   for (const c of loops) c.abort();
   await Promise.all(busy);
   await until(() => probe.runner.stats().busy === 0);
+  const readyAgain = await request(`${url}/readyz`);
+  assert.equal(readyAgain.statusCode, 200);
+  await readyAgain.body.dump();
 });
 
 test('timeout_ms beyond what a timer holds is clamped to the maximum (logged), not an instant timeout', { timeout: 120_000 }, async () => {
