@@ -4,7 +4,10 @@
  * Counts answers by status; exits 1 on any 500 `internal_error`/`INTERNAL_ERROR` from bad input or a
  * server that stops answering. The documented 5xx of guest failures (`execute_failed`,
  * `runner_busy`, `bundle_fetch_failed`) are counted, not failures.
- * `node dist/bench/reliability.js [--requests 600] [--seed 1]`
+ * Part 2 (`--hostile N`, default 100): N hostile guests (the probe's loop, trap, rejected promise,
+ * unbounded allocation, deep recursion, oversized response), each sent at the same time as a good
+ * request; counts good answers that are 200 and hostile answers with their documented failure.
+ * `node dist/bench/reliability.js [--requests 600] [--hostile 100] [--seed 1]`
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +18,7 @@ import { startPlatform } from '../src/platform.js';
 import { silentLogger } from '../src/shared/logger.js';
 import { CACHE_DIR, ROOT, tempDir } from './support.js';
 
-const { values } = parseArgs({ options: { requests: { type: 'string', default: '600' }, seed: { type: 'string', default: '1' } } });
+const { values } = parseArgs({ options: { requests: { type: 'string', default: '600' }, seed: { type: 'string', default: '1' }, hostile: { type: 'string', default: '100' } } });
 const N = Number(values.requests);
 let seed = Number(values.seed) >>> 0 || 1;
 const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
@@ -94,6 +97,44 @@ for (let i = 0; i < N; i++) {
   counts.set(key, (counts.get(key) ?? 0) + 1);
   if (status >= 500 && /internal_error|INTERNAL_ERROR|Internal error/.test(text)) bad.push(`${key}: ${s.method} ${s.path.slice(0, 80)} ${String(s.body).slice(0, 120)}`);
 }
+// Hostile guests interleaved with good requests: each answer must be its documented failure.
+const HOSTILE: { path: string; body: unknown; limits?: object; expect: RegExp }[] = [
+  { path: '/loop', body: {}, limits: { timeout_ms: 300 }, expect: /^execute_failed: timeout: execution exceeded 300 ms/ },
+  { path: '/trap', body: {}, expect: /^execute_failed: guest trapped: boom/ },
+  { path: '/reject', body: {}, expect: /^execute_failed: .*rejected on purpose/ },
+  { path: '/alloc', body: {}, limits: { memory_mb: 64, timeout_ms: 30_000 }, expect: /^execute_failed: memory limit exceeded/ },
+  { path: '/recurse', body: {}, expect: /^execute_failed: stack overflow: / },
+  { path: '/big', body: { bytes: 20 * 2 ** 20 }, expect: /^execute_failed: response too large: / },
+];
+const execute = async (method: string, path: string, body?: unknown, limits?: object) => {
+  const env = { ...validEnvelope(), http: { method, path, body_b64: body === undefined ? undefined : Buffer.from(JSON.stringify(body)).toString('base64') }, limits };
+  const res = await request(`${platform.url}/v1/execute`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-alga-tenant': installed.tenantId, 'x-alga-extension': installed.registryId }, body: JSON.stringify(env) });
+  const text = await res.body.text();
+  try {
+    const j = JSON.parse(text);
+    return { status: typeof j.status === 'number' ? (j.status as number) : res.statusCode, error: String(j.error ?? '') };
+  } catch {
+    return { status: res.statusCode, error: text.slice(0, 120) };
+  }
+};
+const H = Number(values.hostile);
+const hostileCounts = new Map<string, number>();
+const hostileBad: string[] = [];
+let goodOk = 0;
+for (let i = 0; i < H; i++) {
+  const h = pick(HOSTILE);
+  const [hr, gr] = await Promise.all([
+    execute('POST', h.path, h.body, h.limits).catch((e: Error) => ({ status: 0, error: `no answer: ${e.message}` })),
+    execute('GET', '/counter').catch((e: Error) => ({ status: 0, error: `no answer: ${e.message}` })),
+  ]);
+  const asDocumented = hr.status === 500 && h.expect.test(hr.error);
+  const key = `POST ${h.path} ${asDocumented ? 'documented failure' : `${hr.status} ${hr.error.slice(0, 60)}`}`;
+  hostileCounts.set(key, (hostileCounts.get(key) ?? 0) + 1);
+  if (!asDocumented) hostileBad.push(`${key}`);
+  if (gr.status === 200) goodOk++;
+  else hostileBad.push(`good GET /counter alongside ${h.path}: ${gr.status} ${gr.error}`);
+}
+
 const alive = await request(`${platform.url}/healthz`).then((r) => r.statusCode).catch(() => 0);
 await platform.stop();
 rmSync(dataDir, { recursive: true, force: true });
@@ -101,4 +142,7 @@ rmSync(dataDir, { recursive: true, force: true });
 for (const [k, n] of [...counts].sort()) console.log(`${k.padEnd(40)} ${n}`);
 console.log(`${N} requests (seed ${values.seed}); 500 internal_error from bad input: ${bad.length}; server alive after: ${alive === 200}`);
 for (const b of bad.slice(0, 20)) console.log(`  ${b}`);
-process.exit(bad.length === 0 && alive === 200 ? 0 : 1);
+for (const [k, n] of [...hostileCounts].sort()) console.log(`hostile ${k.padEnd(40)} ${n}`);
+console.log(`${H} hostile guests: ${H - hostileBad.filter((b) => !b.startsWith('good')).length} answered with their documented failure; good requests alongside: ${goodOk}/${H} answered 200`);
+for (const b of hostileBad.slice(0, 20)) console.log(`  ${b}`);
+process.exit(bad.length === 0 && hostileBad.length === 0 && alive === 200 ? 0 : 1);
