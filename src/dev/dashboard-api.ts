@@ -7,12 +7,15 @@
  *                                                     endpoints, storage, secret keys) + executions
  *   POST   /api/admin/dev/schedules/{id}/enable|disable
  *   DELETE /api/admin/dev/schedules/{id}
+ *   DELETE /api/admin/dev/storage/{installId}/{namespace}/{key}   (segments URI-encoded) through the
+ *                                                     storage service, so `ext_storage_usage` stays exact
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Platform } from '../platform.js';
 import { checkAdminAuth } from '../server/execution/admin-routes.js';
 import { resolveInstallProviders } from '../server/registry/registry.js';
 import { listInstallSecretKeys } from '../server/secrets/install-secrets.js';
+import { createStorageService, StorageServiceError } from '../server/storage/service.js';
 import { HttpError, sendJson } from '../shared/http-error.js';
 import type { Route } from '../shared/http-server.js';
 import { DASHBOARD_HTML } from './dashboard-page.js';
@@ -100,7 +103,37 @@ export function dashboardRoutes(o: DashboardOptions): Route[] {
   const mutation = (res: ServerResponse, r: { success: boolean; error?: string; fieldErrors?: Record<string, string> }) =>
     r.success ? sendJson(res, 200, r) : sendJson(res, 400, { error: 'schedule_update_failed', message: r.error, fieldErrors: r.fieldErrors });
 
+  const STORAGE_PREFIX = '/api/admin/dev/storage/';
+  async function deleteStorageKey(p: Platform, res: ServerResponse, pathname: string) {
+    const parts = pathname.slice(STORAGE_PREFIX.length).split('/');
+    if (parts.length !== 3) throw new HttpError(404, 'not_found', `expected ${STORAGE_PREFIX}{installId}/{namespace}/{key}`);
+    let installId: string, namespace: string, key: string;
+    try {
+      [installId, namespace, key] = parts.map((x) => decodeURIComponent(x)) as [string, string, string];
+    } catch {
+      throw new HttpError(400, 'invalid_path', 'a path segment is not valid URI encoding');
+    }
+    if (!UUID.test(installId)) throw new HttpError(400, 'invalid_install_id', 'installId must be a UUID');
+    const service = createStorageService({ pool: p.pool, now: () => p.clock.now() });
+    try {
+      if (!(await service.delete(installId, namespace, key))) throw new HttpError(404, 'storage_key_not_found', `no key "${key}" in namespace "${namespace}"`);
+    } catch (e) {
+      if (!(e instanceof StorageServiceError)) throw e;
+      const status = e.code === 'NOT_FOUND' ? 404 : e.code === 'VALIDATION_FAILED' || e.code === 'LIMIT_EXCEEDED' ? 400 : 409;
+      throw new HttpError(status, e.code.toLowerCase(), e.message);
+    }
+    sendJson(res, 200, { deleted: { installId, namespace, key } });
+  }
+
   return [
+    {
+      method: 'DELETE',
+      path: STORAGE_PREFIX,
+      handle: async (req, res, url) => {
+        guard(req, url);
+        await deleteStorageKey(need(), res, url.pathname);
+      },
+    },
     {
       method: 'GET',
       path: '/api/admin/dev/overview',

@@ -72,8 +72,8 @@ function renderInstalls(list) {
     '</tbody></table>').join('') || '<p class="dim">nothing installed</p>';
   document.getElementById('storage').innerHTML = list.map((i) =>
     '<p><b>' + esc(i.extension) + '</b> · tenant ' + esc(i.tenantId) + ' · secret keys: ' + (i.secretKeys.length ? i.secretKeys.map((k) => '<code>' + esc(k) + '</code>').join(' ') : '<span class="dim">none</span>') + '</p>' +
-    (i.storage.length ? '<table><thead><tr><th>namespace</th><th>key</th><th>revision</th><th>value</th></tr></thead><tbody>' +
-      i.storage.map((s) => '<tr><td><code>' + esc(s.namespace) + '</code></td><td><code>' + esc(s.key) + '</code></td><td>' + s.revision + '</td><td class="mono">' + esc(JSON.stringify(s.value)).slice(0, 300) + '</td></tr>').join('') + '</tbody></table>'
+    (i.storage.length ? '<table><thead><tr><th>namespace</th><th>key</th><th>revision</th><th>value</th><th></th></tr></thead><tbody>' +
+      i.storage.map((s) => '<tr data-install="' + esc(i.installId) + '" data-ns="' + esc(s.namespace) + '" data-key="' + esc(s.key) + '"><td><code>' + esc(s.namespace) + '</code></td><td><code>' + esc(s.key) + '</code></td><td>' + s.revision + '</td><td class="mono">' + esc(JSON.stringify(s.value)).slice(0, 300) + '</td><td><button data-act="delete-key">delete</button></td></tr>').join('') + '</tbody></table>'
       : '<p class="dim">no storage entries</p>')).join('');
 }
 function renderSchedules(list) {
@@ -128,6 +128,14 @@ document.getElementById('schedules').addEventListener('click', async (ev) => {
     if (act === 'run-now') { const at = document.getElementById('run-at').value.trim(); await api('POST', '/api/admin/extensions/schedules/' + id + '/run-now' + (at ? '?at=' + encodeURIComponent(at) : '')); state.selected = id; }
     if (act === 'enable' || act === 'disable') await api('POST', '/api/admin/dev/schedules/' + id + '/' + act);
     if (act === 'delete' && confirm('Delete this schedule?')) await api('DELETE', '/api/admin/dev/schedules/' + id);
+  } catch (e) { document.getElementById('error').textContent = String(e.message || e); }
+  await refresh();
+});
+document.getElementById('storage').addEventListener('click', async (ev) => {
+  if (!(ev.target.dataset && ev.target.dataset.act === 'delete-key')) return;
+  const row = ev.target.closest('tr').dataset;
+  try {
+    if (confirm('Delete storage key ' + row.ns + '/' + row.key + '?')) await api('DELETE', '/api/admin/dev/storage/' + [row.install, row.ns, row.key].map(encodeURIComponent).join('/'));
   } catch (e) { document.getElementById('error').textContent = String(e.message || e); }
   await refresh();
 });

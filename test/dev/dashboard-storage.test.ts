@@ -1,0 +1,62 @@
+/**
+ * The dashboard's "delete a storage key": `DELETE /api/admin/dev/storage/{install}/{namespace}/{key}`
+ * deletes through the storage service, so the install's `ext_storage_usage` goes down with it; a key
+ * that is not there is a 404 and a malformed install id a 400, both JSON with a code.
+ */
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { projectRoot } from '../support/components.js';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { startDev } from '../support/dev-process.js';
+
+let db: TestDatabase;
+let work: string;
+before(async () => {
+  db = await createTestDatabase();
+  work = mkdtempSync(join(tmpdir(), 'alga-dash-storage-'));
+  cpSync(join(projectRoot(), 'components', 'kv-notes'), join(work, 'components', 'kv-notes'), { recursive: true });
+  cpSync(join(projectRoot(), 'components', 'sdk'), join(work, 'components', 'sdk'), { recursive: true });
+});
+after(async () => {
+  await db?.drop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+test('deleting a storage key from the dashboard API goes through the storage service (usage decremented)', async () => {
+  const dev = await startDev([join(work, 'components', 'kv-notes')], { DATABASE_URL: db.url, ALGA_DATA_DIR: join(projectRoot(), '.alga') });
+  try {
+    const base = `${dev.url}/api/ext/com.alga.sample.kv-notes`;
+    const installId = /install ([0-9a-f-]{36})/.exec(dev.output())![1]!;
+    for (const id of ['a', 'b']) assert.equal((await fetch(`${base}/notes/${id}`, { method: 'PUT', body: JSON.stringify({ text: `note ${id}` }) })).status, 200);
+    const usage = async () => {
+      const r = await db.pool.query(`SELECT keys_count, bytes_used FROM ext_storage_usage WHERE extension_install_id = $1`, [installId]);
+      return { keys: Number(r.rows[0].keys_count), bytes: Number(r.rows[0].bytes_used) };
+    };
+    const before = await usage();
+    assert.equal(before.keys, 2);
+    const overview = async () => ((await (await fetch(`${dev.url}/api/admin/dev/overview`)).json()) as { installs: { storage: { key: string }[] }[] }).installs[0]!.storage.map((s) => s.key);
+    assert.deepEqual(await overview(), ['a', 'b']);
+
+    const del = await fetch(`${dev.url}/api/admin/dev/storage/${installId}/notes/a`, { method: 'DELETE' });
+    assert.equal(del.status, 200, await del.clone().text());
+    assert.deepEqual(await del.json(), { deleted: { installId, namespace: 'notes', key: 'a' } });
+    const afterDelete = await usage();
+    assert.equal(afterDelete.keys, 1);
+    assert.ok(afterDelete.bytes < before.bytes && afterDelete.bytes > 0, `bytes ${before.bytes} → ${afterDelete.bytes}`);
+    assert.deepEqual(await overview(), ['b']);
+    assert.equal((await fetch(`${base}/notes/a`)).status, 404, 'the guest no longer sees it');
+
+    const again = await fetch(`${dev.url}/api/admin/dev/storage/${installId}/notes/a`, { method: 'DELETE' });
+    assert.equal(again.status, 404);
+    assert.equal(((await again.json()) as { error: string }).error, 'storage_key_not_found');
+    const bad = await fetch(`${dev.url}/api/admin/dev/storage/not-a-uuid/notes/b`, { method: 'DELETE' });
+    assert.equal(bad.status, 400);
+    assert.equal(((await bad.json()) as { error: string }).error, 'invalid_install_id');
+    assert.deepEqual(await usage(), afterDelete, 'refusals change nothing');
+  } finally {
+    assert.equal(await dev.stop(), 0);
+  }
+});
