@@ -1,16 +1,23 @@
 /**
  * The dashboard's "delete a storage key": `DELETE /api/admin/dev/storage/{install}/{namespace}/{key}`
  * deletes through the storage service, so the install's `ext_storage_usage` goes down with it; a key
- * that is not there is a 404 and a malformed install id a 400, both JSON with a code.
+ * that is not there is a 404 and a malformed install id a 400, both JSON with a code. Then the
+ * storage panel's "delete" button in headless Chromium (skipped, saying so, without /usr/bin/chromium
+ * outside CI, as test/dev/dashboard.test.ts).
  */
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { chromium } from 'playwright-core';
 import { projectRoot } from '../support/components.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startDev } from '../support/dev-process.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const noBrowser = !existsSync(CHROMIUM) && !process.env.CI;
+if (noBrowser) process.stderr.write(`dashboard-storage.test: no ${CHROMIUM}: the browser part is skipped\n`);
 
 let db: TestDatabase;
 let work: string;
@@ -56,6 +63,25 @@ test('deleting a storage key from the dashboard API goes through the storage ser
     assert.equal(bad.status, 400);
     assert.equal(((await bad.json()) as { error: string }).error, 'invalid_install_id');
     assert.deepEqual(await usage(), afterDelete, 'refusals change nothing');
+
+    // The storage panel's button, in a browser: the row goes, without a reload, and usage with it.
+    if (noBrowser) return;
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: process.getuid?.() === 0 ? ['--no-sandbox'] : [] });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      page.on('dialog', (d) => void d.accept());
+      await page.goto(`${dev.url}/`);
+      await page.waitForSelector('#storage tr[data-key="b"]');
+      await page.click('#storage tr[data-key="b"] button[data-act="delete-key"]');
+      await page.waitForSelector('#storage >> text=no storage entries');
+      assert.equal((await usage()).keys, 0);
+      assert.equal((await fetch(`${base}/notes/b`)).status, 404);
+      assert.deepEqual(errors, [], 'no script errors on the page');
+    } finally {
+      await browser.close();
+    }
   } finally {
     assert.equal(await dev.stop(), 0);
   }
