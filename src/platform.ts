@@ -19,7 +19,7 @@ import { createHttpServer, listen, type Route } from './shared/http-server.js';
 import { createLogger, type Logger } from './shared/logger.js';
 import { createPool, migrate } from './server/db/database.js';
 import { freePort, startEmbeddedPostgres, type EmbeddedPostgresHandle } from './server/db/embedded.js';
-import { GATEWAY_PREFIX, handleGateway } from './server/http/gateway.js';
+import { GATEWAY_PREFIX, handleGateway, type GatewayOptions } from './server/http/gateway.js';
 import { internalApiRoutes } from './server/http/internal-api.js';
 import { storageApiRoutes } from './server/http/storage-route.js';
 import { handleStorageOperation } from './server/internal-api/storage-operation.js';
@@ -51,6 +51,8 @@ export interface PlatformOptions {
   /** `dev`: a gateway request of a tenant without an install installs the extension for it, as
    * the last `installLoaded` of that extension did (same component and grants). */
   installOnDemand?: boolean;
+  /** `dev`: sees each gateway request as it goes to the runner (the dashboard's replay). */
+  onGatewayRequest?: GatewayOptions['onRequest'];
   /** `/readyz` answers 503 with this reason until `markReady()` (`dev`: while it installs its extension). */
   notReadyUntilMarked?: string;
   /** Validated environment (`loadConfig()`, read here when not given); the options below win over it. */
@@ -383,7 +385,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
             res.end(text);
           },
         },
-        { path: GATEWAY_PREFIX, handle: (req, res, u) => handleGateway({ pool, runner, defaultTenant: tenantId, logger, timeoutMs: config.execution.timeoutMs, installOnDemand: opts.installOnDemand ? installOnDemand : undefined }, req, res, u) },
+        { path: GATEWAY_PREFIX, handle: (req, res, u) => handleGateway({ pool, runner, defaultTenant: tenantId, logger, timeoutMs: config.execution.timeoutMs, installOnDemand: opts.installOnDemand ? installOnDemand : undefined, onRequest: opts.onGatewayRequest }, req, res, u) },
         ...internalApiRoutes({ pool, scheduler: schedulerDeps, token, production, platformApi: platformDeps }),
         ...storageApiRoutes({ storage: storageDeps, token, production }),
         ...extensionUpdateRoutes({ pool, jobs, defaultTenant: tenantId, token: adminToken, production }),

@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import { createDevConsole } from '../dev/console.js';
 import { dashboardRoutes } from '../dev/dashboard-api.js';
 import { ExecutionLog, recordingLogger } from '../dev/execution-log.js';
+import { RequestLog } from '../dev/request-log.js';
 import type { Platform } from '../platform.js';
 import { startPlatform } from '../platform.js';
 import { startDevSession } from '../dev/session.js';
@@ -44,6 +45,7 @@ export async function runDev(argv: string[], config: Config): Promise<number> {
 
   const quiet = values.quiet;
   const executions = new ExecutionLog();
+  const requests = new RequestLog();
   const printer = createDevConsole({
     format,
     quiet,
@@ -63,8 +65,9 @@ export async function runDev(argv: string[], config: Config): Promise<number> {
       shape: values.split ? 'split' : 'in-process',
       platformData: platformDataOption(values['platform-data']),
       installOnDemand: true,
+      onGatewayRequest: (r) => requests.record(r),
       notReadyUntilMarked: 'installing the extension',
-      routes: dashboardRoutes({ platform: () => platform, executions, token: config.adminToken, production: config.production }),
+      routes: dashboardRoutes({ platform: () => platform, executions, requests, token: config.adminToken, production: config.production }),
     });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {

@@ -9,6 +9,8 @@
  *   DELETE /api/admin/dev/schedules/{id}
  *   DELETE /api/admin/dev/storage/{installId}/{namespace}/{key}   (segments URI-encoded) through the
  *                                                     storage service, so `ext_storage_usage` stays exact
+ *   POST   /api/admin/dev/executions/{requestId}/replay   the same gateway request again, with a fresh
+ *                                                     idempotency key (so it really runs) and request id
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Platform } from '../platform.js';
@@ -20,11 +22,16 @@ import { HttpError, sendJson } from '../shared/http-error.js';
 import type { Route } from '../shared/http-server.js';
 import { DASHBOARD_HTML } from './dashboard-page.js';
 import type { ExecutionLog } from './execution-log.js';
+import type { RequestLog } from './request-log.js';
+import { randomUUID } from 'node:crypto';
+import { GATEWAY_PREFIX } from '../server/http/gateway.js';
 
 export interface DashboardOptions {
   /** The platform, once started (routes exist before it does). */
   platform: () => Platform | undefined;
   executions: ExecutionLog;
+  /** The last gateway requests, for replay. */
+  requests?: RequestLog;
   token: string | undefined;
   production?: boolean;
 }
@@ -84,7 +91,7 @@ export function dashboardRoutes(o: DashboardOptions): Route[] {
         secretKeys: await listInstallSecretKeys(p.pool, row.id).catch(() => []),
       });
     }
-    return { installs: out, executions: o.executions.list() };
+    return { installs: out, executions: o.executions.list().map((e) => ({ ...e, replayable: o.requests?.has(e.requestId) ?? false })) };
   }
 
   /** The install context of a schedule (for the scheduler service, which checks the install). */
@@ -125,7 +132,29 @@ export function dashboardRoutes(o: DashboardOptions): Route[] {
     sendJson(res, 200, { deleted: { installId, namespace, key } });
   }
 
+  const REPLAY = /^\/api\/admin\/dev\/executions\/([^/]+)\/replay$/;
+  async function replay(p: Platform, res: ServerResponse, requestId: string) {
+    const r = o.requests?.get(requestId);
+    if (!r) throw new HttpError(404, 'replay_not_found', `request ${requestId} is not among the last gateway requests kept (only gateway requests, bodies up to 1 MiB)`);
+    if (!p.url) throw new HttpError(503, 'no_server', 'the platform has no HTTP server');
+    const headers: Record<string, string> = { ...r.headers, 'x-alga-tenant': r.tenant, 'x-idempotency-key': randomUUID() };
+    delete headers['x-request-id'];
+    const answer = await fetch(`${p.url}${GATEWAY_PREFIX}${encodeURIComponent(r.extension)}${r.path}${r.search}`, { method: r.method, headers, body: r.body ? new Uint8Array(r.body) : undefined });
+    const text = await answer.text();
+    sendJson(res, 200, { replayOf: requestId, requestId: answer.headers.get('x-request-id'), status: answer.status, body: text.length > 65_536 ? `${text.slice(0, 65_536)}…` : text });
+  }
+
   return [
+    {
+      method: 'POST',
+      path: '/api/admin/dev/executions/',
+      handle: async (req, res, url) => {
+        guard(req, url);
+        const m = REPLAY.exec(url.pathname);
+        if (!m) throw new HttpError(404, 'not_found', `no route for ${req.method} ${url.pathname}`);
+        await replay(need(), res, decodeURIComponent(m[1]!));
+      },
+    },
     {
       method: 'DELETE',
       path: STORAGE_PREFIX,

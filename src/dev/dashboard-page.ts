@@ -105,8 +105,8 @@ function renderExecutions(list) {
   const fs = document.getElementById('f-status').value;
   const shown = list.filter((e) => (!current || e.method + ' ' + e.path === current) && (!fs || (fs === 'ok' ? e.status >= 200 && e.status < 400 : fs === 'client' ? e.status >= 400 && e.status < 500 : e.error || e.status >= 500))).slice(0, 200);
   document.getElementById('executions').innerHTML = shown.map((e) =>
-    '<div class="execution"><span class="dim mono">' + esc(e.at.slice(11, 19)) + '</span> <code>' + esc(e.method) + ' ' + esc(e.path) + '</code> <span class="' + (e.error ? 'bad' : statusClass(e.status)) + '">' + esc(e.status ?? 'failed') + '</span> ' +
-    (e.durationMs ?? '') + ' ms · ' + esc(e.trigger) + (e.tenant && e.tenant !== 'local' ? ' · tenant ' + esc(e.tenant) : '') + (e.error ? ' <span class="bad">' + esc(e.error) + '</span>' : '') +
+    '<div class="execution" data-rid="' + esc(e.requestId) + '"><span class="dim mono">' + esc(e.at.slice(11, 19)) + '</span> <code>' + esc(e.method) + ' ' + esc(e.path) + '</code> <span class="' + (e.error ? 'bad' : statusClass(e.status)) + '">' + esc(e.status ?? 'failed') + '</span> ' +
+    (e.durationMs ?? '') + ' ms · ' + esc(e.trigger) + (e.tenant && e.tenant !== 'local' ? ' · tenant ' + esc(e.tenant) : '') + (e.error ? ' <span class="bad">' + esc(e.error) + '</span>' : '') + (e.replayable ? ' <button data-act="replay">replay</button>' : '') +
     (e.logs.length ? '<div class="logs">' + e.logs.map((l) => esc(l.level) + '  ' + esc(l.msg)).join('\\n') + '</div>' : '') + '</div>').join('') || '<p class="dim">no executions yet</p>';
 }
 async function refresh() {
@@ -129,6 +129,12 @@ document.getElementById('schedules').addEventListener('click', async (ev) => {
     if (act === 'enable' || act === 'disable') await api('POST', '/api/admin/dev/schedules/' + id + '/' + act);
     if (act === 'delete' && confirm('Delete this schedule?')) await api('DELETE', '/api/admin/dev/schedules/' + id);
   } catch (e) { document.getElementById('error').textContent = String(e.message || e); }
+  await refresh();
+});
+document.getElementById('executions').addEventListener('click', async (ev) => {
+  if (!(ev.target.dataset && ev.target.dataset.act === 'replay')) return;
+  try { await api('POST', '/api/admin/dev/executions/' + encodeURIComponent(ev.target.closest('.execution').dataset.rid) + '/replay'); }
+  catch (e) { document.getElementById('error').textContent = String(e.message || e); }
   await refresh();
 });
 document.getElementById('storage').addEventListener('click', async (ev) => {

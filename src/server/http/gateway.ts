@@ -29,6 +29,8 @@ export interface GatewayOptions {
   logger?: Logger;
   /** `dev`: installs the extension for a tenant that has none (first request); true when it did. */
   installOnDemand?: (tenant: string, extension: string) => Promise<boolean>;
+  /** `dev`: sees each request as it goes to the runner (to replay it from the dashboard). */
+  onRequest?: (r: { requestId: string; tenant: string; extension: string; method: string; path: string; search: string; headers: Record<string, string>; body: Buffer | undefined }) => void;
 }
 
 /** An endpoint path pattern (`/api/schedules/:id`) matches a concrete path segment by segment. */
@@ -80,6 +82,7 @@ export async function handleGateway(opts: GatewayOptions, req: IncomingMessage, 
     if (typeof v === 'string') headers[h] = v;
   }
   const body = method === 'GET' || method === 'HEAD' ? undefined : await readBody(req, GATEWAY_BODY_LIMIT);
+  opts.onRequest?.({ requestId, tenant, extension: install.extensionName, method, path, search: url.search, headers, body });
   const call = buildExecuteCall(install, {
     method,
     path,

@@ -1,0 +1,59 @@
+/**
+ * The dashboard's "replay an execution": `POST /api/admin/dev/executions/{requestId}/replay` sends
+ * the kept gateway request again with a fresh idempotency key, so it really runs (a PUT's revision
+ * goes up) even when the client had given a key of its own; an unknown request id is a JSON 404.
+ */
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { projectRoot } from '../support/components.js';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { startDev } from '../support/dev-process.js';
+
+let db: TestDatabase;
+let work: string;
+before(async () => {
+  db = await createTestDatabase();
+  work = mkdtempSync(join(tmpdir(), 'alga-replay-'));
+  cpSync(join(projectRoot(), 'components', 'kv-notes'), join(work, 'components', 'kv-notes'), { recursive: true });
+  cpSync(join(projectRoot(), 'components', 'sdk'), join(work, 'components', 'sdk'), { recursive: true });
+});
+after(async () => {
+  await db?.drop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+test('replay runs the same request again with a fresh idempotency key', async () => {
+  const dev = await startDev([join(work, 'components', 'kv-notes')], { DATABASE_URL: db.url, ALGA_DATA_DIR: join(projectRoot(), '.alga') });
+  try {
+    const base = `${dev.url}/api/ext/com.alga.sample.kv-notes`;
+    const put = await fetch(`${base}/notes/r?src=test`, { method: 'PUT', headers: { 'content-type': 'application/json', 'x-idempotency-key': 'client-key-1' }, body: JSON.stringify({ text: 'replayed' }) });
+    assert.equal(put.status, 200);
+    assert.deepEqual(await put.json(), { id: 'r', revision: 1 });
+    const rid = put.headers.get('x-request-id')!;
+    // The client's own key again: answered from the runner's idempotency cache, nothing runs.
+    const same = await fetch(`${base}/notes/r?src=test`, { method: 'PUT', headers: { 'content-type': 'application/json', 'x-idempotency-key': 'client-key-1' }, body: JSON.stringify({ text: 'replayed' }) });
+    assert.deepEqual(await same.json(), { id: 'r', revision: 1 });
+
+    const overview = (await (await fetch(`${dev.url}/api/admin/dev/overview`)).json()) as { executions: { requestId: string; replayable: boolean }[] };
+    assert.equal(overview.executions.find((e) => e.requestId === rid)?.replayable, true);
+    const replay = await fetch(`${dev.url}/api/admin/dev/executions/${rid}/replay`, { method: 'POST' });
+    assert.equal(replay.status, 200);
+    const out = (await replay.json()) as { replayOf: string; requestId: string; status: number; body: string };
+    assert.equal(out.replayOf, rid);
+    assert.notEqual(out.requestId, rid);
+    assert.equal(out.status, 200);
+    assert.deepEqual(JSON.parse(out.body), { id: 'r', revision: 2 }, 'it really ran again');
+    const got = (await (await fetch(`${base}/notes/r`)).json()) as { note: { text: string }; revision: number };
+    assert.deepEqual(got.note, { text: 'replayed' });
+    assert.equal(got.revision, 2);
+
+    const unknown = await fetch(`${dev.url}/api/admin/dev/executions/00000000-0000-4000-8000-000000000000/replay`, { method: 'POST' });
+    assert.equal(unknown.status, 404);
+    assert.equal(((await unknown.json()) as { error: string }).error, 'replay_not_found');
+  } finally {
+    assert.equal(await dev.stop(), 0);
+  }
+});
