@@ -2,12 +2,18 @@
  * The dashboard's "replay an execution": `POST /api/admin/dev/executions/{requestId}/replay` sends
  * the kept gateway request again with a fresh idempotency key, so it really runs (a PUT's revision
  * goes up) even when the client had given a key of its own; an unknown request id is a JSON 404.
+ * Then the page's replay button in headless Chromium (skipped, saying so, without /usr/bin/chromium
+ * outside CI).
  */
+const CHROMIUM = '/usr/bin/chromium';
+const noBrowser = !existsSync(CHROMIUM) && !process.env.CI;
+if (noBrowser) process.stderr.write(`replay.test: no ${CHROMIUM}: the browser part is skipped\n`);
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { chromium } from 'playwright-core';
 import { projectRoot } from '../support/components.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startDev } from '../support/dev-process.js';
@@ -53,6 +59,21 @@ test('replay runs the same request again with a fresh idempotency key', async ()
     const unknown = await fetch(`${dev.url}/api/admin/dev/executions/00000000-0000-4000-8000-000000000000/replay`, { method: 'POST' });
     assert.equal(unknown.status, 404);
     assert.equal(((await unknown.json()) as { error: string }).error, 'replay_not_found');
+
+    if (noBrowser) return;
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: process.getuid?.() === 0 ? ['--no-sandbox'] : [] });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`${dev.url}/`);
+      await page.click(`#executions .execution[data-rid="${rid}"] button[data-act="replay"]`);
+      await page.waitForFunction(async (u) => ((await (await fetch(u)).json()) as { revision: number }).revision === 3, `${base}/notes/r`);
+      assert.equal(((await (await fetch(`${base}/notes/r`)).json()) as { revision: number }).revision, 3, 'the button replayed it');
+      assert.deepEqual(errors, [], 'no script errors on the page');
+    } finally {
+      await browser.close();
+    }
   } finally {
     assert.equal(await dev.stop(), 0);
   }
