@@ -229,7 +229,8 @@ describe('rate limit', () => {
 });
 
 describe('failures', () => {
-  test('a database failure → 500 Internal error with no details, logged', async () => {
+  // docs/differences.md#readiness: an unreachable database is an outage (503), not an internal error.
+  test('an unreachable database → 503 Service unavailable with no details, logged without a stack', async () => {
     const lines: string[] = [];
     const broken = createPool('postgres://nobody:nothing@127.0.0.1:1/none', 1);
     const brokenDeps = {
@@ -238,9 +239,9 @@ describe('failures', () => {
       logger: createLogger({ write: (l) => lines.push(l) }),
     };
     const r = await handleSchedulerOperation(brokenDeps, UNKNOWN_ID, { operation: 'list' });
-    assert.deepEqual(r, { status: 500, body: { error: 'Internal error', code: 'INTERNAL_ERROR' } });
+    assert.deepEqual(r, { status: 503, body: { error: 'Service unavailable: the database is unreachable', code: 'SERVICE_UNAVAILABLE', details: null } });
     assert.equal(lines.length, 1);
-    assert.match(lines[0], /\[ext-scheduler-internal\] unexpected error/);
+    assert.match(lines[0], /\[ext-scheduler-internal\] database unavailable/);
     assert.doesNotMatch(lines[0], /\n\s+at /, 'no stack');
     await broken.end();
   });
