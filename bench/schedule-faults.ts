@@ -108,7 +108,7 @@ async function main(): Promise<void> {
           .then((x) => x.rows[0], (e: Error) => void (lastError = e.message));
         if (r) c = { occ: r.occ, ok1: r.ok1, dup: r.dup, lost: r.lost, failedRuns: r.failed_runs, runs: r.runs };
         if (r && r.lost === 0) break;
-        if (Date.now() > deadline) break;
+        if (Date.now() > deadline || children.every((ch) => ch.exitCode !== null || ch.signalCode !== null)) break;
         await sleep(250);
       }
       const distinctOcc = (await pool.query(`SELECT count(DISTINCT occurrence_at)::int AS n FROM extension_schedule_run`)).rows[0].n;

@@ -25,6 +25,10 @@ export class TransactionCancelledError extends Error {
 async function inTransaction<T>(pool: pg.Pool, body: (client: pg.PoolClient) => Promise<T>, signal?: AbortSignal): Promise<T> {
   if (signal?.aborted) throw new TransactionCancelledError();
   const client = await pool.connect();
+  // A connection dropped between two queries emits 'error' on the checked-out client; unheard, it
+  // ends the process. The next query fails and the transaction throws instead.
+  const onLost = () => {};
+  client.on('error', onLost);
   try {
     if (signal?.aborted) throw new TransactionCancelledError(); // fired while waiting for a connection
     const result = await body(client);
@@ -36,6 +40,7 @@ async function inTransaction<T>(pool: pg.Pool, body: (client: pg.PoolClient) => 
     throw err;
   } finally {
     client.release();
+    client.off('error', onLost);
   }
 }
 

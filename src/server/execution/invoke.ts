@@ -159,6 +159,10 @@ export async function runInvocation(deps: InvokeDeps, job: InvocationJob): Promi
   // Step 2, exact: a row lock on the schedule's own lock row, held by this transaction for the run.
   const lockClient = await deps.lockPool.connect();
   let lockBroken: Error | undefined;
+  // A checked-out client whose connection drops (Postgres restarting) while the endpoint runs emits
+  // 'error' with no query to fail; unheard, that event ended the whole process.
+  const onLost = (e: Error) => void (lockBroken ??= e);
+  lockClient.on('error', onLost);
   try {
     await lockClient.query('BEGIN');
     let locked = await store.tryRunLock(lockClient, scheduleId);
@@ -219,6 +223,7 @@ export async function runInvocation(deps: InvokeDeps, job: InvocationJob): Promi
   } finally {
     await lockClient.query('COMMIT').catch((e: Error) => (lockBroken ??= e));
     lockClient.release(lockBroken);
+    lockClient.off('error', onLost);
   }
 }
 
