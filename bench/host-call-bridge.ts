@@ -39,7 +39,7 @@ import { createImportDispatch } from '../src/host/import-dispatch.js';
 import type { ExecutionContext } from '../src/host/interfaces/index.js';
 import { ReadyInstances } from '../src/host/sandbox/ready-instances.js';
 import { createLogger, silentLogger } from '../src/shared/logger.js';
-import { CACHE_DIR, ROOT, call, check, component, fmt, inThread, runnerFor, stubAlga, tempDir, witRequest } from './support.js';
+import { CACHE_DIR, ROOT, call, check, component, fmt, inThread, median, runnerFor, stubAlga, tempDir, witRequest } from './support.js';
 
 const N = 2000;
 const ROUNDS = 15;
@@ -51,7 +51,6 @@ const ctx = { requestId: 'bench', tenantId: 'bench', extensionId: 'probe', insta
 /** A/B time the bridge with an I/O import whose host work is trivial: scheduler.get-schedule without
  * cap:scheduler.manage answers `denied` on the main thread. */
 const body = (n: number) => ({ calls: Array.from({ length: n }, () => ({ fn: 'scheduler.get-schedule', args: ['x'] })) });
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function timedMedian(fn: () => Promise<void> | void): Promise<number> {
   const ts: number[] = [];

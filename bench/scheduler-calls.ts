@@ -9,7 +9,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { startPlatform } from '../src/platform.js';
 import { silentLogger } from '../src/shared/logger.js';
 import { findInstall } from '../src/server/registry/registry.js';
@@ -21,18 +20,10 @@ import { loadBundle } from '../src/server/registry/registry.js';
 import { createAdmission } from '../src/server/scheduler/rate-limit.js';
 import { handleSchedulerOperation } from '../src/server/internal-api/scheduler-operation.js';
 import { PROJECT_ROOT } from '../src/dev/extension-dir.js';
+import { median, roundTripsOf } from './support.js';
 
 const { values } = parseArgs({ options: { iterations: { type: 'string', default: '200' } } });
 const N = Number(values.iterations);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-// Count every query sent by any pg client in this process.
-let roundTrips = 0;
-const origQuery = pg.Client.prototype.query;
-pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-  roundTrips++;
-  return (origQuery as (...a: unknown[]) => unknown).apply(this, args);
-} as typeof origQuery;
 
 const dataDir = mkdtempSync(join(tmpdir(), 'alga-bench-sched-'));
 const platform = await startPlatform({ dataDir, cacheDir: join(PROJECT_ROOT, '.alga', 'cache'), logger: silentLogger });
@@ -62,12 +53,8 @@ try {
 
   // --- round trips per operation (through the internal API core, as a guest's call arrives)
   await clear();
-  roundTrips = 0;
-  await handleSchedulerOperation(deps, install.installId, { operation: 'create', endpoint: 'GET /echo', cron: '0 3 * * *' });
-  const createTrips = roundTrips;
-  roundTrips = 0;
-  await handleSchedulerOperation(deps, install.installId, { operation: 'list' });
-  const listTrips = roundTrips;
+  const createTrips = await roundTripsOf(() => handleSchedulerOperation(deps, install.installId, { operation: 'create', endpoint: 'GET /echo', cron: '0 3 * * *' }));
+  const listTrips = await roundTripsOf(() => handleSchedulerOperation(deps, install.installId, { operation: 'list' }));
 
   // --- create: K creates inside one execution vs one execution with none → per-call cost in the guest
   const K = 40;
@@ -153,7 +140,6 @@ try {
   console.log(`Postgres round trips: create ${createTrips} (incl. install lookup and rate limit), list ${listTrips}`);
   await runner.close();
 } finally {
-  pg.Client.prototype.query = origQuery;
   await platform.stop();
   rmSync(dataDir, { recursive: true, force: true });
 }

@@ -10,8 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { PROJECT_ROOT } from '../src/dev/extension-dir.js';
+import { median, roundTripsOf } from './support.js';
 import { createImportDispatch } from '../src/host/import-dispatch.js';
 import type { ExecutionContext } from '../src/host/interfaces/types.js';
 import { createRunner } from '../src/host/runner.js';
@@ -25,15 +25,6 @@ import { createLogger, silentLogger } from '../src/shared/logger.js';
 const { values } = parseArgs({ options: { iterations: { type: 'string', default: '1000' } } });
 // --iterations N: N calls of each variant in all (rounds of 40).
 const N = Number(values.iterations);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-// Count every query sent by any pg client in this process (node-postgres sends one per round trip).
-let roundTrips = 0;
-const origQuery = pg.Client.prototype.query;
-pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-  roundTrips++;
-  return (origQuery as (...a: unknown[]) => unknown).apply(this, args);
-} as typeof origQuery;
 
 const dataDir = mkdtempSync(join(tmpdir(), 'alga-bench-storage-'));
 const platform = await startPlatform({ dataDir, cacheDir: join(PROJECT_ROOT, '.alga', 'cache'), logger: silentLogger });
@@ -79,12 +70,8 @@ try {
   await handleStorageOperation(deps, install.installId, wirePut);
 
   // --- round trips per operation, as a guest's call arrives (route core → service → SQL)
-  roundTrips = 0;
-  await handleStorageOperation(deps, install.installId, wirePut);
-  const putTrips = roundTrips;
-  roundTrips = 0;
-  await handleStorageOperation(deps, install.installId, wireGet);
-  const getTrips = roundTrips;
+  const putTrips = await roundTripsOf(() => handleStorageOperation(deps, install.installId, wirePut));
+  const getTrips = await roundTripsOf(() => handleStorageOperation(deps, install.installId, wireGet));
 
   // --- every variant in each round, one after another, so that they share the machine's load (a
   // shared 2-core machine swings by ×2 between minutes): per-call means per round, medians over rounds.
@@ -173,7 +160,6 @@ try {
   console.log(`Postgres round trips: put ${putTrips} (target ≤ 2), get ${getTrips}`);
   await runner.close();
 } finally {
-  pg.Client.prototype.query = origQuery;
   await platform.stop();
   rmSync(dataDir, { recursive: true, force: true });
 }

@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import pg from 'pg';
 import { WASIShim } from '@bytecodealliance/preview2-shim/instantiation';
 import { buildComponent } from '../src/build/componentize.js';
 import { ComponentCache } from '../src/host/component-cache.js';
@@ -102,4 +103,24 @@ export async function rate(ms: number, fn: () => Promise<unknown> | unknown, war
 }
 
 export const fmt = (n: number, digits = 1) => n.toFixed(digits);
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+// Every query any pg client in this process sends (node-postgres sends one per round trip), counted
+// once the first bench asks.
+let pgQueries = 0;
+let counting = false;
+/** How many Postgres round trips `fn` makes. */
+export async function roundTripsOf(fn: () => Promise<unknown>): Promise<number> {
+  if (!counting) {
+    counting = true;
+    const query = pg.Client.prototype.query;
+    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+      pgQueries++;
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof query;
+  }
+  const before = pgQueries;
+  await fn();
+  return pgQueries - before;
+}
 export const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;

@@ -9,7 +9,7 @@
  */
 import { join } from 'node:path';
 import { createTestRuntime } from '../src/testing/index.js';
-import { component, fmt, ROOT } from './support.js';
+import { component, fmt, median, ROOT } from './support.js';
 
 await component('scheduler-demo'); // the build, outside the timings
 const extension = join(ROOT, 'components', 'scheduler-demo');
@@ -27,7 +27,6 @@ async function oneRuntime(): Promise<{ createMs: number; totalMs: number }> {
 const first = await oneRuntime();
 const further: { createMs: number; totalMs: number }[] = [];
 for (let i = 0; i < 3; i++) further.push(await oneRuntime());
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const m = median(further.map((f) => f.createMs));
 const mt = median(further.map((f) => f.totalMs));
 console.log(`first runtime:   create ${fmt(first.createMs)} ms, with a request and close ${fmt(first.totalMs)} ms`);
