@@ -9,6 +9,7 @@ import { startPlatform, type Platform } from '../../../src/platform.js';
 import { silentLogger } from '../../../src/shared/logger.js';
 import { createTestDatabase, type TestDatabase } from '../../support/db.js';
 import { insertInstall, type InstalledExtension } from '../../support/fixtures.js';
+import { callInternalRoute, type InternalCallOptions } from '../../support/internal-route.js';
 
 const TOKEN = 'internal-api-test-token';
 let db: TestDatabase;
@@ -30,16 +31,8 @@ after(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function call(installId: string, body: unknown, o: { token?: string | null; raw?: string } = {}) {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (o.token !== null) headers['x-runner-auth'] = o.token ?? TOKEN;
-  const res = await request(`${platform.url}/api/internal/ext-scheduler/install/${installId}`, {
-    method: 'POST',
-    headers,
-    body: o.raw ?? JSON.stringify(body),
-  });
-  return { status: res.statusCode, body: (await res.body.json()) as any };
-}
+const call = (installId: string, body: unknown, o?: InternalCallOptions) =>
+  callInternalRoute(platform.url, '/api/internal/ext-scheduler/install/', TOKEN, installId, body, o);
 
 describe('internal API: auth', () => {
   test('missing or wrong x-runner-auth → 401 with production\'s body', async () => {

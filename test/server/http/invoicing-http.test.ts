@@ -12,6 +12,7 @@ import { parsePlatformData } from '../../../src/server/platform-data/platform-da
 import { silentLogger } from '../../../src/shared/logger.js';
 import { createTestDatabase, type TestDatabase } from '../../support/db.js';
 import { insertInstall, type InstalledExtension } from '../../support/fixtures.js';
+import { callInternalRoute, type InternalCallOptions } from '../../support/internal-route.js';
 
 const TOKEN = 'invoicing-test-token';
 const C = '0b7c5a3e-2f4d-4c1a-9e8b-1a2b3c4d5e01';
@@ -45,12 +46,8 @@ after(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function call(installId: string, body: unknown, o: { token?: string | null; raw?: string } = {}) {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (o.token !== null) headers['x-runner-auth'] = o.token ?? TOKEN;
-  const res = await request(`${platform.url}/api/internal/ext-invoicing/install/${installId}`, { method: 'POST', headers, body: o.raw ?? JSON.stringify(body) });
-  return { status: res.statusCode, body: (await res.body.json()) as any };
-}
+const call = (installId: string, body: unknown, o?: InternalCallOptions) =>
+  callInternalRoute(platform.url, '/api/internal/ext-invoicing/install/', TOKEN, installId, body, o);
 const invoice = (o: Record<string, unknown> = {}) => ({ operation: 'createManualInvoice', clientId: C, items: [{ serviceId: S, quantity: 2, description: 'Remote support', rate: 12000 }], ...o });
 const count = async () => Number((await db.pool.query(`SELECT count(*) FROM invoices`)).rows[0].count);
 

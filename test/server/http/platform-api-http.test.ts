@@ -5,12 +5,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { request } from 'undici';
 import { startPlatform, type Platform } from '../../../src/platform.js';
 import { parsePlatformData } from '../../../src/server/platform-data/platform-data.js';
 import { silentLogger } from '../../../src/shared/logger.js';
 import { createTestDatabase, type TestDatabase } from '../../support/db.js';
 import { insertInstall, type InstalledExtension } from '../../support/fixtures.js';
+import { callInternalRoute, type InternalCallOptions } from '../../support/internal-route.js';
 
 const TOKEN = 'platform-api-test-token';
 const C1 = '0b7c5a3e-2f4d-4c1a-9e8b-1a2b3c4d5e01';
@@ -53,16 +53,8 @@ after(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function call(api: 'clients' | 'services', installId: string, body: unknown, o: { token?: string | null; raw?: string; on?: Platform } = {}) {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (o.token !== null) headers['x-runner-auth'] = o.token ?? TOKEN;
-  const res = await request(`${(o.on ?? platform).url}/api/internal/ext-${api}/install/${installId}`, {
-    method: 'POST',
-    headers,
-    body: o.raw ?? JSON.stringify(body),
-  });
-  return { status: res.statusCode, body: (await res.body.json()) as any };
-}
+const call = (api: 'clients' | 'services', installId: string, body: unknown, o: InternalCallOptions & { on?: Platform } = {}) =>
+  callInternalRoute((o.on ?? platform).url, `/api/internal/ext-${api}/install/`, TOKEN, installId, body, o);
 
 for (const api of ['clients', 'services'] as const) {
   const cap = api === 'clients' ? 'cap:client.read' : 'cap:service.read';

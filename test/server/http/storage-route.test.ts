@@ -4,11 +4,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { request } from 'undici';
 import { startPlatform, type Platform } from '../../../src/platform.js';
 import { silentLogger } from '../../../src/shared/logger.js';
 import { createTestDatabase, type TestDatabase } from '../../support/db.js';
 import { insertInstall, type InstalledExtension } from '../../support/fixtures.js';
+import { callInternalRoute, type InternalCallOptions } from '../../support/internal-route.js';
 
 const TOKEN = 'storage-route-test-token';
 let db: TestDatabase;
@@ -28,13 +28,8 @@ after(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function call(installId: string, body: unknown, o: { token?: string | null; raw?: string } = {}) {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (o.token !== null) headers['x-runner-auth'] = o.token ?? TOKEN;
-  const res = await request(`${platform.url}/api/internal/ext-storage/install/${installId}`, { method: 'POST', headers, body: o.raw ?? JSON.stringify(body) });
-  const text = await res.body.text();
-  return { status: res.statusCode, body: text ? JSON.parse(text) : null };
-}
+const call = (installId: string, body: unknown, o?: InternalCallOptions) =>
+  callInternalRoute(platform.url, '/api/internal/ext-storage/install/', TOKEN, installId, body, o);
 
 describe('storage route', () => {
   test('missing or wrong x-runner-auth → 401 with production\'s body', async () => {
