@@ -9,12 +9,12 @@ const CHROMIUM = '/usr/bin/chromium';
 const noBrowser = !existsSync(CHROMIUM) && !process.env.CI;
 if (noBrowser) process.stderr.write(`replay.test: no ${CHROMIUM}: the browser part is skipped\n`);
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium } from 'playwright-core';
-import { projectRoot } from '../support/components.js';
+import { copyExtension, projectRoot } from '../support/components.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startDev } from '../support/dev-process.js';
 
@@ -23,8 +23,7 @@ let work: string;
 before(async () => {
   db = await createTestDatabase();
   work = mkdtempSync(join(tmpdir(), 'alga-replay-'));
-  cpSync(join(projectRoot(), 'components', 'kv-notes'), join(work, 'components', 'kv-notes'), { recursive: true });
-  cpSync(join(projectRoot(), 'components', 'sdk'), join(work, 'components', 'sdk'), { recursive: true });
+  copyExtension('kv-notes', work);
 });
 after(async () => {
   await db?.drop();

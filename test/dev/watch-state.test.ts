@@ -4,12 +4,12 @@
  * the new code reads them.
  */
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { writeInstallSecrets } from '../../src/server/secrets/install-secrets.js';
-import { projectRoot } from '../support/components.js';
+import { copyExtension, projectRoot } from '../support/components.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startDev, type DevProcess } from '../support/dev-process.js';
 
@@ -22,8 +22,7 @@ const NAME = 'com.alga.sample.kv-notes';
 before(async () => {
   db = await createTestDatabase();
   work = mkdtempSync(join(tmpdir(), 'alga-watch-state-'));
-  cpSync(join(projectRoot(), 'components', 'kv-notes'), join(work, 'components', 'kv-notes'), { recursive: true });
-  cpSync(join(projectRoot(), 'components', 'sdk'), join(work, 'components', 'sdk'), { recursive: true });
+  copyExtension('kv-notes', work);
   dir = join(work, 'components', 'kv-notes');
 });
 after(async () => {

@@ -5,11 +5,11 @@
  * a manifest that drops a scheduled endpoint is refused with the 409 shown.
  */
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { projectRoot } from '../support/components.js';
+import { copyExtension, projectRoot } from '../support/components.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startDev, type DevProcess } from '../support/dev-process.js';
 
@@ -23,8 +23,7 @@ before(async () => {
   db = await createTestDatabase();
   work = mkdtempSync(join(tmpdir(), 'alga-watch-'));
   // The sample and the SDK it imports, side by side as in the repository.
-  cpSync(join(projectRoot(), 'components', 'scheduler-demo'), join(work, 'components', 'scheduler-demo'), { recursive: true });
-  cpSync(join(projectRoot(), 'components', 'sdk'), join(work, 'components', 'sdk'), { recursive: true });
+  copyExtension('scheduler-demo', work);
   dir = join(work, 'components', 'scheduler-demo');
 });
 after(async () => {

@@ -4,7 +4,7 @@
  * processes — reuse one build: `buildComponent` shares builds within a process and coordinates
  * processes with a lock file, and writes atomically.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildComponent } from '../../src/build/componentize.js';
@@ -36,6 +36,14 @@ export function projectRoot(): string {
     if (up === dir) throw new Error('cannot find the alga-node-runner project root');
     dir = up;
   }
+}
+
+/** Copies components/<name> and the SDK it imports (`../../sdk`) into `<work>/components`, for a test that edits its sources; returns the copy's folder. */
+export function copyExtension(name: string, work: string): string {
+  const dir = join(work, 'components', name);
+  cpSync(join(projectRoot(), 'components', name), dir, { recursive: true });
+  cpSync(join(projectRoot(), 'components', 'sdk'), join(work, 'components', 'sdk'), { recursive: true });
+  return dir;
 }
 
 export function componentCacheDir(): string {
