@@ -24,6 +24,7 @@ import { DASHBOARD_HTML } from './dashboard-page.js';
 import type { ExecutionLog } from './execution-log.js';
 import type { RequestLog } from './request-log.js';
 import { randomUUID } from 'node:crypto';
+import { isGuid } from '../shared/uuid.js';
 import { GATEWAY_PREFIX } from '../server/http/gateway.js';
 
 export interface DashboardOptions {
@@ -36,7 +37,6 @@ export interface DashboardOptions {
   production?: boolean;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function dashboardRoutes(o: DashboardOptions): Route[] {
   const guard = (req: IncomingMessage, url: URL) => {
@@ -96,7 +96,7 @@ export function dashboardRoutes(o: DashboardOptions): Route[] {
 
   /** The install context of a schedule (for the scheduler service, which checks the install). */
   async function scheduleContext(p: Platform, id: string) {
-    if (!UUID.test(id)) throw new HttpError(400, 'invalid_schedule_id', 'Invalid scheduleId');
+    if (!isGuid(id)) throw new HttpError(400, 'invalid_schedule_id', 'Invalid scheduleId');
     const r = await p.pool.query<{ tenant_id: string; install_id: string; version_id: string; registry_id: string }>(
       `SELECT s.tenant_id, s.install_id, i.version_id, i.registry_id FROM tenant_extension_schedule s
          JOIN tenant_extension_install i ON i.id = s.install_id WHERE s.id = $1`,
@@ -120,7 +120,7 @@ export function dashboardRoutes(o: DashboardOptions): Route[] {
     } catch {
       throw new HttpError(400, 'invalid_path', 'a path segment is not valid URI encoding');
     }
-    if (!UUID.test(installId)) throw new HttpError(400, 'invalid_install_id', 'installId must be a UUID');
+    if (!isGuid(installId)) throw new HttpError(400, 'invalid_install_id', 'installId must be a UUID');
     const service = createStorageService({ pool: p.pool, now: () => p.clock.now() });
     try {
       if (!(await service.delete(installId, namespace, key))) throw new HttpError(404, 'storage_key_not_found', `no key "${key}" in namespace "${namespace}"`);
