@@ -52,6 +52,7 @@ import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ComponentizeJob, ComponentizeReply } from './componentize-child.js';
+import { processAlive } from '../shared/process-alive.js';
 
 export interface BuildComponentOptions {
   /** Absolute path of the guest's entry module (.ts, .mts, .js or .mjs); it must export `handler`. */
@@ -205,15 +206,6 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Takes `<lockPath>` exclusively; waits while another live builder holds it. Returns a release
  * function, or null if the wanted file appeared meanwhile (another builder finished). */
 async function acquireLock(lockPath: string, wanted: string, onWait: () => void): Promise<(() => Promise<void>) | null> {
@@ -240,7 +232,7 @@ async function acquireLock(lockPath: string, wanted: string, onWait: () => void)
         owner = undefined; // being written right now, or garbage: judged by age
       }
       const age = Date.now() - st.mtimeMs;
-      const dead = owner !== undefined && owner !== process.pid && !pidAlive(owner);
+      const dead = owner !== undefined && owner !== process.pid && !processAlive(owner);
       if (dead || age > LOCK_STALE_MS) {
         await fsp.rm(lockPath, { force: true });
         continue;

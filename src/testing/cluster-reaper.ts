@@ -5,17 +5,9 @@
  * folder. `node cluster-reaper.js <test-pid> <postmaster-pid> <folder>`.
  */
 import { rmSync } from 'node:fs';
+import { processAlive } from '../shared/process-alive.js';
 
 const [parent, postmaster, folder] = [Number(process.argv[2]), Number(process.argv[3]), process.argv[4]];
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function signal(pid: number, sig: NodeJS.Signals): void {
   try {
@@ -27,13 +19,13 @@ function signal(pid: number, sig: NodeJS.Signals): void {
 
 if (Number.isInteger(parent) && Number.isInteger(postmaster) && folder) {
   const watch = setInterval(() => {
-    if (alive(parent) && alive(postmaster)) return;
+    if (processAlive(parent) && processAlive(postmaster)) return;
     clearInterval(watch);
     signal(postmaster, 'SIGINT');
     const deadline = Date.now() + 15_000;
     const wait = setInterval(() => {
-      if (alive(postmaster) && Date.now() < deadline) return;
-      if (alive(postmaster)) signal(postmaster, 'SIGKILL');
+      if (processAlive(postmaster) && Date.now() < deadline) return;
+      if (processAlive(postmaster)) signal(postmaster, 'SIGKILL');
       clearInterval(wait);
       rmSync(folder, { recursive: true, force: true });
     }, 100);

@@ -17,6 +17,7 @@ import pg from 'pg';
 import { createPool, migrate } from '../server/db/database.js';
 import { startEmbeddedPostgres } from '../server/db/embedded.js';
 import { createPgBossQueue } from '../server/execution/queue.js';
+import { processAlive } from '../shared/process-alive.js';
 
 interface Server {
   /** Connection string of the server's maintenance database. */
@@ -51,20 +52,11 @@ async function admin<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Folders of clusters whose test process died before its reaper could remove them. */
 function sweepStale(): void {
   for (const name of readdirSync(tmpdir())) {
     const m = name.startsWith(FOLDER_PREFIX) ? /^(\d+)-/.exec(name.slice(FOLDER_PREFIX.length)) : null;
-    if (m && Number(m[1]) !== process.pid && !alive(Number(m[1]))) rmSync(join(tmpdir(), name), { recursive: true, force: true });
+    if (m && Number(m[1]) !== process.pid && !processAlive(Number(m[1]))) rmSync(join(tmpdir(), name), { recursive: true, force: true });
   }
 }
 
