@@ -15,6 +15,8 @@ import { ScheduleRemapRefused, type InstalledExtension, type Platform } from '..
 import { transpileComponent } from '../host/transpile.js';
 import { contentHashOf } from '../shared/content-hash.js';
 import type { Manifest } from '../server/registry/manifest.js';
+import { otherInstallTenants } from '../server/registry/registry.js';
+import { scheduleNames } from '../server/scheduler/schedule-store.js';
 import { buildExtensionDir, describeOrigin, ExtensionDirError, type BuildChoice, type LoadedExtension } from './extension-dir.js';
 import { worldMismatches } from './world-check.js';
 
@@ -123,11 +125,8 @@ export async function startDevSession(platform: Platform, o: DevSessionOptions):
     let next: InstalledExtension | undefined;
     try {
       // Every tenant's install moves along (tenants installed on demand included), the default first.
-      const others = await platform.pool.query<{ tenant_id: string }>(
-        `SELECT tenant_id FROM tenant_extension_install WHERE registry_id = $1 AND tenant_id <> $2 ORDER BY tenant_id`,
-        [installed.registryId, installed.tenantId],
-      );
-      for (const tenantId of [installed.tenantId, ...others.rows.map((r) => r.tenant_id)]) {
+      const others = await otherInstallTenants(platform.pool, installed.registryId, installed.tenantId);
+      for (const tenantId of [installed.tenantId, ...others]) {
         const r = await platform.installLoaded(ext, { tenantId, disableMissingSchedules: o.disableMissingSchedules });
         if (tenantId === installed.tenantId) next = r;
       }
@@ -221,10 +220,9 @@ function watchExtension(ext: LoadedExtension, build: BuildChoice, onChange: (pat
 }
 
 async function remapMessage(platform: Platform, e: ScheduleRemapRefused): Promise<string> {
-  const names = new Map<string, string>();
+  let names = new Map<string, string>();
   try {
-    const r = await platform.pool.query<{ id: string; name: string | null }>(`SELECT id, name FROM tenant_extension_schedule WHERE id = ANY($1::uuid[])`, [e.missing.map((m) => m.scheduleId)]);
-    for (const row of r.rows) names.set(row.id, row.name ?? '');
+    names = await scheduleNames(platform.pool, e.missing.map((m) => m.scheduleId));
   } catch {
     // names are a nicety
   }

@@ -178,6 +178,15 @@ export async function installedVersionId(q: Queryable, tenantId: string, registr
   return res.rows[0]?.version_id ?? null;
 }
 
+/** The tenants other than `except` that have an install of this extension, in id order. */
+export async function otherInstallTenants(q: Queryable, registryId: string, except: string): Promise<string[]> {
+  const res = await q.query<{ tenant_id: string }>(
+    `SELECT tenant_id FROM tenant_extension_install WHERE registry_id = $1 AND tenant_id <> $2 ORDER BY tenant_id`,
+    [registryId, except],
+  );
+  return res.rows.map((r) => r.tenant_id);
+}
+
 /**
  * A tenant's install of an extension named by registry id, manifest name, or `publisher.name`
  * (compared lowercase). Null when not installed.

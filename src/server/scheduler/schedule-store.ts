@@ -216,3 +216,9 @@ export async function listVersionEndpoints(q: Queryable, versionId: string): Pro
   );
   return res.rows;
 }
+
+/** The names of these schedules by id (a schedule without a name: ""); unknown ids are left out. */
+export async function scheduleNames(q: Queryable, scheduleIds: string[]): Promise<Map<string, string>> {
+  const res = await q.query<{ id: string; name: string | null }>(`SELECT id, name FROM tenant_extension_schedule WHERE id = ANY($1::uuid[])`, [scheduleIds]);
+  return new Map(res.rows.map((r) => [r.id, r.name ?? '']));
+}
