@@ -37,6 +37,8 @@ export const SKIP_REASONS = {
   notFound: 'schedule not found; skipping',
   disabled: 'schedule disabled; skipping',
   installDisabled: 'install disabled; skipping',
+  /** Ours: a retry of a job whose success is recorded (its completion never reached the queue). */
+  alreadySucceeded: 'already ran successfully; skipping',
 } as const;
 
 export const LAST_ERROR_MAX_CHARS = 4000;
@@ -171,6 +173,8 @@ export async function runInvocation(deps: InvokeDeps, job: InvocationJob): Promi
       locked = await store.tryRunLock(lockClient, scheduleId);
     }
     if (!locked) return await skip(SKIP_REASONS.overlap, true);
+    // Read under the lock: the attempt that succeeded committed its record before releasing it.
+    if (await store.jobSucceeded(lockClient, scheduleId, job.id)) return await skip(SKIP_REASONS.alreadySucceeded, true);
     // Holding the lock: a `running` row of this schedule belongs to a worker that died mid-run.
     const interrupted = await store.closeInterruptedRuns(lockClient, scheduleId, clock.now());
     if (interrupted > 0) log.warn('closed runs interrupted by a stopped worker', { runs: interrupted });

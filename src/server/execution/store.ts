@@ -88,6 +88,16 @@ export async function tryRunLock(q: Queryable, scheduleId: string): Promise<bool
   return (res.rowCount ?? 0) > 0;
 }
 
+/**
+ * Whether an attempt of this job already succeeded. The job id is the occurrence's identity (a
+ * scheduled occurrence's is derived from schedule and instant; each run-now has its own), so a retry
+ * of a job whose completion never reached the queue can be told from a run still owed.
+ */
+export async function jobSucceeded(q: Queryable, scheduleId: string, jobId: string): Promise<boolean> {
+  const res = await q.query({ name: 'alga_exec_job_succeeded', text: `SELECT 1 FROM extension_schedule_run WHERE schedule_id = $1 AND job_id = $2 AND status = 'success' LIMIT 1`, values: [scheduleId, jobId] });
+  return (res.rowCount ?? 0) > 0;
+}
+
 // ── what a run reads ───────────────────────────────────────────────────────────────────────────
 
 /** Whether the schedule's lock row exists (to tell "locked by a run" from "never ran"). */

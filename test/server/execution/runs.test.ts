@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { envelopeError } from '../../../src/shared/execute-envelope.js';
-import { evaluateResponse, INVOCATION_ERRORS } from '../../../src/server/execution/invoke.js';
+import { evaluateResponse, INVOCATION_ERRORS, SKIP_REASONS } from '../../../src/server/execution/invoke.js';
 import { INVOCATION_QUEUE } from '../../../src/server/execution/queue.js';
 import { ok, startHarness } from './support.js';
 
@@ -107,6 +107,47 @@ describe('retries', () => {
       // The endpoint never ends by itself: only the deadline's abort can have ended the run.
       assert.ok(run.duration_ms >= 250, `recorded ${run.duration_ms} ms, under the 300 ms deadline`);
       assert.equal(aborts, 1, 'the one call was aborted');
+    } finally {
+      await h.stop();
+    }
+  });
+});
+
+describe('exactly one success per occurrence', () => {
+  test('a retry after a lost completion does not run the endpoint again; a run-now of the same instant still runs', async () => {
+    // Postgres restarting between an attempt's commit and the queue's completion leaves the job
+    // active: it expires (timeout 1 s + grace 1 s) into a retry of an occurrence that already ran.
+    const h = await startHarness({ start: '2026-01-05T10:00:30Z', options: { timeoutMs: 1000, expireGraceSeconds: 1 } });
+    try {
+      const id = await h.create({ cron: '*/5 * * * *' });
+      const complete = h.exec.queue.complete;
+      const refused: string[] = [];
+      h.exec.queue.complete = async (jobId, output) => {
+        if (refused.length === 0) {
+          refused.push(jobId);
+          throw new Error('Connection terminated unexpectedly');
+        }
+        return complete(jobId, output);
+      };
+      h.clock.set('2026-01-05T10:05:00Z');
+      await h.exec.tick();
+      const job = await h.until(async () => {
+        const { rows } = await h.db.pool.query(`SELECT id, state, retry_count FROM pgboss.job WHERE name = $1 AND data->>'scheduleId' = $2`, [INVOCATION_QUEUE, id]);
+        return rows.length === 1 && rows[0].state === 'completed' ? rows[0] : null;
+      });
+      assert.deepEqual(refused, [job.id]);
+      assert.equal(job.retry_count, 1, 'the job expired into a retry');
+      assert.equal(h.runner.calls.length, 1, 'the endpoint ran once');
+      assert.deepEqual((await h.runs(id)).map((r) => [r.attempt, r.status, r.error]), [
+        [1, 'success', null],
+        [2, 'skipped', SKIP_REASONS.alreadySucceeded],
+      ]);
+
+      // Each run-now is a run of its own by design, even at an instant that already ran.
+      await h.exec.admin.runNow(id, { at: new Date('2026-01-05T10:05:00Z') });
+      const runNow = await h.until(async () => (await h.runs(id)).find((r) => r.trigger === 'run-now' && r.status === 'success'));
+      assert.equal(runNow.occurrence_at.toISOString(), '2026-01-05T10:05:00.000Z');
+      assert.equal(h.runner.calls.length, 2);
     } finally {
       await h.stop();
     }
