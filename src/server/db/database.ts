@@ -7,6 +7,9 @@ export function createPool(connectionString: string, max = 10): pg.Pool {
   const pool = new pg.Pool({ connectionString, max });
   // An idle client losing its connection (server restart) must not crash the process.
   pool.on('error', () => {});
+  // Nor one between owners: a read that brings a query's last answer and the server's goodbye hands
+  // the client to a waiting `await pool.connect()` before that caller can listen. Its next query fails.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 
