@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runConformance } from '../conformance/kit.js';
 import { formatJson, formatTable } from '../conformance/report.js';
+import { kitPlatformOptions, UI_PROXY_PATH } from '../conformance/stand-ins.js';
 import { findWorlds } from '../conformance/worlds.js';
 import type { Config } from '../config.js';
 import { startPlatform, type Platform } from '../platform.js';
@@ -71,19 +72,22 @@ export async function runConformanceCommand(argv: string[], config: Config): Pro
   let platform: Platform | undefined;
   let client: (ExecuteClient & { close?: () => Promise<void> }) | undefined;
   try {
+    // The kit's platform data and stand-ins; our runner's UI proxy points at the stand-in (a
+    // --target runner is pointed there by whoever started it).
+    const kit = await kitPlatformOptions(config, target ? callbackPort : undefined);
     platform = await startPlatform({
-      config,
+      ...kit,
+      config: target ? config : kit.config,
       dataDir,
       cacheDir: join(config.dataDir, 'cache'),
       shape: shape as 'in-process' | 'split',
-      port: target ? callbackPort : 0,
       host: target ? values['callback-host'] : undefined,
       runnerToken: token,
       logger: values.verbose ? createLogger({ level: 'info', format: 'pretty' }) : silentLogger,
       onProgress: values.verbose ? say : undefined,
     });
     if (target) {
-      say(`the kit serves the registry and scheduler callbacks at ${platform.url} (token from --token / RUNNER_SERVICE_TOKEN)`);
+      say(`the kit serves the registry and internal API callbacks at ${platform.url} (token from --token / RUNNER_SERVICE_TOKEN), its UI proxy stand-in at ${platform.url}${UI_PROXY_PATH}`);
       client = createHttpRunnerClient({ baseUrl: target, apiKey: config.runnerApiKey });
     } else {
       client = platform.runner;

@@ -12,10 +12,12 @@
  * - a component route answered (route steps, or a bad probe call): `{ response: { status, body } }`
  *
  * Arguments and expectations may hold `{ $env: name }` (run-time values: tenantId, extensionId,
- * installId, versionId, requestId, worldId, fetchUrl, expectedUser, expectedUserV2) and
+ * installId, versionId, requestId, worldId, fetchUrl, echoUrl, redirectUrl, notFoundUrl, errorUrl, expectedUser,
+ * expectedUserV2) and
  * `{ $step: i, path: 'ok.scheduleId' }` (a value observed by an earlier step of the same case).
  */
 import type { Match } from './match.js';
+import { KIT_PLATFORM_DATA } from './stand-ins.js';
 import type { InterfaceId } from './worlds.js';
 
 /** Which install the case's requests name. */
@@ -55,6 +57,8 @@ export interface Step {
   production?: Match;
   /** This step's requests use the case's install but these capabilities (e.g. setup with the grant). */
   grant?: string[];
+  /** Or observe the draft invoices of the case's tenant on the kit's platform: `{ invoices: [...] }`, newest first. */
+  invoices?: true;
 }
 
 export interface ConformanceCase {
@@ -82,6 +86,7 @@ const debugOf = (enumCase: string) => {
   return { success: false, error: { $regex: `${enumCase}|${pascal}` }, fieldErrors: null };
 };
 
+const bytes = (text: string) => ({ $bytes: Buffer.from(text).toString('base64') });
 const ok = (value: Match) => ({ ok: value });
 const err = (payload: Match) => ({ err: payload });
 const call = (fn: string, args: unknown[] = [], expect?: Match, production?: Match): Step => ({ call: fn, args, expect, production });
@@ -180,6 +185,22 @@ const httpCases: ConformanceCase[] = [
     env: { grant: HTTP },
     steps: [call('http.fetch', [req('GET', env('fetchUrl'))], ok({ status: 200, headers: { $type: 'array' }, body: { $bytesJson: { ok: true } } }))],
   },
+  {
+    fn: 'http.fetch', condition: 'granted: method, headers and body reach the server as given', env: { grant: HTTP },
+    steps: [call('http.fetch', [{ method: 'PUT', url: env('echoUrl'), headers: [{ name: 'x-conformance', value: 'one' }, { name: 'content-type', value: 'text/plain' }], body: bytes('hello') }],
+      ok({ status: 200, body: { $bytesJson: { method: 'PUT', headers: { 'x-conformance': 'one', 'content-type': 'text/plain' }, body: 'hello' } } }))],
+  },
+  {
+    fn: 'http.fetch', condition: 'granted: 4xx and 5xx answers are ok with their status', env: { grant: HTTP },
+    steps: [
+      call('http.fetch', [req('GET', env('notFoundUrl'))], ok({ status: 404, body: { $bytesJson: { error: 'not_found' } } })),
+      call('http.fetch', [req('GET', env('errorUrl'))], ok({ status: 503, body: { $bytesJson: { error: 'stand-in status 503' } } })),
+    ],
+  },
+  {
+    fn: 'http.fetch', condition: 'granted: a redirect is not followed (302 with its Location)', env: { grant: HTTP },
+    steps: [call('http.fetch', [req('GET', env('redirectUrl'))], ok({ status: 302, headers: { $type: 'array' }, body: { $bytesJson: { redirected: true } } }))],
+  },
   ...(['http://169.254.169.254/latest/meta-data/', 'http://[::ffff:a9fe:a9fe]/', 'http://[fd00:ec2::254]/'] as const).map((url): ConformanceCase => ({
     fn: 'http.fetch', condition: `granted, cloud-metadata address ${url}`, env: { grant: HTTP }, decision: D_EGRESS,
     steps: [call('http.fetch', [req('GET', url)], err('not-allowed'), { $any: true })],
@@ -193,7 +214,6 @@ const storageCalls: [string, unknown[]][] = [
   ['storage.delete', ['conformance', 'k']],
   ['storage.list-entries', ['conformance', null]],
 ];
-const bytes = (text: string) => ({ $bytes: Buffer.from(text).toString('base64') });
 const putEntry = (key: string, value: string, revision: unknown = null, namespace = 'conformance') => ({ namespace, key, value: bytes(value), revision });
 const storedEntry = (key: string, value: string, revision: number, namespace = 'conformance') => ({ namespace, key, value: bytes(value), revision: { $u64: String(revision) } });
 const FRESH_STORAGE = { grant: STORAGE, install: 'fresh' as const };
@@ -228,6 +248,30 @@ const storageCases: ConformanceCase[] = [
     steps: [
       call('storage.put', [{ namespace: 'conformance', key: 'big', value: { $bytes: Buffer.alloc(49_149, 1).toString('base64') }, revision: null }], ok({ key: 'big', revision: { $u64: '1' } })),
       call('storage.put', [{ namespace: 'conformance', key: 'big', value: { $bytes: Buffer.alloc(49_150, 1).toString('base64') }, revision: null }], err('internal')),
+    ],
+  },
+  {
+    fn: 'storage.put', condition: 'namespace of 128 characters → written; 129 → internal (the server\'s 400)', env: FRESH_STORAGE,
+    steps: [
+      call('storage.put', [putEntry('k', 'x', null, 'n'.repeat(128))], ok(storedEntry('k', 'x', 1, 'n'.repeat(128)))),
+      call('storage.put', [putEntry('k', 'x', null, 'n'.repeat(129))], err('internal')),
+    ],
+  },
+  {
+    fn: 'storage.put', condition: 'key of 256 characters → written; 257 → internal (the server\'s 400)', env: FRESH_STORAGE,
+    steps: [
+      call('storage.put', [putEntry('k'.repeat(256), 'x')], ok(storedEntry('k'.repeat(256), 'x', 1))),
+      call('storage.put', [putEntry('k'.repeat(257), 'x')], err('internal')),
+      call('storage.get', ['conformance', 'k'.repeat(257)], err('internal')),
+    ],
+  },
+  {
+    fn: 'storage.put', condition: 'the 33rd namespace of an install → denied (the server\'s 429); the 32 are kept', env: FRESH_STORAGE,
+    steps: [
+      ...Array.from({ length: 32 }, (_, i) => call('storage.put', [putEntry('k', 'x', null, `ns-${i}`)], ok({ namespace: `ns-${i}`, revision: { $u64: '1' } }))),
+      call('storage.put', [putEntry('k', 'x', null, 'ns-32')], err('denied')),
+      call('storage.get', ['ns-31', 'k'], ok(storedEntry('k', 'x', 1, 'ns-31'))),
+      call('storage.get', ['ns-32', 'k'], err('missing')),
     ],
   },
   { fn: 'storage.put', condition: 'key containing "/" → internal (the server\'s 400)', env: FRESH_STORAGE, steps: [call('storage.put', [putEntry('a/b', 'x')], err('internal'))] },
@@ -269,12 +313,67 @@ const loggingCases: ConformanceCase[] = ['logging.log-info', 'logging.log-warn',
 }));
 
 const PROXY = ['cap:ui.proxy'];
-// Granted, the answer depends on the runner's UI_PROXY_BASE_URL: without one everything is
-// route-not-found; with one, an empty route or a `.`/`..` segment is bad-request.
+const API_KEY = 'conformance-api-key';
+const D_PROXY_REDIRECT = 'docs/differences.md#egress: ui-proxy follows no redirect (a 3xx is internal); production\'s client follows it';
+/** What the kit's UI-proxy stand-in echoes (stand-ins.ts): the request's method, path segments after
+ * the base URL's path, query, headers and body. */
+const proxied = (o: { method: string; segments: Match[]; query?: string; headers?: Record<string, Match>; body?: Match }) =>
+  ok({ $bytesJson: { method: o.method, segments: o.segments, query: o.query ?? '', headers: o.headers ?? {}, body: o.body ?? null } });
+const CONTEXT_HEADERS = {
+  'x-request-id': env('requestId'), 'x-alga-tenant': env('tenantId'), 'x-alga-extension': env('extensionId'),
+  'x-ext-install-id': env('installId'), 'x-ext-version-id': env('versionId'),
+};
+// The runner under test sends its calls to the kit's stand-in (UI_PROXY_BASE_URL, docs/conformance.md).
 const uiProxyCases: ConformanceCase[] = [
   { fn: 'ui-proxy.call-route', condition: 'capability not granted', steps: [call('ui-proxy.call-route', ['/status', null], err('denied'))] },
-  { fn: 'ui-proxy.call-route', condition: 'granted, empty route', env: { grant: PROXY }, steps: [call('ui-proxy.call-route', ['', null], err({ $oneOf: ['route-not-found', 'bad-request'] }))] },
-  { fn: 'ui-proxy.call-route', condition: 'granted, route with ".." segment', env: { grant: PROXY }, steps: [call('ui-proxy.call-route', ['../etc', null], err({ $oneOf: ['route-not-found', 'bad-request'] }))] },
+  { fn: 'ui-proxy.call-route', condition: 'granted, empty route', env: { grant: PROXY }, steps: [call('ui-proxy.call-route', ['', null], err('bad-request'))] },
+  { fn: 'ui-proxy.call-route', condition: 'granted, route of spaces only', env: { grant: PROXY }, steps: [call('ui-proxy.call-route', ['   ', null], err('bad-request'))] },
+  { fn: 'ui-proxy.call-route', condition: 'granted, route with ".." segment', env: { grant: PROXY }, steps: [call('ui-proxy.call-route', ['../etc', null], err('bad-request'))] },
+  { fn: 'ui-proxy.call-route', condition: 'granted, route with "." segment', env: { grant: PROXY }, steps: [call('ui-proxy.call-route', ['/a/./b', null], err('bad-request'))] },
+  {
+    fn: 'ui-proxy.call-route', condition: 'granted, no payload: GET <base>/<extension>/<route>?query with the context headers and x-api-key from the api_key secret',
+    env: { grant: PROXY, secrets: { api_key: API_KEY, other: 'not sent' } },
+    steps: [call('ui-proxy.call-route', ['/reports/summary?period=month&x=1', null], proxied({
+      method: 'GET', segments: [env('extensionId'), 'reports', 'summary'], query: '?period=month&x=1',
+      headers: { ...CONTEXT_HEADERS, 'x-api-key': API_KEY, 'x-user-id': null, 'x-user-email': null, 'content-type': null },
+    }))],
+  },
+  {
+    fn: 'ui-proxy.call-route', condition: 'granted, a payload and a user: POST, content-type application/json, the payload as body, x-user-id and x-user-email',
+    env: { grant: PROXY, user: 'client_name' },
+    steps: [call('ui-proxy.call-route', ['reports', bytes('{"a":1}')], proxied({
+      method: 'POST', segments: [env('extensionId'), 'reports'], body: '{"a":1}',
+      headers: { ...CONTEXT_HEADERS, 'content-type': 'application/json', 'x-user-id': 'user-1', 'x-user-email': 'ada@example.com', 'x-api-key': null },
+    }))],
+  },
+  {
+    fn: 'ui-proxy.call-route', condition: 'granted, an empty payload: still POST', env: { grant: PROXY },
+    steps: [call('ui-proxy.call-route', ['/reports', bytes('')], proxied({ method: 'POST', segments: [env('extensionId'), 'reports'], body: '', headers: { 'content-type': 'application/json' } }))],
+  },
+  {
+    fn: 'ui-proxy.call-route', condition: 'granted, a route under /api/ (or api/): no extension segment', env: { grant: PROXY },
+    steps: [
+      call('ui-proxy.call-route', ['/api/v1/tickets?limit=5', null], proxied({ method: 'GET', segments: ['api', 'v1', 'tickets'], query: '?limit=5' })),
+      call('ui-proxy.call-route', ['api/v1/tickets', null], proxied({ method: 'GET', segments: ['api', 'v1', 'tickets'] })),
+    ],
+  },
+  {
+    fn: 'ui-proxy.call-route', condition: 'granted: segments percent-encoded, empty segments dropped, the query kept', env: { grant: PROXY },
+    steps: [call('ui-proxy.call-route', ['/a b//\u00fc/x%y/?q=1 2', null], proxied({ method: 'GET', segments: [env('extensionId'), 'a%20b', '%C3%BC', 'x%25y'], query: '?q=1%202' }))],
+  },
+  ...(
+    [
+      [401, 'denied'], [403, 'denied'], [429, 'denied'], [404, 'route-not-found'], [400, 'bad-request'], [409, 'bad-request'], [422, 'bad-request'],
+      [500, 'internal'], [503, 'internal'],
+    ] as const
+  ).map(([status, error]): ConformanceCase => ({
+    fn: 'ui-proxy.call-route', condition: `granted, the proxy answers ${status} → ${error}`, env: { grant: PROXY },
+    steps: [call('ui-proxy.call-route', [`/status-${status}`, null], err(error))],
+  })),
+  {
+    fn: 'ui-proxy.call-route', condition: 'granted, the proxy answers 302 → internal (no redirect followed)', env: { grant: PROXY }, decision: D_PROXY_REDIRECT,
+    steps: [call('ui-proxy.call-route', ['/status-302', null], err('internal'), proxied({ method: 'GET', segments: ['redirected'] }))],
+  },
 ];
 
 const userCases: ConformanceCase[] = [
@@ -465,6 +564,22 @@ const INVOICE = ['cap:invoice.manual.create'];
 /** A version-4 UUID no tenant has (production's invoice validation wants RFC 4122 versions 1–5). */
 const RFC_UUID = '9b7c5a3e-2f4d-4c1a-9e8b-1a2b3c4d5e09';
 const INVOICE_INPUT = { clientId: ZERO_UUID, items: [{ serviceId: ZERO_UUID, quantity: 1, description: 'conformance', rate: 100 }] };
+const ITEM = { serviceId: RFC_UUID, quantity: 1, description: 'conformance', rate: 100 };
+const [ACME, GLOBEX, INITECH, JANE] = KIT_PLATFORM_DATA.clients;
+const [WORKSTATION, SUPPORT, BACKUP, DOCK] = KIT_PLATFORM_DATA.services;
+const INVOICED = {
+  clientId: ACME!.clientId, invoiceDate: '2026-12-01', dueDate: '2026-12-31', poNumber: 'PO-42',
+  items: [
+    { serviceId: WORKSTATION!.serviceId, quantity: 2, description: 'Workstations', rate: 4500 },
+    { serviceId: SUPPORT!.serviceId, quantity: 1, description: 'Support hour', rate: 12000 },
+    { serviceId: WORKSTATION!.serviceId, quantity: 1, description: '10% off workstations', rate: 10, isDiscount: true, discountType: 'percentage', appliesToServiceId: WORKSTATION!.serviceId },
+    { serviceId: SUPPORT!.serviceId, quantity: 1, description: 'Goodwill', rate: 500, isDiscount: true, discountType: 'fixed' },
+  ],
+};
+const charge = (serviceId: string, description: string, quantity: number, rate: number, netAmount: number, discount?: { type: string; appliesToServiceId?: string }) => ({
+  itemId: { $type: 'uuid' }, serviceId, description, quantity, rate, netAmount,
+  isDiscount: !!discount, discountType: discount?.type ?? null, appliesToItemId: null, appliesToServiceId: discount?.appliesToServiceId ?? null,
+});
 const invoicingCases: ConformanceCase[] = [
   {
     fn: 'invoicing.create-manual-invoice', condition: 'capability not granted',
@@ -481,14 +596,142 @@ const invoicingCases: ConformanceCase[] = [
       ['quantity 0 and an empty description', { clientId: RFC_UUID, items: [{ serviceId: RFC_UUID, quantity: 0, description: ' ', rate: 1 }] }, 'Must be > 0'],
       ['a percentage discount over 100', { clientId: RFC_UUID, items: [{ serviceId: RFC_UUID, quantity: 1, description: 'd', rate: 101, isDiscount: true, discountType: 'percentage' }] }, 'between 0 and 100'],
       ['a date that is not YYYY-MM-DD', { ...INVOICE_INPUT, clientId: RFC_UUID, invoiceDate: '03/12/2026' }, 'expected YYYY-MM-DD'],
+      ['a negative rate', { clientId: RFC_UUID, items: [{ ...ITEM, rate: -1 }] }, 'Must be >= 0'],
+      ['a description of 501 characters', { clientId: RFC_UUID, items: [{ ...ITEM, description: 'd'.repeat(501) }] }, 'description.*Too long'],
+      ['a PO number of 129 characters', { clientId: RFC_UUID, items: [ITEM], poNumber: 'p'.repeat(129) }, 'poNumber.*Too long'],
+      ['a discount without its type', { clientId: RFC_UUID, items: [{ ...ITEM, isDiscount: true }] }, 'Required when isDiscount=true'],
+      ['a discount type on a regular item', { clientId: RFC_UUID, items: [{ ...ITEM, discountType: 'fixed' }] }, 'Not allowed unless isDiscount=true'],
+      ['appliesTo on a regular item', { clientId: RFC_UUID, items: [{ ...ITEM, appliesToServiceId: RFC_UUID }] }, 'appliesTo. fields require isDiscount=true'],
+      ['a discount applying to an item and a service', { clientId: RFC_UUID, items: [{ ...ITEM, isDiscount: true, discountType: 'fixed', appliesToItemId: RFC_UUID, appliesToServiceId: RFC_UUID }] }, 'Provide only one of appliesToItemId or appliesToServiceId'],
     ] as const
   ).map(([condition, input, text]): ConformanceCase => ({
     fn: 'invoicing.create-manual-invoice', condition: `granted, ${condition}: the server's 400, field errors inside the text`, env: { grant: INVOICE },
     steps: [call('invoicing.create-manual-invoice', [input], ok({ success: false, invoiceId: null, fieldErrors: null, error: { $regex: `^http 400: \\{.*"Validation error".*${text}` } }))],
   })),
   {
+    fn: 'invoicing.create-manual-invoice', condition: 'granted, install unknown to the platform: the server\'s 404 as text', env: { grant: INVOICE, install: 'unknown' },
+    steps: [call('invoicing.create-manual-invoice', [INVOICE_INPUT], ok({ success: false, invoiceId: null, fieldErrors: null, error: { $regex: '^http 404: ' } }))],
+  },
+  {
+    fn: 'invoicing.create-manual-invoice', condition: 'granted, a service the tenant does not have: Service not found', env: { grant: INVOICE },
+    steps: [call('invoicing.create-manual-invoice', [{ clientId: ACME!.clientId, items: [ITEM] }], ok({ success: false, invoiceId: null, error: { $regex: '^http 400: .*Service not found' } }))],
+  },
+  {
+    fn: 'invoicing.create-manual-invoice', condition: 'granted, a date that matches YYYY-MM-DD but is no date: the server\'s 400', env: { grant: INVOICE, install: 'fresh' },
+    steps: [
+      call('invoicing.create-manual-invoice', [{ ...INVOICED, invoiceDate: '2026-02-30' }], ok({ success: false, invoiceId: null, error: { $regex: '^http 400: ' } })),
+      { invoices: true, expect: { invoices: [] } },
+    ],
+  },
+  {
+    fn: 'invoicing.create-manual-invoice', condition: 'granted, valid: a draft with its number and totals (lines, a percentage and a fixed discount); the row holds every field',
+    env: { grant: INVOICE, install: 'fresh' },
+    steps: [
+      call('invoicing.create-manual-invoice', [INVOICED], ok({
+        success: true, invoiceId: { $type: 'uuid' }, invoiceNumber: 'INV-000001', status: 'draft', subtotal: 19_600, tax: 0, total: 19_600, error: null, fieldErrors: null,
+      })),
+      {
+        invoices: true,
+        expect: {
+          invoices: [{
+            invoiceId: ref(0, 'ok.invoiceId'), invoiceNumber: 'INV-000001', status: 'draft', subtotal: 19_600, tax: 0, total: 19_600,
+            tenantId: env('tenantId'), installId: env('installId'), clientId: ACME!.clientId, invoiceDate: '2026-12-01', dueDate: '2026-12-31', poNumber: 'PO-42',
+            items: [
+              charge(WORKSTATION!.serviceId, 'Workstations', 2, 4500, 9000),
+              charge(SUPPORT!.serviceId, 'Support hour', 1, 12000, 12000),
+              charge(WORKSTATION!.serviceId, '10% off workstations', 1, 10, -900, { type: 'percentage', appliesToServiceId: WORKSTATION!.serviceId }),
+              charge(SUPPORT!.serviceId, 'Goodwill', 1, 500, -500, { type: 'fixed' }),
+            ],
+          }],
+        },
+      },
+    ],
+  },
+  {
+    fn: 'invoicing.create-manual-invoice', condition: 'granted, valid without dates or PO number: dated today, due the same day; the next number',
+    env: { grant: INVOICE, install: 'fresh' },
+    steps: [
+      call('invoicing.create-manual-invoice', [{ clientId: GLOBEX!.clientId, items: [{ serviceId: DOCK!.serviceId, quantity: 3, description: 'Docks', rate: 18_900 }] }],
+        ok({ success: true, invoiceNumber: 'INV-000001', status: 'draft', subtotal: 56_700, total: 56_700 })),
+      call('invoicing.create-manual-invoice', [{ clientId: GLOBEX!.clientId, items: [{ serviceId: DOCK!.serviceId, quantity: 1, description: 'Dock', rate: 18_900 }] }],
+        ok({ success: true, invoiceNumber: 'INV-000002', subtotal: 18_900 })),
+      {
+        invoices: true,
+        expect: {
+          invoices: [
+            { invoiceId: ref(1, 'ok.invoiceId'), invoiceNumber: 'INV-000002' },
+            { invoiceId: ref(0, 'ok.invoiceId'), invoiceNumber: 'INV-000001', clientId: GLOBEX!.clientId, invoiceDate: { $regex: '^\\d{4}-\\d{2}-\\d{2}$' }, poNumber: null, items: [charge(DOCK!.serviceId, 'Docks', 3, 18_900, 56_700)] },
+          ],
+        },
+      },
+    ],
+  },
+  {
     fn: 'invoicing.create-manual-invoice', condition: 'granted, a client the tenant does not have: Client not found', env: { grant: INVOICE },
     steps: [call('invoicing.create-manual-invoice', [{ ...INVOICE_INPUT, clientId: RFC_UUID, items: [{ ...INVOICE_INPUT.items[0], serviceId: RFC_UUID }] }], ok({ success: false, error: { $regex: '^http 400: .*Client not found' } }))],
+  },
+];
+
+const clientRecord = (c: (typeof KIT_PLATFORM_DATA.clients)[number]) => ({ $exact: { ...c } });
+const serviceRecord = ({ description: _d, unitCode: _u, ...s }: (typeof KIT_PLATFORM_DATA.services)[number]) => ({ $exact: s });
+const page = (items: Match[], totalCount: number, pageNo = 1, pageSize = 25) => ok({ items, totalCount, page: pageNo, pageSize });
+const CLIENTS = { grant: ['cap:client.read'] };
+const SERVICES = { grant: ['cap:service.read'] };
+/** Production's read queries over the kit's platform data (stand-ins.ts): filters, search, paging, order by name. */
+const readApiSuccessCases: ConformanceCase[] = [
+  { fn: 'clients.list-clients', condition: 'granted: the active clients, ordered by name, every field', env: CLIENTS, steps: [call('clients.list-clients', [{}], page([ACME, GLOBEX, JANE].map((c) => clientRecord(c!)), 3))] },
+  { fn: 'clients.list-clients', condition: 'granted, include-inactive: every client', env: CLIENTS, steps: [call('clients.list-clients', [{ includeInactive: true }], page([ACME, GLOBEX, INITECH, JANE].map((c) => clientRecord(c!)), 4))] },
+  {
+    fn: 'clients.list-clients', condition: 'granted, search: case-insensitive on the name, the billing email and the id; ILIKE wildcards; no match → an empty page', env: CLIENTS,
+    steps: [
+      call('clients.list-clients', [{ search: 'GLOB' }], page([clientRecord(GLOBEX!)], 1)),
+      call('clients.list-clients', [{ search: 'billing@acme' }], page([clientRecord(ACME!)], 1)),
+      call('clients.list-clients', [{ search: JANE!.clientId.slice(-12).toUpperCase() }], page([clientRecord(JANE!)], 1)),
+      call('clients.list-clients', [{ search: 'j_ne' }], page([clientRecord(JANE!)], 1)),
+      call('clients.list-clients', [{ search: 'no such client' }], page([], 0)),
+      call('clients.list-clients', [{ search: 'closed' }], page([], 0)),
+      call('clients.list-clients', [{ search: 'closed', includeInactive: true }], page([clientRecord(INITECH!)], 1)),
+    ],
+  },
+  {
+    fn: 'clients.list-clients', condition: 'granted, paging: page 2 of size 2; a page past the end is empty with the total', env: CLIENTS,
+    steps: [
+      call('clients.list-clients', [{ page: 2, pageSize: 2 }], page([clientRecord(JANE!)], 3, 2, 2)),
+      call('clients.list-clients', [{ page: 5, pageSize: 2 }], page([], 3, 5, 2)),
+    ],
+  },
+  {
+    fn: 'clients.get-client', condition: 'granted: a client of the platform, every field (an inactive one too; the id in any case)', env: CLIENTS,
+    steps: [
+      call('clients.get-client', [ACME!.clientId], ok(clientRecord(ACME!))),
+      call('clients.get-client', [INITECH!.clientId], ok(clientRecord(INITECH!))),
+      call('clients.get-client', [JANE!.clientId.toUpperCase()], ok(clientRecord(JANE!))),
+    ],
+  },
+  { fn: 'services.list-services', condition: 'granted: every service, ordered by name, every field', env: SERVICES, steps: [call('services.list-services', [{}], page([BACKUP, WORKSTATION, SUPPORT, DOCK].map((x) => serviceRecord(x!)), 4))] },
+  {
+    fn: 'services.list-services', condition: 'granted, filters: item-kind, is-active, billing-method', env: SERVICES,
+    steps: [
+      call('services.list-services', [{ itemKind: 'product' }], page([serviceRecord(DOCK!)], 1)),
+      call('services.list-services', [{ isActive: false }], page([serviceRecord(BACKUP!)], 1)),
+      call('services.list-services', [{ isActive: true, itemKind: 'service' }], page([serviceRecord(WORKSTATION!), serviceRecord(SUPPORT!)], 2)),
+      call('services.list-services', [{ billingMethod: 'hourly' }], page([serviceRecord(SUPPORT!)], 1)),
+      call('services.list-services', [{ billingMethod: 'usage', isActive: true }], page([], 0)),
+    ],
+  },
+  {
+    fn: 'services.list-services', condition: 'granted, search: the name, the description (not answered) and the sku, case-insensitive', env: SERVICES,
+    steps: [
+      call('services.list-services', [{ search: 'remote' }], page([serviceRecord(SUPPORT!)], 1)),
+      call('services.list-services', [{ search: 'PATCHING' }], page([serviceRecord(WORKSTATION!)], 1)),
+      call('services.list-services', [{ search: 'hw-dock' }], page([serviceRecord(DOCK!)], 1)),
+      call('services.list-services', [{ search: 'nothing like it' }], page([], 0)),
+    ],
+  },
+  { fn: 'services.list-services', condition: 'granted, paging: page 2 of size 3', env: SERVICES, steps: [call('services.list-services', [{ page: 2, pageSize: 3 }], page([serviceRecord(DOCK!)], 4, 2, 3))] },
+  {
+    fn: 'services.get-service', condition: 'granted: a service of the platform, every field', env: SERVICES,
+    steps: [call('services.get-service', [WORKSTATION!.serviceId], ok(serviceRecord(WORKSTATION!))), call('services.get-service', [BACKUP!.serviceId], ok(serviceRecord(BACKUP!)))],
   },
 ];
 
@@ -510,6 +753,8 @@ function readApiCases(iface: 'clients' | 'services', cap: string, listFn: string
     { fn: list, condition: 'granted: page 10 001 is the server\'s 400', env: g, steps: [call(list, [{ page: 10_001 }], err('invalid-input'))] },
     { fn: get, condition: 'granted: an id nobody has → none', env: g, steps: [call(get, [ZERO_UUID], ok(null))] },
     { fn: get, condition: 'granted: an id that is not a UUID is the server\'s 400', env: g, steps: [call(get, ['not-a-uuid'], err('invalid-input'))] },
+    { fn: list, condition: 'granted, install unknown to the platform: the server\'s 404 → internal', env: { ...g, install: 'unknown' }, steps: [call(list, [{}], err('internal'))] },
+    { fn: get, condition: 'granted, install unknown to the platform: the server\'s 404 → internal', env: { ...g, install: 'unknown' }, steps: [call(get, [ZERO_UUID], err('internal'))] },
   ];
 }
 
@@ -536,6 +781,7 @@ export const CASES: readonly ConformanceCase[] = [
   ...invoicingCases,
   ...readApiCases('clients', 'cap:client.read', 'list-clients', 'get-client'),
   ...readApiCases('services', 'cap:service.read', 'list-services', 'get-service'),
+  ...readApiSuccessCases,
 ];
 
 /** The interfaces a case needs (from its steps' calls). */

@@ -13,10 +13,12 @@ import type pg from 'pg';
 import { buildComponent } from '../build/componentize.js';
 import { PROJECT_ROOT } from '../dev/extension-dir.js';
 import type { ExecuteClient, ExecuteHeaders, ExecuteRequestBody, ExecuteResponseBody } from '../shared/execute-envelope.js';
+import { listInvoices } from '../server/invoicing/manual-invoices.js';
 import { installExtension, registerExtension } from '../server/registry/registry.js';
 import { parseManifest } from '../server/registry/manifest.js';
 import { CASES, caseId, interfacesOf, type ConformanceCase, type InstallMode, type Step } from './cases.js';
 import { mismatch, resolveEnv, type Match } from './match.js';
+import { ECHO_PATH, REDIRECT_PATH, UI_PROXY_PATH } from './stand-ins.js';
 import { WORLDS, worldPaths, type WorldSpec } from './worlds.js';
 
 export type Outcome = 'pass' | 'documented' | 'fail';
@@ -44,8 +46,10 @@ export interface ConformanceReport {
   summary: { total: number; pass: number; documented: number; fail: number };
 }
 
-/** The platform side the kit needs: Postgres for the registry, and the HTTP server's base URL
- * (the runner fetches `<url>/healthz` in the reachable http.fetch case). */
+/** The platform side the kit needs: Postgres for the registry (and the invoices the cases write),
+ * and the HTTP server's base URL (the runner fetches `<url>/healthz` and the stand-ins of
+ * stand-ins.ts in the http.fetch cases). Started with `kitPlatformOptions` for the success cases of
+ * clients, services, invoicing and ui-proxy. */
 export interface KitPlatform {
   pool: pg.Pool;
   url?: string;
@@ -234,7 +238,15 @@ function resolveSteps(v: unknown, observations: unknown[]): unknown {
   return v;
 }
 
-async function runCase(w: PreparedWorld, c: ConformanceCase, client: ExecuteClient, fetchUrl: string): Promise<CaseResult> {
+interface KitUrls {
+  fetchUrl: string;
+  echoUrl: string;
+  redirectUrl: string;
+  notFoundUrl: string;
+  errorUrl: string;
+}
+
+async function runCase(w: PreparedWorld, c: ConformanceCase, client: ExecuteClient, urls: KitUrls, pool: pg.Pool): Promise<CaseResult> {
   const base = { world: w.world.id, fn: c.fn, condition: c.condition, id: caseId(c) };
   const observations: unknown[] = [];
   const failures: string[] = [];
@@ -247,7 +259,8 @@ async function runCase(w: PreparedWorld, c: ConformanceCase, client: ExecuteClie
   }
   for (let i = 0; i < c.steps.length; i++) {
     const step = c.steps[i]!;
-    const label = c.steps.length > 1 ? `step ${i + 1} (${step.call ?? step.route})` : (step.call ?? step.route ?? 'step');
+    const what = step.call ?? step.route ?? (step.invoices ? 'the tenant\'s invoices' : 'step');
+    const label = c.steps.length > 1 ? `step ${i + 1} (${what})` : what;
     const requestId = randomUUID();
     const env = {
       tenantId: target.tenantId,
@@ -256,7 +269,7 @@ async function runCase(w: PreparedWorld, c: ConformanceCase, client: ExecuteClie
       versionId: w.versionId,
       requestId,
       worldId: w.world.id,
-      fetchUrl,
+      ...urls,
       expectedUser: expectedUserRecord(w.world.userFields, target.tenantId),
       expectedUserV2: expectedUserRecord(w.world.userV2Fields ?? [], target.tenantId),
     };
@@ -268,12 +281,16 @@ async function runCase(w: PreparedWorld, c: ConformanceCase, client: ExecuteClie
     } else {
       [method, path] = (step.route ?? 'GET /world').split(' ') as [string, string];
     }
-    const e = envelope(w, c, target, step, requestId, method, path, body);
     let obs: unknown;
-    try {
-      obs = observe(await client.execute(e.headers, e.body), !!step.call);
-    } catch (err) {
-      obs = { envelope: { status: 0, error: `request failed: ${(err as Error).message}` } };
+    if (step.invoices) {
+      obs = { invoices: await listInvoices(pool, { tenantId: target.tenantId }) };
+    } else {
+      const e = envelope(w, c, target, step, requestId, method, path, body);
+      try {
+        obs = observe(await client.execute(e.headers, e.body), !!step.call);
+      } catch (err) {
+        obs = { envelope: { status: 0, error: `request failed: ${(err as Error).message}` } };
+      }
     }
     observations.push(obs);
     if (step.expect === undefined) continue;
@@ -319,7 +336,14 @@ export async function runConformance(opts: RunConformanceOptions): Promise<Confo
   const worlds = opts.worlds ?? WORLDS;
   const runId = randomBytes(4).toString('hex');
   const buildCacheDir = opts.buildCacheDir ?? join(PROJECT_ROOT, '.alga', 'cache', 'components');
-  const fetchUrl = opts.platform.url ? `${opts.platform.url.replace(/\/+$/, '')}/healthz` : 'http://127.0.0.1:9/healthz';
+  const base = opts.platform.url?.replace(/\/+$/, '') ?? 'http://127.0.0.1:9';
+  const urls: KitUrls = {
+    fetchUrl: `${base}/healthz`,
+    echoUrl: `${base}${ECHO_PATH}`,
+    redirectUrl: `${base}${REDIRECT_PATH}`,
+    notFoundUrl: `${base}/conformance/no-such-route`,
+    errorUrl: `${base}${UI_PROXY_PATH}/status-503`,
+  };
 
   // Builds run in child processes; two at a time is what a 2-core machine affords.
   const prepared = await pooled(worlds, 2, (w) => prepareWorld(opts.platform.pool, w, runId, buildCacheDir, progress));
@@ -329,7 +353,7 @@ export async function runConformance(opts: RunConformanceOptions): Promise<Confo
     progress(`world ${w.world.id}: ${cases.length} cases`);
     // First: does this world's component run at all? If not, its other cases say so instead of
     // each failing on its own.
-    const identity = await runCase(w, IDENTITY, opts.client, fetchUrl);
+    const identity = await runCase(w, IDENTITY, opts.client, urls, opts.platform.pool);
     if (identity.outcome === 'fail') {
       const historical = w.world.id !== 'current';
       const outcome: Outcome = historical && opts.productionTarget ? 'documented' : 'fail';
@@ -344,7 +368,7 @@ export async function runConformance(opts: RunConformanceOptions): Promise<Confo
       continue;
     }
     const rest = cases.filter((c) => c !== IDENTITY);
-    const done = await pooled(rest, opts.concurrency ?? 4, (c) => runCase(w, c, opts.client, fetchUrl));
+    const done = await pooled(rest, opts.concurrency ?? 4, (c) => runCase(w, c, opts.client, urls, opts.platform.pool));
     if (cases.includes(IDENTITY)) results.push(identity);
     results.push(...done);
   }

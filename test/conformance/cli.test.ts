@@ -50,7 +50,8 @@ describe('alga-runner conformance', () => {
       const port = await freePort();
       runner = spawn(process.execPath, [CLI(), 'serve', '--role', 'runner', '--port', String(port), '--data-dir', join(projectRoot(), '.alga')], {
         cwd: projectRoot(),
-        env: { ...process.env, RUNNER_SERVICE_TOKEN: TOKEN, STORAGE_API_BASE_URL: `http://127.0.0.1:${callbackPort}`, DATABASE_URL: '' },
+        // The kit's UI-proxy stand-in, as docs/conformance.md tells a --target runner to be configured.
+        env: { ...process.env, RUNNER_SERVICE_TOKEN: TOKEN, STORAGE_API_BASE_URL: `http://127.0.0.1:${callbackPort}`, UI_PROXY_BASE_URL: `http://127.0.0.1:${callbackPort}/conformance/ui-proxy`, DATABASE_URL: '' },
         stdio: 'ignore',
       });
       runnerUrl = `http://127.0.0.1:${port}`;
@@ -69,13 +70,17 @@ describe('alga-runner conformance', () => {
     });
 
     test('passes; the table names each world, function and case', async () => {
-      const r = await run(['--target', runnerUrl, '--callback-port', String(callbackPort), '--world', 'current,2026-01-03', '--filter', 'scheduler.', '--filter', '/v1/execute'], {
+      const r = await run(['--target', runnerUrl, '--callback-port', String(callbackPort), '--world', 'current,2026-01-03', '--filter', 'scheduler.', '--filter', '/v1/execute', '--filter', 'ui-proxy.', '--filter', 'invoicing.', '--filter', 'clients.'], {
         DATABASE_URL: db.url,
         RUNNER_SERVICE_TOKEN: TOKEN,
       });
       assert.equal(r.code, 0, r.stderr + r.stdout);
       assert.match(r.stdout, /^current +scheduler\.create-schedule +invalid cron \(3 fields\) +pass \(fixes production: docs\/differences\.md#field-errors\)$/m);
       assert.match(r.stdout, /^2026-01-03 +scheduler\.list-schedules +granted, install unknown to the platform +pass$/m);
+      // The success paths behind the kit's platform data and UI-proxy stand-in.
+      assert.match(r.stdout, /^current +ui-proxy\.call-route +granted, no payload: GET .* x-api-key from the api_key secret +pass$/m);
+      assert.match(r.stdout, /^current +invoicing\.create-manual-invoice +granted, valid: a draft with its number and totals .* +pass$/m);
+      assert.match(r.stdout, /^current +clients\.get-client +granted: a client of the platform, every field .* +pass$/m);
       assert.match(r.stdout, /cases in 2 world\(s\): \d+ pass, 0 differ as documented, 0 fail/);
     });
 

@@ -6,7 +6,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { loadConfig } from '../../src/config.js';
 import { runConformance, type ConformanceReport } from '../../src/conformance/kit.js';
+import { kitPlatformOptions } from '../../src/conformance/stand-ins.js';
 import { failureLine } from '../../src/conformance/report.js';
 import { WORLDS, findWorlds } from '../../src/conformance/worlds.js';
 import { createHttpSchedulerBackend } from '../../src/host/http/scheduler-client.js';
@@ -23,7 +25,7 @@ for (const shape of ['in-process', 'split'] as const) {
   describe(`our runner, ${shape}`, () => {
     let tp: TestPlatform;
     before(async () => {
-      tp = await startTestPlatform({ shape });
+      tp = await startTestPlatform({ shape, ...(await kitPlatformOptions(loadConfig())) });
     });
     after(async () => tp?.stop());
 
