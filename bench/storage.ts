@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../src/dev/extension-dir.js';
 import { median, roundTripsOf } from './support.js';
 import { createImportDispatch } from '../src/host/import-dispatch.js';
+import type { StorageReply, StorageRequest } from '../src/host/ports.js';
 import type { ExecutionContext } from '../src/host/interfaces/types.js';
 import { createRunner } from '../src/host/runner.js';
 import { startPlatform } from '../src/platform.js';
@@ -40,7 +41,9 @@ try {
   const runner = createRunner({
     cacheDir: join(PROJECT_ROOT, '.alga', 'cache'),
     components: { load: ({ contentHash }) => loadBundle(pool, contentHash) },
-    services: { storage: { call: (installId, request, signal) => handleStorageOperation(deps, installId, request, signal) } },
+    services: {
+      storage: { call: (installId, request, signal) => (installId === rawInstall.installId ? rawBackend(request) : handleStorageOperation(deps, installId, request, signal)) },
+    },
     logger: createLogger({
       level: 'info',
       write: (line) => {
@@ -53,6 +56,31 @@ try {
   // main thread with no I/O, so they time the bridge and the probe's own work alone.
   const bare = await platform.installDir(join(PROJECT_ROOT, 'components', 'scheduler-probe'), { tenantId: 'bench-no-storage', grant: ['cap:log.emit'] });
   const bareInstall = (await findInstall(pool, bare.tenantId, bare.registryId))!;
+  // And installed once more with its storage answered by one raw SQL round trip instead of our storage
+  // path (`rawBackend`): the bridge with Postgres I/O behind it, so that (guest − this) is what our
+  // storage path adds inside a component, and (this − raw SQL) what the bridge costs with I/O.
+  const rawProbe = await platform.installDir(join(PROJECT_ROOT, 'components', 'scheduler-probe'), { tenantId: 'bench-raw-storage', grant: ['cap:storage.kv'] });
+  const rawInstall = (await findInstall(pool, rawProbe.tenantId, rawProbe.registryId))!;
+  // One round trip each, the rows of the main install (the get reads what the service stored).
+  async function rawBackend(request: StorageRequest): Promise<StorageReply> {
+    if (request.operation === 'get') {
+      const r = await pool.query(
+        `SELECT namespace, key, value, metadata, revision FROM ext_storage_records WHERE tenant = $1 AND extension_install_id = $2 AND namespace = $3 AND key = $4`,
+        [install.tenantId, install.installId, request.namespace, request.key],
+      );
+      const row = r.rows[0];
+      return row ? { status: 200, body: { ...row, revision: Number(row.revision) } } : { status: 404, body: { error: 'Not found', code: 'NOT_FOUND' } };
+    }
+    if (request.operation === 'put') {
+      const r = await pool.query(
+        `INSERT INTO ext_storage_records (tenant, extension_install_id, namespace, key, value, value_size_bytes) VALUES ($1, $2, 'raw', $3, $4, 10)
+         ON CONFLICT (tenant, extension_install_id, namespace, key) DO UPDATE SET value = EXCLUDED.value, revision = ext_storage_records.revision + 1 RETURNING revision`,
+        [install.tenantId, install.installId, request.key, JSON.stringify(request.value)],
+      );
+      return { status: 200, body: { revision: Number(r.rows[0].revision) } };
+    }
+    return { status: 400, body: { error: 'raw backend: get and put only' } };
+  }
   const probe = async (calls: unknown[], target = install, expect: 'ok' | 'denied' = 'ok') => {
     const c = buildExecuteCall(target, { method: 'POST', path: '/probe', body: new TextEncoder().encode(JSON.stringify({ calls })) });
     const out = await runner.execute(c.headers, c.body);
@@ -108,6 +136,8 @@ try {
     guestGet: [getCall, install, 'ok'],
     bridgePut: [putCall, bareInstall, 'denied'],
     bridgeGet: [getCall, bareInstall, 'denied'],
+    rawGuestPut: [putCall, rawInstall, 'ok'],
+    rawGuestGet: [getCall, rawInstall, 'ok'],
   };
   const m: Record<string, number[]> = {};
   const add = (k: string, v: number) => (m[k] ??= []).push(v);
@@ -129,7 +159,7 @@ try {
       add(`${name}Wait`, waited.ms / waited.calls);
     }
   }
-  const { rawPut: rawUpsert, rawGet: rawSelect, servicePut, serviceGet, corePut, coreGet, hostPut, hostGet, guestPut, guestGet, bridgePut, bridgeGet } = m as Record<string, number[]>;
+  const { rawPut: rawUpsert, rawGet: rawSelect, servicePut, serviceGet, corePut, coreGet, hostPut, hostGet, guestPut, guestGet, bridgePut, bridgeGet, rawGuestPut, rawGuestGet } = m as Record<string, number[]>;
   const waits: Record<string, number[]> = {
     'storage.put ok': m.guestPutWait!, 'storage.get ok': m.guestGetWait!, 'storage.put denied': m.bridgePutWait!, 'storage.get denied': m.bridgeGetWait!,
   };
@@ -152,11 +182,22 @@ try {
   console.log(row('internal API core', coreGet, rg));
   console.log(row('the storage host function, no sandbox', hostGet, rg));
   console.log(row('from inside the component', guestGet, rg));
+  console.log('| the bridge with one raw round trip behind it (the same calls, storage answered by raw SQL) | ms | vs raw |');
+  console.log('|---|---|---|');
+  console.log(row('put: component → raw upsert', rawGuestPut, rp));
+  console.log(row('get: component → raw SELECT', rawGuestGet, rg));
   const w = (k: string) => median(waits[k]!).toFixed(3);
   console.log(`the guest's wait at the import per call (host_call_ms ÷ host_calls): put ${w('storage.put ok')} ms, get ${w('storage.get ok')} ms; answered denied: put ${w('storage.put denied')} ms, get ${w('storage.get denied')} ms`);
   console.log(`component (the guest's wait) ÷ service: put ${(median(waits['storage.put ok']!) / median(servicePut)).toFixed(2)}, get ${(median(waits['storage.get ok']!) / median(serviceGet)).toFixed(2)}`);
   console.log(`the bridge and the probe's own work per call (the same calls answered \`denied\` with no I/O): put ${median(bridgePut).toFixed(3)} ms, get ${median(bridgeGet).toFixed(3)} ms`);
   console.log(`component ÷ service: put ${(median(guestPut) / median(servicePut)).toFixed(2)}, get ${(median(guestGet) / median(serviceGet)).toFixed(2)} (target ≤ 1.5)`);
+  // The bridge's cost with Postgres I/O behind it is (component → raw) − raw; what remains of a
+  // component's call is our storage path (WIT mapping, capability check, route core, service).
+  const bridgeIo = (guestRaw: number[], raw: number[]) => median(guestRaw) - median(raw);
+  const pb = bridgeIo(rawGuestPut, rawUpsert);
+  const gb = bridgeIo(rawGuestGet, rawSelect);
+  console.log(`the bridge with I/O behind it (component → raw − raw): put ${pb.toFixed(3)} ms, get ${gb.toFixed(3)} ms`);
+  console.log(`component ÷ service with that bridge cost subtracted: put ${((median(guestPut) - pb) / median(servicePut)).toFixed(2)}, get ${((median(guestGet) - gb) / median(serviceGet)).toFixed(2)}`);
   console.log(`Postgres round trips: put ${putTrips} (target ≤ 2), get ${getTrips}`);
   await runner.close();
 } finally {

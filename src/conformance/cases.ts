@@ -339,7 +339,7 @@ const uiProxyCases: ConformanceCase[] = [
     }))],
   },
   {
-    fn: 'ui-proxy.call-route', condition: 'granted, a payload and a user: POST, content-type application/json, the payload as body, x-user-id and x-user-email',
+    fn: 'ui-proxy.call-route', condition: 'granted, a payload, a signed-in person: POST, content-type application/json, the payload as body, the person\'s id and email headers',
     env: { grant: PROXY, user: 'client_name' },
     steps: [call('ui-proxy.call-route', ['reports', bytes('{"a":1}')], proxied({
       method: 'POST', segments: [env('extensionId'), 'reports'], body: '{"a":1}',
