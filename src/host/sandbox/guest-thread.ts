@@ -20,9 +20,9 @@ import type { Logger, LogFields, LogLevel } from '../../shared/logger.js';
 import { WARMUP_DATA } from './warmup-data.js';
 import { GuestStdio, type LineSink } from './guest-stdio.js';
 import {
-  FLAG_REPLIED,
   FLAG_WAITING,
   WARMUP_TASK,
+  WORD,
   type ComponentVariant,
   type ExecuteTask,
   type FailureKind,
@@ -111,17 +111,21 @@ function settle(outcome: HostOutcome): unknown {
 }
 
 function bridgeCall(iface: string, fn: string, args: unknown[]): HostOutcome {
-  Atomics.store(flag, 0, FLAG_WAITING);
+  Atomics.store(flag, WORD.reply, FLAG_WAITING);
   const msg: HostCallMessage = { taskId: currentTask, iface, fn, args };
   bridge.postMessage(msg);
-  // Most replies come within tens of µs: a short bounded spin saves the cost of a sleep + wake-up.
-  const spinUntil = performance.now() + SPIN_MS;
-  while (Atomics.load(flag, 0) === FLAG_WAITING && performance.now() < spinUntil);
-  Atomics.wait(flag, 0, FLAG_WAITING);
+  // A reply that comes within tens of µs is caught by a short bounded spin, saving a sleep and a
+  // wake-up; but only while a core is free for it: otherwise the spin holds a core that the main
+  // thread and Postgres need to answer (docs/sandbox.md).
+  if (Atomics.load(flag, WORD.spin) === 1) {
+    const spinUntil = performance.now() + SPIN_MS;
+    while (Atomics.load(flag, WORD.reply) === FLAG_WAITING && performance.now() < spinUntil);
+  }
+  Atomics.wait(flag, WORD.reply, FLAG_WAITING);
   let reply = receiveMessageOnPort(bridge) as { message: HostOutcome } | undefined;
   // The flag can flip a moment before the message is visible on this side: poll briefly.
   while (!reply) {
-    Atomics.wait(flag, 1, 0, 1);
+    Atomics.wait(flag, WORD.sleep, 0, 1);
     reply = receiveMessageOnPort(bridge) as { message: HostOutcome } | undefined;
   }
   return reply.message;

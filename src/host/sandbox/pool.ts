@@ -2,8 +2,10 @@ import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from '
 import { availableParallelism, loadavg } from 'node:os';
 import type { ExecuteRequest, ExecuteResponse } from '../wit-types/interfaces/alga-extension-types.js';
 import {
+  BRIDGE_WORDS,
   FLAG_REPLIED,
   WARMUP_TASK,
+  WORD,
   type ComponentVariant,
   type ExecuteTask,
   type FailureKind,
@@ -218,7 +220,7 @@ export class SandboxPool {
   }
 
   private spawn(): Slot {
-    const flagBuffer = new SharedArrayBuffer(8);
+    const flagBuffer = new SharedArrayBuffer(BRIDGE_WORDS * Int32Array.BYTES_PER_ELEMENT);
     const { port1, port2 } = new MessageChannel();
     const workerData: GuestThreadData = { flag: flagBuffer, bridge: port2, isolation: this.isolation };
     const worker = new Worker(WORKER_URL, { workerData, transferList: [port2] });
@@ -282,14 +284,22 @@ export class SandboxPool {
       if (slot.job !== job) return; // timed out meanwhile: the worker is gone
     }
     slot.bridge.postMessage(outcome);
-    Atomics.store(slot.flag, 0, FLAG_REPLIED);
-    Atomics.notify(slot.flag, 0);
-    this.keepHot(slot);
+    const free = this.coreFree();
+    Atomics.store(slot.flag, WORD.spin, free ? 1 : 0); // for the guest's next call
+    Atomics.store(slot.flag, WORD.reply, FLAG_REPLIED);
+    Atomics.notify(slot.flag, WORD.reply);
+    if (free) this.keepHot(slot);
+  }
+
+  /** Whether a core is free to spin on: fewer of our guests running than cores, and the machine's
+   * load at most its cores. Decides both the main thread's hot poll and the guest's spin. */
+  private coreFree(): boolean {
+    return this.slots.filter((s) => s.job).length < CORES && machineLoad() <= CORES;
   }
 
   private keepHot(slot: Slot): void {
     const hotMs = this.opts.hotPollMs ?? HOT_POLL_MS;
-    if (hotMs <= 0 || this.slots.filter((s) => s.job).length >= CORES || machineLoad() > CORES) return;
+    if (hotMs <= 0) return;
     slot.hotUntil = performance.now() + hotMs;
     if (slot.polling) return;
     slot.polling = true;
@@ -322,6 +332,7 @@ export class SandboxPool {
     };
     void slot.ready.then(() => {
       if (slot.job !== job) return;
+      Atomics.store(slot.flag, WORD.spin, this.coreFree() ? 1 : 0);
       // The deadline counts from dispatch to a started worker (not the wait for a free one).
       if (run.timeoutMs !== undefined && run.timeoutMs > 0) job.timer = setTimeout(() => this.timeout(slot, job), Math.min(run.timeoutMs, MAX_TIMER_MS));
       slot.worker.postMessage(msg);

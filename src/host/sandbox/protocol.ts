@@ -77,6 +77,15 @@ export type HostOutcome =
   /** Deliberately trap the guest (production panics, e.g. context without its capability). */
   | { trap: string };
 
-/** Layout of the shared flag the worker waits on: 0 = waiting, 1 = reply posted. */
+/** The shared words of a sandbox's bridge (Int32 indices). */
+export const WORD = {
+  /** The reply flag the worker waits on: FLAG_WAITING or FLAG_REPLIED. */
+  reply: 0,
+  /** Never written: the worker sleeps on it when it must wait without a wake-up. */
+  sleep: 1,
+  /** 1 while the main thread sees a core free for the worker to spin on while it waits, else 0. */
+  spin: 2,
+} as const;
+export const BRIDGE_WORDS = 4;
 export const FLAG_WAITING = 0;
 export const FLAG_REPLIED = 1;
