@@ -10,6 +10,7 @@ import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import type pg from 'pg';
 import { createRunner, type Runner } from './host/runner.js';
+import { sandboxesNotReady } from './host/sandbox/readiness.js';
 import type { PlatformApiBackend, SchedulerBackend, StorageBackend } from './host/ports.js';
 import { runnerRoutes } from './host/http/runner-service.js';
 import { childEnv, loadConfig, runnerServices, type Config } from './config.js';
@@ -231,9 +232,7 @@ async function notReadyReason(pool: pg.Pool, runner: Runner | undefined): Promis
     client.release(true); // a broken connection leaves the pool
     return `database unreachable: ${(e as Error).message}`;
   }
-  const s = runner?.stats();
-  if (s && s.workers > 0 && s.busy >= s.workers && s.queued > 0) return `every sandbox is busy (${s.busy}) and ${s.queued} executions are waiting`;
-  return undefined;
+  return sandboxesNotReady(runner?.stats());
 }
 
 export async function startPlatform(opts: PlatformOptions = {}): Promise<Platform> {
@@ -365,8 +364,8 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
       const production = config.production;
       const routes: Route[] = [
         { method: 'GET', path: '/healthz', handle: async (_q, res) => sendJson(res, 200, { ok: true }) },
-        // Readiness (liveness stays /healthz): Postgres answers, and not every sandbox is taken with
-        // executions waiting behind them.
+        // Readiness (liveness stays /healthz): Postgres answers, and not every sandbox is busy with
+        // one of them past its execution deadline.
         {
           method: 'GET',
           path: '/readyz',

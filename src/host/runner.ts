@@ -23,7 +23,7 @@ import { createImportDispatch } from './import-dispatch.js';
 import type { ExecutionContext, HostServices, RequestUser } from './interfaces/index.js';
 import type { ComponentSource } from './ports.js';
 import { failureMessage } from './sandbox/failures.js';
-import { SandboxPool } from './sandbox/pool.js';
+import { SandboxPool, type SandboxPoolStats } from './sandbox/pool.js';
 import type { IsolationMode } from './sandbox/ready-instances.js';
 import { createWarmupHostCall } from './sandbox/warmup-host.js';
 import { MemoryCapError } from './sandbox/wasm-binary.js';
@@ -53,6 +53,8 @@ export interface RunnerOptions {
   isolation?: IsolationMode;
   /** How long the main thread polls a sandbox after answering its host call (sandbox/pool.ts); a bench knob. */
   hotPollMs?: number;
+  /** The clock the sandboxes' deadlines are read on for `stats().overdue` (performance.now() time); tests move it. */
+  deadlineClock?: () => number;
   /** Where vault-transit secret envelopes are decrypted (VAULT_ADDR, ALGA_VAULT_*). */
   vault?: VaultOptions;
   /** What the guest's wall clock is shifted by (a controllable clock for tests and dev); given the
@@ -64,8 +66,8 @@ export interface RunnerOptions {
 export interface Runner extends ExecuteClient {
   /** Transpiles and compiles a component ahead of its first request. */
   warm(contentHash: string, tenantId: string, extensionId: string): Promise<{ glueDir: string }>;
-  /** The sandbox pool now: workers, those running an execution, executions waiting. */
-  stats(): { workers: number; busy: number; queued: number; compiledVariants: number };
+  /** The sandbox pool now: workers, those running an execution, executions waiting, those past their deadline. */
+  stats(): SandboxPoolStats & { compiledVariants: number };
   close(): Promise<void>;
 }
 
@@ -122,6 +124,7 @@ export function createRunner(opts: RunnerOptions): Runner {
     maxQueue: opts.maxQueue,
     isolation: opts.isolation,
     hotPollMs: opts.hotPollMs,
+    now: opts.deadlineClock,
     warmupHostCall: createWarmupHostCall(),
   });
   const defaultMemoryMb = opts.defaultMemoryMb ?? DEFAULT_MEMORY_MB;

@@ -11,11 +11,13 @@ import { executeRequestSchema, type ExecuteClient, type ExecuteHeaders } from '.
 import { HttpError, sendJson } from '../../shared/http-error.js';
 import type { Route } from '../../shared/http-server.js';
 import { readBody } from '../../shared/read-body.js';
+import type { SandboxPoolStats } from '../sandbox/pool.js';
+import { sandboxesNotReady } from '../sandbox/readiness.js';
 
 export const EXECUTE_BODY_LIMIT = 16 * 1024 * 1024;
 
 export interface RunnerServiceOptions {
-  runner: ExecuteClient & { stats?(): { workers: number; busy: number; queued: number } };
+  runner: ExecuteClient & { stats?(): SandboxPoolStats };
   cacheDir: string;
   /** When set, /v1/execute requires it as `x-runner-service-token: <key>` or `authorization: Bearer <key>`. */
   apiKey?: string;
@@ -85,11 +87,11 @@ export function runnerRoutes(opts: RunnerServiceOptions): Route[] {
     sendJson(res, 200, out);
   }
 
-  /** Ours (docs/differences.md#readiness): 503 while every sandbox is taken and executions wait. */
+  /** Ours (docs/differences.md#readiness): 503 while every sandbox is busy, one past its deadline. */
   async function readyz(_req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const s = opts.runner.stats?.();
-    if (s && s.workers > 0 && s.busy >= s.workers && s.queued > 0) {
-      sendJson(res, 503, { ready: false, reason: `every sandbox is busy (${s.busy}) and ${s.queued} executions are waiting` }, { 'retry-after': '5' });
+    const reason = sandboxesNotReady(opts.runner.stats?.());
+    if (reason) {
+      sendJson(res, 503, { ready: false, reason }, { 'retry-after': '5' });
       return;
     }
     sendJson(res, 200, { ready: true });

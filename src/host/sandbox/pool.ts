@@ -58,6 +58,18 @@ export interface SandboxPoolOptions {
   warmupHostCall?: (iface: string, fn: string, args: unknown[]) => Promise<HostOutcome>;
   /** How long the main thread polls a bridge after answering a host call; default HOT_POLL_MS, 0 never. */
   hotPollMs?: number;
+  /** The clock deadlines are read on (performance.now() time); tests move it. */
+  now?: () => number;
+}
+
+export interface SandboxPoolStats {
+  workers: number;
+  /** Sandboxes running an execution. */
+  busy: number;
+  /** Executions waiting for a sandbox. */
+  queued: number;
+  /** Running executions past their deadline: a stop that has not happened (readiness counts them). */
+  overdue: number;
 }
 
 interface Slot {
@@ -80,6 +92,8 @@ interface ActiveJob {
   run: SandboxRun;
   abort: AbortController;
   timer?: NodeJS.Timeout;
+  /** When its deadline falls (the pool's clock). */
+  deadlineAt?: number;
   resolve(r: SandboxResult): void;
 }
 
@@ -172,8 +186,15 @@ export class SandboxPool {
   }
 
   /** What the pool is doing now: workers, those running an execution, executions waiting. */
-  stats(): { workers: number; busy: number; queued: number } {
-    return { workers: this.slots.length, busy: this.slots.filter((s) => s.job).length, queued: this.queue.length };
+  stats(): SandboxPoolStats {
+    const now = this.now();
+    const running = this.slots.filter((s) => s.job);
+    const overdue = running.filter((s) => s.job!.deadlineAt !== undefined && now > s.job!.deadlineAt).length;
+    return { workers: this.slots.length, busy: running.length, queued: this.queue.length, overdue };
+  }
+
+  private now(): number {
+    return this.opts.now ? this.opts.now() : performance.now();
   }
 
   async close(): Promise<void> {
@@ -321,6 +342,8 @@ export class SandboxPool {
   private start(slot: Slot, job: ActiveJob): void {
     slot.job = job;
     const { run } = job;
+    // For readiness, from the moment it holds the sandbox: one whose worker never starts counts too.
+    if (run.timeoutMs !== undefined && run.timeoutMs > 0) job.deadlineAt = this.now() + run.timeoutMs;
     const msg: ExecuteTask = {
       type: 'execute',
       taskId: job.id,

@@ -1,7 +1,8 @@
 /**
  * A guest cannot hold a sandbox past its caller: over real HTTP, two looping guests whose clients
  * close are stopped and their sandboxes freed (asserted on the pool's state, not on time); a
- * timeout_ms beyond what a timer holds is clamped, never an instant failure.
+ * timeout_ms beyond what a timer holds is clamped, never an instant failure. /readyz: 503 only while
+ * every sandbox is busy and one is past its deadline (the pool's clock is moved, its timers are not).
  */
 import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
@@ -18,9 +19,15 @@ let probe: ProbeRunner;
 let server: Server;
 let url: string;
 const lines: string[] = [];
+/** How far the pool's deadline clock is ahead of performance.now(). */
+let ahead = 0;
 
 before(async () => {
-  probe = await startProbeRunner({ concurrency: 2, logger: createLogger({ level: 'info', format: 'json', write: (l) => lines.push(l) }) });
+  probe = await startProbeRunner({
+    concurrency: 2,
+    logger: createLogger({ level: 'info', format: 'json', write: (l) => lines.push(l) }),
+    deadlineClock: () => performance.now() + ahead,
+  });
   const cacheDir = join(projectRoot(), '.alga', 'cache');
   await probe.runner.warm(probe.contentHash, 't1', 'e1');
   server = createHttpServer(runnerRoutes({ runner: probe.runner, cacheDir }), createLogger({ level: 'error' }));
@@ -68,6 +75,11 @@ test('two looping guests whose clients close are stopped; the sandboxes are free
   assert.ok(lines.some((l) => /caller went away/.test(l)));
 });
 
+async function readyz(): Promise<{ status: number; json: { ready: boolean; reason?: string } }> {
+  const res = await request(`${url}/readyz`);
+  return { status: res.statusCode, json: (await res.body.json()) as { ready: boolean; reason?: string } };
+}
+
 test('a waiting execution whose client closes leaves the queue without running', { timeout: 120_000 }, async () => {
   const loops = [new AbortController(), new AbortController()];
   const busy = loops.map((c) => execute('/loop', 600_000, c.signal).catch((e: Error) => e));
@@ -75,9 +87,8 @@ test('a waiting execution whose client closes leaves the queue without running',
   const waiting = new AbortController();
   const queued = execute('/counter', undefined, waiting.signal).catch((e: Error) => e);
   await until(() => probe.runner.stats().queued === 1);
-  const ready = await request(`${url}/readyz`);
-  assert.equal(ready.statusCode, 503, 'not ready: every sandbox busy, one waiting');
-  assert.match(((await ready.body.json()) as { reason: string }).reason, /every sandbox is busy/);
+  // Busy within their deadlines is not unready: the waiting one gets its turn.
+  assert.deepEqual(await readyz(), { status: 200, json: { ready: true } });
   waiting.abort();
   await queued;
   await until(() => probe.runner.stats().queued === 0);
@@ -85,9 +96,24 @@ test('a waiting execution whose client closes leaves the queue without running',
   for (const c of loops) c.abort();
   await Promise.all(busy);
   await until(() => probe.runner.stats().busy === 0);
-  const readyAgain = await request(`${url}/readyz`);
-  assert.equal(readyAgain.statusCode, 200);
-  await readyAgain.body.dump();
+});
+
+test('/readyz: 503 with the reason while every sandbox is busy and one is past its execution deadline', { timeout: 120_000 }, async () => {
+  const first = new AbortController();
+  const firstRun = execute('/loop', 600_000, first.signal).catch((e: Error) => e);
+  await until(() => probe.runner.stats().busy === 1);
+  ahead += 600_001; // past the first loop's deadline on the pool's clock; its timer has not fired
+  assert.equal(probe.runner.stats().overdue, 1);
+  assert.deepEqual(await readyz(), { status: 200, json: { ready: true } }, 'a sandbox is still free');
+  const second = new AbortController();
+  const secondRun = execute('/loop', 600_000, second.signal).catch((e: Error) => e);
+  await until(() => probe.runner.stats().busy === 2);
+  assert.deepEqual(await readyz(), { status: 503, json: { ready: false, reason: 'every sandbox is busy (2) and 1 is past its execution deadline' } });
+  first.abort();
+  second.abort();
+  await Promise.all([firstRun, secondRun]);
+  await until(() => probe.runner.stats().busy === 0);
+  assert.deepEqual(await readyz(), { status: 200, json: { ready: true } });
 });
 
 test('timeout_ms beyond what a timer holds is clamped to the maximum (logged), not an instant timeout', { timeout: 120_000 }, async () => {
