@@ -29,3 +29,21 @@ declare const console: {
 declare const performance: {
   now(): number;
 };
+/** Needs the `http` feature (on in our builds): componentize-js builds it on wasi:http, which the
+ * runner answers under the egress rules of `cap:http.fetch` (docs/differences.md#egress). */
+declare class Headers {
+  constructor(init?: Record<string, string> | Array<[string, string]>);
+  get(name: string): string | null;
+  forEach(cb: (value: string, name: string) => void): void;
+}
+declare class Response {
+  readonly status: number;
+  readonly headers: Headers;
+  text(): Promise<string>;
+  arrayBuffer(): Promise<ArrayBuffer>;
+  json(): Promise<unknown>;
+}
+declare function fetch(
+  url: string,
+  init?: { method?: string; headers?: Record<string, string> | Array<[string, string]>; body?: string | Uint8Array; redirect?: 'follow' | 'manual' | 'error' },
+): Promise<Response>;

@@ -14,7 +14,8 @@
  *    `spawnSync`) and needs preview2-shim's process-global `/` preopen, which must not leak into the
  *    runner's WASI host.
  *    Clocks, random and stdio stay enabled (`Date.now()` is real, `Math.random()` works:
- *    docs/differences.md#guest-clocks); by default only `http` and `fetch-event` are disabled.
+ *    docs/differences.md#guest-clocks), and so does `http` (the guest's `fetch()`, under the egress
+ *    rules of docs/differences.md#egress); by default only `fetch-event` is disabled.
  * 4. **Write** atomically (temporary file + rename), so a concurrent reader never sees half a file.
  *    Builders of the same hash coordinate through `<hash>.lock` (created exclusively; a lock whose
  *    owner died or that is older than 10 minutes is taken over), so two processes do not spend the
@@ -61,7 +62,7 @@ export interface BuildComponentOptions {
   witDir: string;
   /** Folder of the component cache (created if missing). */
   cacheDir: string;
-  /** componentize-js features to disable; default `['http', 'fetch-event']`. */
+  /** componentize-js features to disable; default `['fetch-event']`. */
   disableFeatures?: string[];
   onProgress?: (msg: string) => void;
 }
@@ -89,7 +90,9 @@ export class ComponentBuildError extends Error {
 
 /** Features componentize-js knows (`DEFAULT_FEATURES` of componentize-js). */
 export const KNOWN_FEATURES = ['stdio', 'random', 'clocks', 'http', 'fetch-event'] as const;
-export const DEFAULT_DISABLED_FEATURES = ['http', 'fetch-event'];
+/** `fetch-event` is an incoming-HTTP export the runner's world does not have; `http` stays on: it is
+ * the guest's `fetch()`, which the runner answers under the egress rules (docs/differences.md#egress). */
+export const DEFAULT_DISABLED_FEATURES = ['fetch-event'];
 const WORLD_NAME = 'runner';
 /** Bumped when this module changes what it feeds componentize-js. */
 const BUILD_FORMAT = 'alga-build-v1';

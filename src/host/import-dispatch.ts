@@ -2,6 +2,7 @@
 import type { HostCallHandler } from './sandbox/pool.js';
 import type { HostOutcome } from './sandbox/protocol.js';
 import { HOST_INTERFACES } from './interfaces/index.js';
+import { OUTGOING_HANDLER, outgoingHandler } from './interfaces/wasi-http.js';
 import type { ExecutionContext } from './interfaces/types.js';
 import { WORLD_IMPORTS, type InterfaceName } from './world.js';
 
@@ -14,9 +15,11 @@ interface UntypedInterface {
 /**
  * The one place where a call named by strings (it crossed the thread boundary as a message) meets
  * the typed implementations. Only names of the world are accepted; the arguments are what jco lifted
- * from the guest for that function, so they have its WIT types by construction.
+ * from the guest for that function, so they have its WIT types by construction. Besides the world,
+ * the guest thread's wasi:http `handle` (interfaces/wasi-http.ts) sends its requests here.
  */
 export function lookupImport(iface: string, fn: string): UntypedInterface | undefined {
+  if (iface === OUTGOING_HANDLER) return fn === 'handle' ? outgoingHandler : undefined;
   if (!Object.hasOwn(WORLD_IMPORTS, iface)) return undefined;
   const name = iface as InterfaceName;
   if (!(WORLD_IMPORTS[name] as readonly string[]).includes(fn)) return undefined;

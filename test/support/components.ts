@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildComponent } from '../../src/build/componentize.js';
 
-export type TestComponentName = 'scheduler-demo' | 'scheduler-probe' | 'kv-notes' | 'platform-demo';
+export type TestComponentName = 'scheduler-demo' | 'scheduler-probe' | 'kv-notes' | 'platform-demo' | 'fetch-probe';
 
 export interface TestComponent {
   wasmPath: string;

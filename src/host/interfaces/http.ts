@@ -6,14 +6,13 @@ import { err, ok, type ExecutionContext, type HostInterface } from './types.js';
 
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
 const TIMEOUT_MS = 30_000; // production's outbound client timeout
+const CONNECT_TIMEOUT_MS = 10_000; // undici's default, which http.fetch has always had
 /** Ours: an outbound response body past this is refused (`internal`) rather than buffered whole. */
 export const DEFAULT_MAX_FETCH_BYTES = 32 * 1024 * 1024;
 
-/**
- * A response body read whole, up to `max` bytes (http.fetch and ui-proxy): undefined when it is
- * larger (the rest is not read) or the read fails, which both interfaces answer as `internal`.
- */
-export async function readBoundedBody(body: AsyncIterable<unknown> & { destroy(): unknown }, max: number): Promise<Uint8Array | undefined> {
+/** A response body read whole, up to `max` bytes: `too-large` when it is larger (the rest is not
+ * read), `failed` (with the error) when the read fails. */
+export async function readBody(body: AsyncIterable<unknown> & { destroy(): unknown }, max: number): Promise<Uint8Array | { fail: 'too-large' } | { fail: 'failed'; error: unknown }> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {
@@ -21,14 +20,23 @@ export async function readBoundedBody(body: AsyncIterable<unknown> & { destroy()
       size += (chunk as Buffer).length;
       if (size > max) {
         body.destroy();
-        return undefined;
+        return { fail: 'too-large' };
       }
       chunks.push(chunk as Buffer);
     }
-  } catch {
-    return undefined;
+  } catch (error) {
+    return { fail: 'failed', error };
   }
   return new Uint8Array(Buffer.concat(chunks));
+}
+
+/**
+ * A response body read whole, up to `max` bytes (http.fetch and ui-proxy): undefined when it is
+ * larger (the rest is not read) or the read fails, which both interfaces answer as `internal`.
+ */
+export async function readBoundedBody(body: AsyncIterable<unknown> & { destroy(): unknown }, max: number): Promise<Uint8Array | undefined> {
+  const out = await readBody(body, max);
+  return out instanceof Uint8Array ? out : undefined;
 }
 
 /** Exact host or a subdomain of an allowed entry; an empty list allows every host (production). */
@@ -50,15 +58,15 @@ export type Resolve = (host: string) => Promise<{ address: string; family: numbe
 const systemResolve: Resolve = (host) => dnsLookup(host, { all: true, verbatim: true });
 
 /** The one address this request may connect to, or why not (docs/differences.md#egress). */
-async function pickAddress(ctx: ExecutionContext, host: string): Promise<{ address: string; family: number } | 'not-allowed' | 'transport'> {
+async function pickAddress(ctx: ExecutionContext, host: string): Promise<{ address: string; family: number } | 'not-allowed' | { dns: unknown }> {
   let found;
   try {
     found = await (ctx.services.resolve ?? systemResolve)(host.replace(/^\[|\]$/g, ''));
-  } catch {
-    return 'transport';
+  } catch (error) {
+    return { dns: error };
   }
   const first = found[0];
-  if (!first) return 'transport';
+  if (!first) return { dns: undefined };
   if (explicitlyAllowed(host, ctx.services.egressAllowlist ?? [])) return first;
   return addressPermitted(first.address, { refuseInternal: ctx.services.refuseInternalAddresses ?? false }) ? first : 'not-allowed';
 }
@@ -68,8 +76,8 @@ async function pickAddress(ctx: ExecutionContext, host: string): Promise<{ addre
  * to the address this request resolved and checked, so reuse never bypasses the rules. */
 const PINNED_MAX = 64;
 const pinned = new Map<string, Agent>();
-function pinnedAgent(origin: string, address: string, family: number): Agent {
-  const key = `${origin}|${address}`;
+function pinnedAgent(origin: string, address: string, family: number, connectTimeoutMs: number): Agent {
+  const key = `${origin}|${address}|${connectTimeoutMs}`;
   const found = pinned.get(key);
   if (found) {
     pinned.delete(key); // most recently used last
@@ -80,7 +88,7 @@ function pinnedAgent(origin: string, address: string, family: number): Agent {
     if ((options as { all?: boolean }).all) (cb as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [{ address, family }]);
     else cb(null, address, family);
   };
-  const agent = new Agent({ connect: { lookup }, connections: 8, keepAliveTimeout: 10_000 });
+  const agent = new Agent({ connect: { lookup, timeout: connectTimeoutMs }, connections: 8, keepAliveTimeout: 10_000 });
   pinned.set(key, agent);
   if (pinned.size > PINNED_MAX) {
     const [oldKey, oldest] = pinned.entries().next().value as [string, Agent];
@@ -90,50 +98,109 @@ function pinnedAgent(origin: string, address: string, family: number): Agent {
   return agent;
 }
 
-/** `http.fetch` (cap:http.fetch): production's checks (capability, URL, allowlist, method), then the
- * address rules on the resolved address, one connection to that address, no redirects followed, the
- * body bounded (docs/differences.md#egress). */
+/** One outbound request, as http.fetch and wasi:http's outgoing-handler both make it. */
+export interface EgressRequest {
+  method: string;
+  url: string;
+  headers: { name: string; value: string }[];
+  body?: Uint8Array;
+  /** Shorter timeouts a wasi:http guest asked for (never longer than http.fetch's). */
+  connectTimeoutMs?: number;
+  firstByteTimeoutMs?: number;
+  betweenBytesTimeoutMs?: number;
+}
+
+export interface EgressResponse {
+  status: number;
+  headers: { name: string; value: string }[];
+  body: Uint8Array;
+}
+
+/** Why a request got no response, finely enough for wasi:http's `error-code`; http.fetch folds
+ * these into its four codes. `send` and `body` carry the error undici (or the socket) gave. */
+export type EgressFailure =
+  | { kind: 'not-granted' }
+  | { kind: 'invalid-url' }
+  | { kind: 'invalid-method' }
+  | { kind: 'not-listed' }
+  | { kind: 'address-refused' }
+  | { kind: 'dns'; error: unknown }
+  | { kind: 'send'; error: unknown }
+  | { kind: 'body-too-large'; max: number }
+  | { kind: 'body'; error: unknown };
+
+/** The one egress path (docs/differences.md#egress): production's checks (capability, URL,
+ * allowlist, method), then the address rules on the resolved address, one connection to that
+ * address, no redirects followed, the body bounded, timeouts, the execution's signal. */
+export async function egress(ctx: ExecutionContext, req: EgressRequest, signal: AbortSignal, label: string): Promise<{ ok: EgressResponse } | { fail: EgressFailure }> {
+  if (!ctx.granted.has('cap:http.fetch')) return { fail: { kind: 'not-granted' } };
+  const method = req.method.toUpperCase();
+  let url: URL;
+  try {
+    url = new URL(req.url);
+  } catch {
+    return { fail: { kind: 'invalid-url' } };
+  }
+  if (!egressAllowed(url.hostname, ctx.services.egressAllowlist ?? [])) return { fail: { kind: 'not-listed' } };
+  if (!METHODS.has(method)) return { fail: { kind: 'invalid-method' } };
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { fail: { kind: 'invalid-url' } };
+  const target = await pickAddress(ctx, url.hostname);
+  if (target === 'not-allowed') {
+    ctx.logger.warn(`${label} refused: the address is not reachable for extensions`, { host: url.hostname });
+    return { fail: { kind: 'address-refused' } };
+  }
+  if ('dns' in target) return { fail: { kind: 'dns', error: target.dns } };
+  const within = (ms: number | undefined, cap: number) => (ms !== undefined && ms > 0 && ms < cap ? Math.ceil(ms) : cap);
+  const agent = pinnedAgent(url.origin, target.address, target.family, within(req.connectTimeoutMs, CONNECT_TIMEOUT_MS));
+  let res;
+  try {
+    res = await request(url, {
+      method: method as 'GET',
+      headers: Object.fromEntries(req.headers.map((h) => [h.name, h.value])),
+      body: req.body && req.body.length ? Buffer.from(req.body) : undefined,
+      headersTimeout: within(req.firstByteTimeoutMs, TIMEOUT_MS),
+      bodyTimeout: within(req.betweenBytesTimeoutMs, TIMEOUT_MS),
+      dispatcher: agent,
+      signal,
+    });
+  } catch (error) {
+    return { fail: { kind: 'send', error } };
+  }
+  const max = ctx.services.maxFetchBytes ?? DEFAULT_MAX_FETCH_BYTES;
+  const body = await readBody(res.body, max);
+  if (!(body instanceof Uint8Array)) return { fail: body.fail === 'too-large' ? { kind: 'body-too-large', max } : { kind: 'body', error: body.error } };
+  const headers: { name: string; value: string }[] = [];
+  for (const [name, value] of Object.entries(res.headers)) {
+    for (const v of Array.isArray(value) ? value : [value]) if (v !== undefined) headers.push({ name, value: String(v) });
+  }
+  return { ok: { status: res.statusCode, headers, body } };
+}
+
+/** http.fetch's codes, as production's runner gives them (a body that fails or is too large: `internal`). */
+function fetchError(f: EgressFailure): 'not-allowed' | 'invalid-url' | 'transport' | 'internal' {
+  switch (f.kind) {
+    case 'not-granted':
+    case 'not-listed':
+    case 'address-refused':
+      return 'not-allowed';
+    case 'invalid-url':
+    case 'invalid-method':
+      return 'invalid-url';
+    case 'dns':
+    case 'send':
+      return 'transport';
+    case 'body-too-large':
+    case 'body':
+      return 'internal';
+  }
+}
+
+/** `http.fetch` (cap:http.fetch): the egress path above, its failures as production's codes. */
 export const http: HostInterface<'alga:extension/http'> = {
   functions: {
     fetch: async (ctx, [req], signal) => {
-      if (!ctx.granted.has('cap:http.fetch')) return err('not-allowed');
-      const method = req.method.toUpperCase();
-      let url: URL;
-      try {
-        url = new URL(req.url);
-      } catch {
-        return err('invalid-url');
-      }
-      if (!egressAllowed(url.hostname, ctx.services.egressAllowlist ?? [])) return err('not-allowed');
-      if (!METHODS.has(method) || (url.protocol !== 'http:' && url.protocol !== 'https:')) return err('invalid-url');
-      const target = await pickAddress(ctx, url.hostname);
-      if (target === 'not-allowed') {
-        ctx.logger.warn('http.fetch refused: the address is not reachable for extensions', { host: url.hostname });
-        return err('not-allowed');
-      }
-      if (target === 'transport') return err('transport');
-      const agent = pinnedAgent(url.origin, target.address, target.family);
-      let res;
-      try {
-        res = await request(url, {
-          method: method as 'GET',
-          headers: Object.fromEntries((req.headers ?? []).map((h) => [h.name, h.value])),
-          body: req.body && req.body.length ? Buffer.from(req.body) : undefined,
-          headersTimeout: TIMEOUT_MS,
-          bodyTimeout: TIMEOUT_MS,
-          dispatcher: agent,
-          signal,
-        });
-      } catch {
-        return err('transport');
-      }
-      const body = await readBoundedBody(res.body, ctx.services.maxFetchBytes ?? DEFAULT_MAX_FETCH_BYTES);
-      if (!body) return err('internal');
-      const headers: { name: string; value: string }[] = [];
-      for (const [name, value] of Object.entries(res.headers)) {
-        for (const v of Array.isArray(value) ? value : [value]) if (v !== undefined) headers.push({ name, value: String(v) });
-      }
-      return ok({ status: res.statusCode, headers, body });
+      const out = await egress(ctx, { method: req.method, url: req.url, headers: req.headers ?? [], body: req.body }, signal, 'http.fetch');
+      return 'ok' in out ? ok(out.ok) : err(fetchError(out.fail));
     },
   },
   onInternalError: () => err('internal'),

@@ -11,7 +11,7 @@ import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from '
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { WASIShim } from '@bytecodealliance/preview2-shim/instantiation';
-import { withDeniedOutgoingHttp } from './wasi-http.js';
+import { withOutgoingHttp } from './wasi-http.js';
 import * as wasi from '@bytecodealliance/preview2-shim';
 import { WORLD_IMPORTS, type InterfaceName } from '../world.js';
 import { IN_GUEST_INTERFACES } from '../interfaces/in-guest.js';
@@ -64,9 +64,14 @@ const SPIN_MS = 0.05;
 let hostCalls: HostCallStats = { count: 0, ms: 0 };
 
 function callHost(iface: string, fn: string, args: unknown[]): unknown {
+  return settle(callHostOutcome(iface, fn, args));
+}
+
+/** A host call whose outcome the caller maps itself (wasi:http's resources). */
+function callHostOutcome(iface: string, fn: string, args: unknown[]): HostOutcome {
   const started = performance.now();
   try {
-    return settle(bridgeCall(iface, fn, args));
+    return bridgeCall(iface, fn, args);
   } finally {
     hostCalls.count++;
     hostCalls.ms += performance.now() - started;
@@ -144,9 +149,9 @@ function algaImports(): Record<string, Record<string, (...args: unknown[]) => un
   return out;
 }
 
-/** WASI with a closed sandbox: no files, no environment, no network (outgoing HTTP refused, see
- * wasi-http.ts); the wall clock can be shifted;
- * stdout/stderr go to the runner's logger. */
+/** WASI with a closed sandbox: no files, no environment, no sockets; outgoing HTTP only through the
+ * host's egress rules (wasi-http.ts); the wall clock can be shifted; stdout/stderr go to the
+ * runner's logger. */
 function wasiImports(): Record<string, unknown> {
   const wallClock = {
     resolution: () => ({ seconds: 0n, nanoseconds: 1_000_000 }),
@@ -160,7 +165,7 @@ function wasiImports(): Record<string, unknown> {
     clocks: { monotonicClock: wasi.clocks.monotonicClock, wallClock },
     sandbox: { preopens: {}, env: {}, args: ['extension'], enableNetwork: false },
   } as ConstructorParameters<typeof WASIShim>[0]);
-  return withDeniedOutgoingHttp(shim.getImportObject() as Record<string, unknown>);
+  return withOutgoingHttp(shim.getImportObject() as Record<string, unknown>, callHostOutcome);
 }
 const IMPORTS = { ...wasiImports(), ...algaImports() };
 

@@ -3,7 +3,6 @@ import { createServer, type Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { addressPermitted, classifyAddress, unmapIpv4 } from '../../../src/host/egress/addresses.js';
 import { egressAllowed } from '../../../src/host/interfaces/http.js';
-import { DENIED, withDeniedOutgoingHttp } from '../../../src/host/sandbox/wasi-http.js';
 import { callHost, executionContext } from '../support.js';
 
 const H = 'alga:extension/http';
@@ -158,15 +157,5 @@ describe('http.fetch: address rules (docs/differences.md#egress)', () => {
     assert.equal(addressPermitted('127.0.0.1', { refuseInternal: false }), true);
     assert.equal(addressPermitted('127.0.0.1', { refuseInternal: true }), false);
     assert.equal(addressPermitted('169.254.169.254', { refuseInternal: false }), false);
-  });
-});
-
-describe('wasi:http/outgoing-handler', () => {
-  test('importable in every version, and every request is refused with HTTP-request-denied (a WIT error, not a trap)', () => {
-    const imports = withDeniedOutgoingHttp({ 'wasi:http/outgoing-handler': { handle: () => 'sent' }, 'wasi:http/outgoing-handler@0.2.3': { handle: () => 'sent' }, 'wasi:http/types': { x: 1 } });
-    for (const key of ['wasi:http/outgoing-handler', 'wasi:http/outgoing-handler@0.2.3']) {
-      assert.throws(() => (imports[key] as { handle(): unknown }).handle(), (e) => e === DENIED);
-    }
-    assert.deepEqual(imports['wasi:http/types'], { x: 1 });
   });
 });
