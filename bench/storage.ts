@@ -20,7 +20,7 @@ import { startPlatform } from '../src/platform.js';
 import { buildExecuteCall } from '../src/server/execute-request.js';
 import { handleStorageOperation } from '../src/server/internal-api/storage-operation.js';
 import { findInstall, loadBundle } from '../src/server/registry/registry.js';
-import { createStorageService } from '../src/server/storage/service.js';
+import { createStorageService, type StorageService } from '../src/server/storage/service.js';
 import { createLogger, silentLogger } from '../src/shared/logger.js';
 
 const { values } = parseArgs({ options: { iterations: { type: 'string', default: '1000' } } });
@@ -162,7 +162,25 @@ try {
   const { rawPut: rawUpsert, rawGet: rawSelect, servicePut, serviceGet, corePut, coreGet, hostPut, hostGet, guestPut, guestGet, bridgePut, bridgeGet, rawGuestPut, rawGuestGet } = m as Record<string, number[]>;
   const waits: Record<string, number[]> = {
     'storage.put ok': m.guestPutWait!, 'storage.get ok': m.guestGetWait!, 'storage.put denied': m.bridgePutWait!, 'storage.get denied': m.bridgeGetWait!,
+    'storage.put raw': m.rawGuestPutWait!, 'storage.get raw': m.rawGuestGetWait!,
   };
+
+  // --- our storage path's own CPU per call, without I/O: the host function (dispatch, capability
+  // check, WIT mapping, value encoding) over the route core (zod, the reply) over a service answering
+  // from memory.
+  const stored = await service.get(install.installId, 'bench', 'k');
+  const written = await service.put(install.installId, 'bench', { key: 'k', value: b64, metadata: { encoding: 'base64-bytes' } });
+  const memory = { get: async () => stored, put: async () => written } as unknown as StorageService;
+  const memDeps = { service: memory, logger: silentLogger };
+  const memHost = createImportDispatch({ ...ctx, services: { storage: { call: (installId, request, signal) => handleStorageOperation(memDeps, installId, request, signal) } } });
+  const cpuOf = async (fn: () => Promise<unknown>) => {
+    for (let i = 0; i < 2_000; i++) await fn();
+    const t = performance.now();
+    for (let i = 0; i < 20_000; i++) await fn();
+    return ((performance.now() - t) / 20_000) * 1000;
+  };
+  const cpuGet = await cpuOf(() => memHost('alga:extension/storage', 'get', ['bench', 'k'], noSignal));
+  const cpuPut = await cpuOf(() => memHost('alga:extension/storage', 'put', [{ namespace: 'bench', key: 'k', value: new Uint8Array(value) }], noSignal));
 
   const row = (name: string, xs: number[], base: number) => `| ${name} | ${median(xs).toFixed(3)} | ×${(median(xs) / base).toFixed(2)} |`;
   console.log(`medians over ${rounds} rounds of ${K} calls of each variant, interleaved; a 100-byte value`);
@@ -198,6 +216,12 @@ try {
   const gb = bridgeIo(rawGuestGet, rawSelect);
   console.log(`the bridge with I/O behind it (component → raw − raw): put ${pb.toFixed(3)} ms, get ${gb.toFixed(3)} ms`);
   console.log(`component ÷ service with that bridge cost subtracted: put ${((median(guestPut) - pb) / median(servicePut)).toFixed(2)}, get ${((median(guestGet) - gb) / median(serviceGet)).toFixed(2)}`);
+  // The same by the guest's own wait at the import (no probe work in it).
+  const wpb = median(waits['storage.put raw']!) - median(rawUpsert);
+  const wgb = median(waits['storage.get raw']!) - median(rawSelect);
+  console.log(`by the guest's wait: component → raw put ${w('storage.put raw')} ms, get ${w('storage.get raw')} ms; bridge with I/O put ${wpb.toFixed(3)} ms, get ${wgb.toFixed(3)} ms; ` +
+    `component ÷ service with it subtracted: put ${((median(waits['storage.put ok']!) - wpb) / median(servicePut)).toFixed(2)}, get ${((median(waits['storage.get ok']!) - wgb) / median(serviceGet)).toFixed(2)}`);
+  console.log(`our storage path's own CPU per call (host function + route core over a service answering from memory, no I/O): get ${cpuGet.toFixed(1)} µs, put ${cpuPut.toFixed(1)} µs`);
   console.log(`Postgres round trips: put ${putTrips} (target ≤ 2), get ${getTrips}`);
   await runner.close();
 } finally {

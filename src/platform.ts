@@ -184,6 +184,11 @@ function runnerSettingsEnv(config: Config): Record<string, string> {
     UI_PROXY_TIMEOUT_MS: String(config.uiProxy.timeoutMs),
     ALGA_FETCH_MAX_BYTES: String(config.fetchMaxBytes),
     ALGA_EXECUTE_MAX_TIMEOUT_MS: String(config.executeMaxTimeoutMs),
+    VAULT_ADDR: config.vault.addr ?? '',
+    ALGA_VAULT_ADDR: '',
+    ALGA_VAULT_TOKEN_FILE: config.vault.tokenFile,
+    ALGA_VAULT_TRANSIT_MOUNT: config.vault.mount ?? '',
+    VAULT_NAMESPACE: config.vault.namespace ?? '',
   };
 }
 

@@ -72,9 +72,9 @@ export async function runConformanceCommand(argv: string[], config: Config): Pro
   let platform: Platform | undefined;
   let client: (ExecuteClient & { close?: () => Promise<void> }) | undefined;
   try {
-    // The kit's platform data and stand-ins; our runner's UI proxy points at the stand-in (a
-    // --target runner is pointed there by whoever started it).
-    const kit = await kitPlatformOptions(config, target ? callbackPort : undefined);
+    // The kit's platform data and stand-ins; our runner's UI proxy and Vault point at the stand-ins
+    // (a --target runner is pointed there by whoever started it).
+    const kit = await kitPlatformOptions(config, { dir: dataDir, port: target ? callbackPort : undefined });
     platform = await startPlatform({
       ...kit,
       config: target ? config : kit.config,

@@ -17,7 +17,7 @@
  * `{ $step: i, path: 'ok.scheduleId' }` (a value observed by an earlier step of the same case).
  */
 import type { Match } from './match.js';
-import { KIT_PLATFORM_DATA } from './stand-ins.js';
+import { KIT_PLATFORM_DATA, KIT_VAULT_KEY, KIT_VAULT_KEY_NO_PLAINTEXT, vaultCiphertext } from './stand-ins.js';
 import type { InterfaceId } from './worlds.js';
 
 /** Which install the case's requests name. */
@@ -158,12 +158,25 @@ const secretsCases: ConformanceCase[] = [
     fn: 'secrets.get', condition: 'granted, envelope with an empty ciphertext: no secrets', env: { grant: ['cap:secrets.get'], secretEnvelope: { ciphertext_b64: '' } },
     steps: [call('secrets.get', ['alpha'], err('missing')), call('secrets.list-keys', [], ok([]))],
   },
+  {
+    fn: 'secrets.get', condition: 'granted, vault-transit envelope: decrypted by Vault (the kit\'s stand-in), default mount', env: { grant: ['cap:secrets.get'], secretEnvelope: { ciphertext_b64: vaultCiphertext(SECRETS), algorithm: 'vault-transit', key_path: KIT_VAULT_KEY } },
+    steps: [call('secrets.get', ['alpha'], ok('one')), call('secrets.list-keys', [], ok({ $unordered: ['alpha', 'beta'] })), call('secrets.get', ['gamma'], err('missing'))],
+  },
+  {
+    fn: 'secrets.get', condition: 'granted, vault-transit envelope naming its mount', env: { grant: ['cap:secrets.get'], secretEnvelope: { ciphertext_b64: vaultCiphertext({ gamma: 'three' }), algorithm: 'vault-transit', key_path: KIT_VAULT_KEY, mount: 'kit-transit' } },
+    steps: [call('secrets.get', ['gamma'], ok('three'))],
+  },
   ...(
     [
       ['inline envelope that is not base64', { ciphertext_b64: '%%not base64%%', algorithm: 'inline/base64' }],
       ['inline envelope whose map holds a number', { ciphertext_b64: Buffer.from('{"alpha":1}').toString('base64') }],
       ['inline envelope that is a JSON array', { ciphertext_b64: Buffer.from('["alpha"]').toString('base64') }],
       ['vault-transit envelope Vault cannot decrypt', { ciphertext_b64: 'vault:v1:bm90LXJlYWw=', algorithm: 'vault-transit', key_path: 'conformance-missing-key' }],
+      // Each its own ciphertext: the runner caches decrypted envelopes by their ciphertext.
+      ['vault-transit envelope naming a mount Vault does not have', { ciphertext_b64: vaultCiphertext({ mount: 'nowhere' }), algorithm: 'vault-transit', key_path: KIT_VAULT_KEY, mount: 'nowhere' }],
+      ['vault-transit envelope Vault answers without data.plaintext', { ciphertext_b64: vaultCiphertext({ plaintext: 'none' }), algorithm: 'vault-transit', key_path: KIT_VAULT_KEY_NO_PLAINTEXT }],
+      ['vault-transit envelope without key_path', { ciphertext_b64: vaultCiphertext({ keyPath: 'none' }), algorithm: 'vault-transit' }],
+      ['vault-transit envelope whose plaintext is not a string map', { ciphertext_b64: `vault:v1:${Buffer.from('{"alpha":1}').toString('base64')}`, algorithm: 'vault-transit', key_path: KIT_VAULT_KEY }],
     ] as const
   ).map(([condition, envelope]): ConformanceCase => ({
     fn: 'secrets.get', condition: `granted, ${condition}: secret_decrypt_failed`, env: { grant: ['cap:secrets.get'], secretEnvelope: envelope },
@@ -707,6 +720,14 @@ const readApiSuccessCases: ConformanceCase[] = [
       call('clients.get-client', [INITECH!.clientId], ok(clientRecord(INITECH!))),
       call('clients.get-client', [JANE!.clientId.toUpperCase()], ok(clientRecord(JANE!))),
     ],
+  },
+  {
+    fn: 'clients.list-clients', condition: 'granted, a signed-in person: answered as without one (the local platform has no roles)', env: { ...CLIENTS, user: 'client_name' },
+    steps: [call('clients.list-clients', [{ search: 'globex' }], page([clientRecord(GLOBEX!)], 1)), call('clients.get-client', [ACME!.clientId], ok(clientRecord(ACME!)))],
+  },
+  {
+    fn: 'services.list-services', condition: 'granted, a signed-in person: answered as without one (the local platform has no roles)', env: { ...SERVICES, user: 'client_name' },
+    steps: [call('services.list-services', [{ itemKind: 'product' }], page([serviceRecord(DOCK!)], 1)), call('services.get-service', [DOCK!.serviceId], ok(serviceRecord(DOCK!)))],
   },
   { fn: 'services.list-services', condition: 'granted: every service, ordered by name, every field', env: SERVICES, steps: [call('services.list-services', [{}], page([BACKUP, WORKSTATION, SUPPORT, DOCK].map((x) => serviceRecord(x!)), 4))] },
   {

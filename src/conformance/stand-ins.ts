@@ -3,9 +3,12 @@
  * every interface can be observed from inside the component: a fixed platform-data file (clients,
  * services; the invoices the cases write go to its tables), a loopback stand-in for the UI proxy the
  * runner's `UI_PROXY_BASE_URL` points at (it echoes the request it got, or answers the status its
- * route names), and an echo and a redirect for http.fetch. Our runner is started pointing at them
- * (`kitPlatformOptions`); a `--target` runner must be configured so (docs/conformance.md).
+ * route names), a Vault that speaks transit decrypt for `vault-transit` secret envelopes, and an echo
+ * and a redirect for http.fetch. Our runner is started pointing at them (`kitPlatformOptions`); a
+ * `--target` runner must be configured so (docs/conformance.md).
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Config } from '../config.js';
 import { freePort } from '../server/db/embedded.js';
 import type { PlatformData } from '../server/platform-data/platform-data.js';
@@ -17,6 +20,16 @@ export const UI_PROXY_PATH = '/conformance/ui-proxy';
 /** http.fetch's echo (answers what it received) and redirect (302 to the echo). */
 export const ECHO_PATH = '/conformance/echo';
 export const REDIRECT_PATH = '/conformance/redirect';
+/** The Vault stand-in: `VAULT_ADDR=<platform>${VAULT_PATH}`, the token file holding `KIT_VAULT_TOKEN`. */
+export const VAULT_PATH = '/conformance/vault';
+export const KIT_VAULT_TOKEN = 'conformance-vault-token';
+/** The transit key and mounts the Vault stand-in decrypts with; any other key or mount is refused. */
+export const KIT_VAULT_KEY = 'conformance-key';
+export const KIT_VAULT_MOUNTS = ['transit', 'kit-transit'];
+/** A key whose decrypt answers 200 without `data.plaintext`. */
+export const KIT_VAULT_KEY_NO_PLAINTEXT = 'conformance-no-plaintext';
+/** The stand-in's ciphertext for a secret map: `vault:v1:` and base64 of its JSON (the plaintext Vault answers). */
+export const vaultCiphertext = (secrets: Record<string, string>) => `vault:v1:${Buffer.from(JSON.stringify(secrets)).toString('base64')}`;
 
 const nul = { clientType: null, defaultCurrencyCode: null, accountManagerId: null, accountManagerName: null, billingEmail: null };
 const noType = { serviceTypeId: null, serviceTypeName: null, unitCode: null, sku: null, description: null };
@@ -75,6 +88,29 @@ export function standInRoutes(): Route[] {
         sendJson(res, code, { error: `stand-in status ${code}` }, code >= 300 && code < 400 ? { location: `${UI_PROXY_PATH}/redirected` } : {});
       },
     },
+    {
+      method: 'POST',
+      path: `${VAULT_PATH}/v1/`,
+      // Vault's transit decrypt: POST /v1/{mount}/decrypt/{key} with X-Vault-Token, {"ciphertext"} →
+      // {"data": {"plaintext": <base64>}}; errors as Vault answers them ({"errors": [...]}).
+      handle: async (req, res, url) => {
+        const [mount, op, ...key] = url.pathname.slice(`${VAULT_PATH}/v1/`.length).split('/');
+        const raw = await readBody(req, 1 << 20);
+        if (req.headers['x-vault-token'] !== KIT_VAULT_TOKEN) return sendJson(res, 403, { errors: ['permission denied'] });
+        if (op !== 'decrypt' || !KIT_VAULT_MOUNTS.includes(mount ?? '')) return sendJson(res, 404, { errors: [`no handler for route "${mount}/${op}"`] });
+        const name = key.join('/');
+        if (name === KIT_VAULT_KEY_NO_PLAINTEXT) return sendJson(res, 200, { data: {} });
+        if (name !== KIT_VAULT_KEY) return sendJson(res, 400, { errors: ['encryption key not found'] });
+        let ciphertext: unknown;
+        try {
+          ciphertext = (JSON.parse(raw.toString('utf8')) as { ciphertext?: unknown }).ciphertext;
+        } catch {
+          return sendJson(res, 400, { errors: ['failed to parse JSON input'] });
+        }
+        if (typeof ciphertext !== 'string' || !ciphertext.startsWith('vault:v1:')) return sendJson(res, 400, { errors: ['invalid ciphertext: no prefix'] });
+        sendJson(res, 200, { data: { plaintext: ciphertext.slice('vault:v1:'.length) } });
+      },
+    },
     { path: ECHO_PATH, handle: async (req, res, url) => sendJson(res, 200, await echoed(req, url, ECHO_PATH)) },
     { path: REDIRECT_PATH, handle: async (_req, res) => sendJson(res, 302, { redirected: true }, { location: ECHO_PATH }) },
   ];
@@ -82,13 +118,20 @@ export function standInRoutes(): Route[] {
 
 /**
  * The platform options the kit needs from whoever starts our runner for it: the platform data, the
- * stand-in routes, and the runner's UI proxy pointing at the stand-in — which needs the platform's
- * port before it listens (`port`, default a free one).
+ * stand-in routes, and the runner's UI proxy and Vault pointing at the stand-ins — which needs the
+ * platform's port before it listens (`port`, default a free one); the Vault token file goes in `dir`.
  */
-export async function kitPlatformOptions(config: Config, port?: number): Promise<{ config: Config; platformData: PlatformData; routes: Route[]; port: number }> {
-  const p = port || (await freePort());
+export async function kitPlatformOptions(config: Config, o: { dir: string; port?: number }): Promise<{ config: Config; platformData: PlatformData; routes: Route[]; port: number }> {
+  const p = o.port || (await freePort());
+  const tokenFile = join(o.dir, 'conformance-vault-token');
+  writeFileSync(tokenFile, KIT_VAULT_TOKEN);
+  const base = `http://127.0.0.1:${p}`;
   return {
-    config: { ...config, uiProxy: { ...config.uiProxy, baseUrl: `http://127.0.0.1:${p}${UI_PROXY_PATH}` } },
+    config: {
+      ...config,
+      uiProxy: { ...config.uiProxy, baseUrl: `${base}${UI_PROXY_PATH}` },
+      vault: { addr: `${base}${VAULT_PATH}`, tokenFile },
+    },
     platformData: KIT_PLATFORM_DATA,
     routes: standInRoutes(),
     port: p,

@@ -4,6 +4,8 @@
  * production where docs/differences.md fixes a defect (it must report "differs as documented").
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../../src/config.js';
@@ -24,10 +26,15 @@ const failures = (r: ConformanceReport) => r.results.filter((x) => x.outcome ===
 for (const shape of ['in-process', 'split'] as const) {
   describe(`our runner, ${shape}`, () => {
     let tp: TestPlatform;
+    let dir: string;
     before(async () => {
-      tp = await startTestPlatform({ shape, ...(await kitPlatformOptions(loadConfig())) });
+      dir = mkdtempSync(join(tmpdir(), 'alga-conformance-kit-'));
+      tp = await startTestPlatform({ shape, ...(await kitPlatformOptions(loadConfig(), { dir })) });
     });
-    after(async () => tp?.stop());
+    after(async () => {
+      await tp?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
 
     test('passes every case of every world', async () => {
       const report = await runConformance({ platform: tp.platform, client: tp.platform.runner, target: shape });
