@@ -301,7 +301,9 @@ async function runCase(w: PreparedWorld, c: ConformanceCase, client: ExecuteClie
       documented.push(label);
       continue;
     }
-    failures.push(`${label}: ${diff}`);
+    // "observed absent" alone does not say what came instead (an error, the runner's envelope).
+    const instead = diff.endsWith('observed absent') ? ` (the step observed ${JSON.stringify(obs)?.slice(0, 300)})` : '';
+    failures.push(`${label}: ${diff}${instead}`);
   }
   if (failures.length) return { ...base, outcome: 'fail', decision: c.decision, message: failures.join('; '), observations };
   if (documented.length) return { ...base, outcome: 'documented', decision: c.decision, message: `production's behaviour at ${documented.join(', ')}`, observations };
