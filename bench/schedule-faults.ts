@@ -121,7 +121,7 @@ async function main(): Promise<void> {
       if (lastError && !good) console.log(`  last query error: ${lastError}`);
       console.log(`${phase}: ${note}`);
       console.log(`  occurrences ${c.occ} (expected ${expected}); exactly one successful run: ${c.ok1}; duplicated: ${c.dup}; lost: ${c.lost}`);
-      console.log(`  run records ${c.runs} (failed or interrupted attempts retried: ${c.failedRuns}; retries of a success whose completion was lost, not run again: ${c.doneRetries}); processes still running ${alive}; ${((performance.now() - t0) / 1000).toFixed(1)} s; ${good ? 'ok' : 'FAILED'}`);
+      console.log(`  run records ${c.runs} (failed or interrupted attempts retried: ${c.failedRuns}; retries of an occurrence already run to success, not run again: ${c.doneRetries}); processes still running ${alive}; ${((performance.now() - t0) / 1000).toFixed(1)} s; ${good ? 'ok' : 'FAILED'}`);
     } finally {
       for (const ch of children) await stopChild(ch);
       await pool.end().catch(() => {});
