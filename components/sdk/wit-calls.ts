@@ -123,6 +123,32 @@ export function respond(status: number, value: unknown): ExecuteResponse {
   return { status, headers: [{ name: 'content-type', value: 'application/json' }], body: encoder.encode(JSON.stringify(value)) };
 }
 
+/** What a `POST /fetch` route of a test component takes: one request for the guest's global fetch(). */
+export interface FetchSpec {
+  url: string;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+/**
+ * The guest's global `fetch()` (componentize-js builds it on wasi:http) with `spec`, reported as
+ * 200 `{ status, headers: [[name, value]...], body: "<text>" }`, or 200 `{ error: { name, message } }`
+ * when fetch rejects (the guest caught it). Redirects are not followed by the guest either.
+ */
+export async function fetchAndReport(spec: FetchSpec): Promise<ExecuteResponse> {
+  try {
+    const res = await fetch(spec.url, { method: spec.method ?? 'GET', headers: spec.headers, body: spec.body, redirect: 'manual' });
+    const headers: [string, string][] = [];
+    res.headers.forEach((value, name) => headers.push([name, value]));
+    const body = await res.text();
+    return respond(200, { status: res.status, headers, body });
+  } catch (e) {
+    const err = e as { name?: string; message?: string } | undefined;
+    return respond(200, { error: { name: err?.name ?? typeof e, message: err?.message ?? String(e) } });
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Function tables per interface (the interfaces' shapes have not changed across world versions,
 // except the user records, which are passed through as lifted).

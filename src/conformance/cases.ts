@@ -51,6 +51,8 @@ export interface Step {
   args?: unknown[];
   /** Or one request to a route of the component, e.g. `POST /trap`. */
   route?: string;
+  /** The JSON body of a route step (may hold `$env`). */
+  body?: unknown;
   /** What must be observed; absent: not checked (a setup step whose outcome does not matter). */
   expect?: Match;
   /** What production observes instead, where we deliberately differ (needs the case's `decision`). */
@@ -217,6 +219,29 @@ const httpCases: ConformanceCase[] = [
   ...(['http://169.254.169.254/latest/meta-data/', 'http://[::ffff:a9fe:a9fe]/', 'http://[fd00:ec2::254]/'] as const).map((url): ConformanceCase => ({
     fn: 'http.fetch', condition: `granted, cloud-metadata address ${url}`, env: { grant: HTTP }, decision: D_EGRESS,
     steps: [call('http.fetch', [req('GET', url)], err('not-allowed'), { $any: true })],
+  })),
+];
+
+/** The guest's own fetch() (componentize-js builds it on wasi:http), through the component's POST /fetch. */
+const D_WASI_HTTP = "docs/differences.md#egress: the guest's fetch() (wasi:http) is held to http.fetch's capability, allowlist and address rules; production sends it with no check";
+const GUEST_FETCH = "wasi:http fetch()";
+const guestFetch = (spec: Record<string, Match>, expect: Match, production?: Match): Step => ({ route: 'POST /fetch', body: spec, expect, production });
+/** fetch() resolved with this status (and body text), or rejected (the guest caught a TypeError). */
+const fetched = (status: number, body?: Match) => ({ response: { status: 200, body: { status, ...(body === undefined ? {} : { body }) } } });
+const fetchRejected = { response: { status: 200, body: { error: { name: 'TypeError' } } } };
+const wasiHttpCases: ConformanceCase[] = [
+  { fn: GUEST_FETCH, condition: 'capability not granted', decision: D_WASI_HTTP, steps: [guestFetch({ url: env('fetchUrl') }, fetchRejected, fetched(200))] },
+  { fn: GUEST_FETCH, condition: "granted, reachable URL (the kit's own /healthz)", env: { grant: HTTP }, steps: [guestFetch({ url: env('fetchUrl') }, fetched(200, { $json: { ok: true } }))] },
+  {
+    fn: GUEST_FETCH, condition: 'granted: method, headers and body reach the server as given', env: { grant: HTTP },
+    steps: [guestFetch({ url: env('echoUrl'), method: 'PUT', headers: { 'x-conformance': 'one', 'content-type': 'text/plain' }, body: 'hello' },
+      fetched(200, { $json: { method: 'PUT', headers: { 'x-conformance': 'one', 'content-type': 'text/plain' }, body: 'hello' } }))],
+  },
+  { fn: GUEST_FETCH, condition: 'granted: a redirect is not followed (302)', env: { grant: HTTP }, steps: [guestFetch({ url: env('redirectUrl') }, fetched(302))] },
+  { fn: GUEST_FETCH, condition: 'granted, connection refused', env: { grant: HTTP }, steps: [guestFetch({ url: 'http://127.0.0.1:1/' }, fetchRejected)] },
+  ...(['http://169.254.169.254/latest/meta-data/', 'http://[::ffff:a9fe:a9fe]/'] as const).map((url): ConformanceCase => ({
+    fn: GUEST_FETCH, condition: `granted, cloud-metadata address ${url}`, env: { grant: HTTP }, decision: D_EGRESS,
+    steps: [guestFetch({ url }, fetchRejected, { $any: true })],
   })),
 ];
 
@@ -791,6 +816,7 @@ export const CASES: readonly ConformanceCase[] = [
   ...contextCases,
   ...secretsCases,
   ...httpCases,
+  ...wasiHttpCases,
   ...storageCases,
   ...loggingCases,
   ...uiProxyCases,

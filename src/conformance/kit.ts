@@ -280,6 +280,7 @@ async function runCase(w: PreparedWorld, c: ConformanceCase, client: ExecuteClie
       body = { calls: [{ fn: step.call, args: resolveEnv(resolveSteps(step.args ?? [], observations), env) }] };
     } else {
       [method, path] = (step.route ?? 'GET /world').split(' ') as [string, string];
+      if (step.body !== undefined) body = resolveEnv(resolveSteps(step.body, observations), env);
     }
     let obs: unknown;
     if (step.invoices) {

@@ -9,6 +9,8 @@
  * - PUT  /probe/:tag       the same (a non-schedulable endpoint for scheduler cases)
  * - GET  /world            `{ "world": "<id>", "functions": ["context.get-context", ...] }`
  * - POST /trap             throws from `handler`: the runner reports production's `execute_failed`
+ * - POST /fetch            body `{ "url", "method"?, "headers"?, "body"? }`: the guest's global `fetch()`
+ *                          (wasi:http), → 200 `{ "status", "headers", "body" }` or `{ "error": { "name", "message" } }`
  * - anything else          404 JSON
  *
  * Values: `fn` is `<interface>.<function>` in WIT kebab-case; `args` positional; record keys
@@ -21,7 +23,7 @@
  * A trap cannot be reported by the trapping instance: the caller sees the runner's envelope.
  */
 import type { ExecuteRequest, ExecuteResponse } from 'alga:extension/types';
-import { decoder, respond, runCall, type FunctionTable } from '../../sdk/wit-calls';
+import { decoder, fetchAndReport, respond, runCall, type FetchSpec, type FunctionTable } from '../../sdk/wit-calls';
 
 export * from '../../sdk/wit-calls';
 
@@ -36,6 +38,16 @@ export function createHandler(world: string, functions: FunctionTable): (request
 
     if (route === 'GET /world') return respond(200, { world, functions: Object.keys(functions) });
     if (route === 'POST /trap') throw new Error('conformance: deliberate trap');
+    if (route === 'POST /fetch') {
+      let spec: FetchSpec;
+      try {
+        spec = JSON.parse(decoder.decode(request.http.body ?? new Uint8Array())) as FetchSpec;
+      } catch (e) {
+        return respond(400, { error: 'bad_request', message: `invalid JSON body: ${e instanceof Error ? e.message : String(e)}` });
+      }
+      // A promise: componentize-js settles it by running the guest's event loop.
+      return fetchAndReport(spec) as unknown as ExecuteResponse;
+    }
     if (route === 'POST /probe' || (method === 'PUT' && parts.length === 2 && parts[0] === 'probe')) {
       const b = request.http.body;
       let body: unknown;
