@@ -90,7 +90,7 @@ for (const shape of ['in-process', 'split'] as const) describe(`storage, ${shape
     assert.deepEqual(r, [{ err: 'denied' }]);
   });
 
-  test('a stopped execution\'s write is rolled back (the put was waiting on the install\'s storage row when the deadline hit)', async () => {
+  test('a stopped execution\'s write is rolled back (the put was waiting on the install\'s storage row when the deadline hit)', { timeout: 180_000 }, async (t) => {
     const install = (await findInstall(tp.platform.pool, tp.platform.tenantId, 'com.alga.test.scheduler-probe'))!;
     await tp.probe([{ fn: 'storage.put', args: [entry('seed', 'x', null, 'e2e-stop')] }]);
     const holder = await tp.platform.pool.connect();
@@ -110,6 +110,14 @@ for (const shape of ['in-process', 'split'] as const) describe(`storage, ${shape
       }
       const out = await execution;
       assert.match(out.error ?? '', /^execute_failed: /);
+      // The deadline ended the put too: its statement is cancelled while the row is still held
+      // (before, it waited for the row and was rolled back only then).
+      for (;;) {
+        const w = await tp.platform.pool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%alga_storage_write%' AND pid <> pg_backend_pid()`);
+        if (w.rows[0].n === 0) break;
+        assert.ok(!t.signal.aborted, 'the put still waits on the held row after its execution was stopped');
+        await new Promise((r) => setImmediate(r));
+      }
     } finally {
       await holder.query('COMMIT').catch(() => {});
       holder.release();

@@ -1,3 +1,4 @@
+import { createConnection } from 'node:net';
 import pg from 'pg';
 import { migrations } from './migrations/index.js';
 
@@ -20,30 +21,80 @@ export class TransactionCancelledError extends Error {
   }
 }
 
+/** The pool's connection, or TransactionCancelledError as soon as `signal` fires while waiting for one. */
+function connect(pool: pg.Pool, signal?: AbortSignal): Promise<pg.PoolClient> {
+  const p = pool.connect();
+  if (!signal) return p;
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(new TransactionCancelledError());
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (client) => {
+        signal.removeEventListener('abort', onAbort);
+        if (signal.aborted) client.release(); // came after the caller left
+        else resolve(client);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
+}
+
+/**
+ * Asks the server to cancel the statement this client is running: PostgreSQL's CancelRequest (its
+ * own short connection carrying the backend's pid and secret key, no authentication). A statement
+ * waiting on a lock or a slow plan ends at once with an error, instead of when it would have finished.
+ */
+function cancelRunningStatement(client: pg.PoolClient): void {
+  const { processID, secretKey, host, port } = client as pg.PoolClient & { processID: number | null; secretKey: number | null };
+  if (processID === null || secretKey === null) return;
+  const msg = Buffer.alloc(16);
+  msg.writeInt32BE(16, 0);
+  msg.writeInt32BE(80877102, 4); // the CancelRequest code
+  msg.writeInt32BE(processID, 8);
+  msg.writeInt32BE(secretKey, 12);
+  const socket = host?.startsWith('/') ? createConnection(`${host}/.s.PGSQL.${port}`) : createConnection(port, host);
+  socket.on('error', () => {}); // best effort: the transaction still rolls back when the statement ends
+  socket.on('connect', () => socket.end(msg));
+}
+
 /**
  * The transaction around `body`, which must start it (send BEGIN): ROLLBACK when body throws or when
- * `signal` has fired by the time it is done (a host call whose execution was stopped leaves nothing
- * behind), COMMIT otherwise.
+ * `signal` fires (a host call whose execution was stopped leaves nothing behind), COMMIT otherwise.
+ * A signal that fires while a statement runs cancels that statement at once, so the transaction
+ * ends at the caller's deadline, not when its statement would have finished.
  */
 async function inTransaction<T>(pool: pg.Pool, body: (client: pg.PoolClient) => Promise<T>, signal?: AbortSignal): Promise<T> {
   if (signal?.aborted) throw new TransactionCancelledError();
-  const client = await pool.connect();
+  const client = await connect(pool, signal);
   // A connection dropped between two queries emits 'error' on the checked-out client; unheard, it
   // ends the process. The next query fails and the transaction throws instead.
   const onLost = () => {};
   client.on('error', onLost);
+  let cancelSent = false;
+  const onAbort = () => {
+    cancelSent = true;
+    cancelRunningStatement(client);
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    if (signal?.aborted) throw new TransactionCancelledError(); // fired while waiting for a connection
+    if (signal?.aborted) throw new TransactionCancelledError();
     const result = await body(client);
     if (signal?.aborted) throw new TransactionCancelledError();
     await client.query('COMMIT');
     return result;
   } catch (err) {
     await client.query('ROLLBACK').catch(() => {});
-    throw err;
+    throw signal?.aborted ? new TransactionCancelledError() : err;
   } finally {
-    client.release();
-    client.off('error', onLost);
+    signal?.removeEventListener('abort', onAbort);
+    // A cancel request may still be on its way to the server: it could hit the next statement
+    // sent on this connection, so the connection is closed rather than pooled (closing rolls back
+    // anything the ROLLBACK above did not).
+    client.release(cancelSent);
+    if (!cancelSent) client.off('error', onLost); // a closing connection may still report an error
   }
 }
 
