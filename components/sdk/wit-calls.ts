@@ -129,16 +129,18 @@ export interface FetchSpec {
   method?: string;
   headers?: Record<string, string>;
   body?: string;
+  /** The guest's own redirect mode (default `manual`). */
+  redirect?: 'follow' | 'manual' | 'error';
 }
 
 /**
  * The guest's global `fetch()` (componentize-js builds it on wasi:http) with `spec`, reported as
  * 200 `{ status, headers: [[name, value]...], body: "<text>" }`, or 200 `{ error: { name, message } }`
- * when fetch rejects (the guest caught it). Redirects are not followed by the guest either.
+ * when fetch rejects (the guest caught it).
  */
 export async function fetchAndReport(spec: FetchSpec): Promise<ExecuteResponse> {
   try {
-    const res = await fetch(spec.url, { method: spec.method ?? 'GET', headers: spec.headers, body: spec.body, redirect: 'manual' });
+    const res = await fetch(spec.url, { method: spec.method ?? 'GET', headers: spec.headers, body: spec.body, redirect: spec.redirect ?? 'manual' });
     const headers: [string, string][] = [];
     res.headers.forEach((value, name) => headers.push([name, value]));
     const body = await res.text();

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createRunner, type Runner } from '../../../src/host/runner.js';
 import type { HostServices } from '../../../src/host/interfaces/types.js';
+import type { IsolationMode } from '../../../src/host/sandbox/ready-instances.js';
 import { sha256Hex } from '../../../src/shared/content-hash.js';
 import { createLogger } from '../../../src/shared/logger.js';
 import { buildTestComponent, projectRoot } from '../../support/components.js';
@@ -64,8 +65,9 @@ interface LogLine {
 let logs: LogLine[] = [];
 const logger = createLogger({ level: 'debug', write: (line) => logs.push(JSON.parse(line) as LogLine) });
 
-function runner(services: HostServices = {}): Runner {
+function runner(services: HostServices = {}, isolation?: IsolationMode): Runner {
   const r = createRunner({
+    isolation,
     cacheDir: join(projectRoot(), '.alga', 'cache'),
     components: { load: async ({ contentHash: h }) => (h === contentHash ? bytes : null) },
     logger,
@@ -88,7 +90,7 @@ function execute(r: Runner, spec: object, o: { grant?: boolean; timeoutMs?: numb
 }
 
 /** What the guest saw: `{ status, headers, body }` or the `{ error }` it caught. */
-async function guestFetch(r: Runner, spec: { url: string; method?: string; headers?: Record<string, string>; body?: string }, grant = true): Promise<any> {
+async function guestFetch(r: Runner, spec: { url: string; method?: string; headers?: Record<string, string>; body?: string; redirect?: string }, grant = true): Promise<any> {
   const out = await execute(r, spec, { grant });
   assert.equal(out.error, null, `the execution itself must not fail (no trap): ${JSON.stringify(out)}`);
   assert.equal(out.status, 200);
@@ -108,11 +110,25 @@ describe('wasi:http: the guest\'s fetch()', () => {
     assert.ok(post.headers.some(([n, v]: [string, string]) => n === 'x-seen-test' && v === 'hi'));
   });
 
-  test('a redirect is not followed: the guest gets the 3xx and its location', async () => {
+  test('every isolation mode: one instance serves request after request, each with its own response', async () => {
+    for (const mode of ['snapshot', 'fresh-instance', 'shared-instance'] as const) {
+      const r = runner({}, mode);
+      for (let i = 0; i < 3; i++) {
+        const got = await guestFetch(r, { url: `${base}/n${i}` });
+        assert.equal(got.body, `got GET /n${i} `, `${mode} #${i}`);
+      }
+    }
+  });
+
+  test('a redirect is not followed, whatever the guest\'s redirect mode: the guest gets the 3xx and its location', async () => {
     seen = [];
     const got = await guestFetch(runner(), { url: `${base}/redirect` });
     assert.equal(got.status, 302);
     assert.ok(got.headers.some(([n, v]: [string, string]) => n === 'location' && v === '/elsewhere'));
+    assert.deepEqual(seen, ['/redirect']);
+    // fetch()'s default mode, `follow`: componentize-js does not follow either.
+    seen = [];
+    assert.equal((await guestFetch(runner(), { url: `${base}/redirect`, redirect: 'follow' })).status, 302);
     assert.deepEqual(seen, ['/redirect']);
   });
 
