@@ -98,19 +98,23 @@ interface TimedCalls {
     const inGuest = async (fn: string, args: unknown[], n = C_N) => {
       for (let i = 0; i < 3; i++) await timeCalls(fn, args, n); // the sandbox's code paths warm
       const xs: number[] = [];
+      const imports: number[] = [];
       const local: number[] = [];
       const cpu: number[] = [];
       for (let i = 0; i < C_ROUNDS; i++) {
         const t = await timeCalls(fn, args, n);
         const one = await timeCalls(fn, args, 1);
         xs.push(t.addedUs);
+        imports.push((t.importMs * 1000) / n);
         local.push((t.localMs * 1000) / n);
         cpu.push((t.cpuUs - one.cpuUs) / (n - 1));
       }
+      importUs.set(fn, median(imports));
       localUs.set(fn, median(local));
       cpuUs.set(fn, median(cpu));
       return median(xs);
     };
+    const importUs = new Map<string, number>();
     const cpuUs = new Map<string, number>();
     /** The guest's local loop (no host call) per iteration, in the sandbox: against this thread below. */
     const localUs = new Map<string, number>();
@@ -144,7 +148,8 @@ interface TimedCalls {
       ['logging.log-info', ['bench line']],
     ] as const) {
       const added = await inGuest(fn, [...args]);
-      console.log(`     ${fn.padEnd(22)} data-only: +${fmt(added, 1)} µs per call over a local call  (target ≤ 20 µs); CPU ${fmt(cpuUs.get(fn)!, 1)} µs per import + local call`);
+      const [imp, loc] = [importUs.get(fn)!, localUs.get(fn)!];
+      console.log(`     ${fn.padEnd(22)} data-only: ${fmt(imp, 1)} µs per call, baseline a local call ${fmt(loc, 1)} µs (×${fmt(imp / loc, 1)}): +${fmt(added, 1)} µs  (target ≤ 20 µs); CPU ${fmt(cpuUs.get(fn)!, 1)} µs per import + local call`);
     }
     const io = await inGuest('scheduler.get-schedule', [UNKNOWN_SCHEDULE], C_IO_N);
     const ioTarget = Number(process.versions.node.split('.')[0]) >= 24 ? 40 : 75;
@@ -174,6 +179,7 @@ interface TimedCalls {
   }
 }
 
+console.log(`   load average now ${os.loadavg().map((x) => fmt(x, 2)).join(' ')}`);
 console.log(`A/B (diagnostics): the bridge's round trip (${N} scheduler.get-schedule calls per execution, answered \`denied\` on the main thread)`);
 
 // --- A
@@ -205,7 +211,7 @@ const direct = median(directTimes);
 console.log('A. the bridge alone, timed at the guest\'s import (median of', ROUNDS, 'executions)');
 console.log(`     host function called directly on the main thread: ${fmt(direct * 1000, 1)} µs per call`);
 console.log(`     the same call from the guest, through the bridge:  ${fmt(bridged * 1000, 1)} µs per call`);
-console.log(`     added by the bridge:                               ${fmt((bridged - direct) * 1000, 1)} µs per call  (target ≤ 50 µs)`);
+console.log(`     added by the bridge:                               ${fmt((bridged - direct) * 1000, 1)} µs per call, ×${fmt(bridged / direct, 1)} the direct call`);
 
 // --- B
 const { create } = await inThread(probe, stubAlga({ 'alga:extension/context': { getContext: () => ctx }, 'alga:extension/scheduler': { getSchedule: () => { throw 'denied'; } } }));
@@ -232,5 +238,6 @@ for (const m of [
   await runner.close();
   console.log(`   ${m.label}`);
   console.log(`     guest in this thread, synchronous import: ${fmt(inThreadPerCall * 1000, 1)} µs per call`);
-  console.log(`     guest in a sandbox, through the bridge:    ${fmt(viaRunner * 1000, 1)} µs per call  (+${fmt((viaRunner - inThreadPerCall) * 1000, 1)} µs)`);
+  console.log(`     guest in a sandbox, through the bridge:    ${fmt(viaRunner * 1000, 1)} µs per call  (+${fmt((viaRunner - inThreadPerCall) * 1000, 1)} µs, ×${fmt(viaRunner / inThreadPerCall, 2)})`);
 }
+console.log(`   load average now ${os.loadavg().map((x) => fmt(x, 2)).join(' ')}`);

@@ -108,26 +108,145 @@ export function patchGlue(js: string): string | null {
   return out;
 }
 
-/** `files` with component.js patched (see patchGlue); `patched` false when it was left as it is. */
-function patchFiles(files: Record<string, Uint8Array>): { files: Record<string, Uint8Array>; patched: boolean } {
+/**
+ * jco wraps every synchronous host import in component-model task bookkeeping, made for async
+ * imports and calls between components: per call a task and a subtask (objects with promises, id
+ * maps, a current-task switch) around the host function. A sync import of our world, called by a
+ * sync guest, uses none of it; it cost a third of a data-only call's time in jco's glue
+ * (docs/sandbox.md). This patch rewrites each `alga:extension/*` trampoline of the exact shape it
+ * knows so the core module calls it directly: what stays is jco's may-leave check (a guest may not
+ * call out from its allocator), the lifting and lowering, the host call through
+ * `_trackHostOperation`, and the trap marking of a thrown runtime error. A trampoline that differs
+ * in any part, that returns a value (jco's wrapper returns the host's value there, not the
+ * trampoline's) or whose rewrite still names a task is left as jco wrote it.
+ */
+const TASK_PROLOGUE = new RegExp(
+  [
+    String.raw`const hostProvided = true;\s*let parentTask;\s*let task;\s*let subtask;\s*`,
+    String.raw`const createTask = \(\) => \{\s*const results = createNewCurrentTask\(\{[^{}]*\}\);\s*task = results\[0\];\s*\};\s*`,
+    String.raw`taskCreation: \{\s*parentTask = getCurrentTask\(\s*(\d+),\s*_getGlobalCurrentTaskMeta\(\1\)\?\.taskID,\s*\)\?\.task;\s*`,
+    String.raw`if \(!parentTask\) \{\s*createTask\(\);\s*break taskCreation;\s*\}\s*createTask\(\);\s*`,
+    String.raw`if \(hostProvided\) \{\s*subtask = parentTask\.getLatestSubtask\(\);\s*if \(!subtask\) \{\s*throw new Error\(\x60[^\x60]*\x60\);\s*\}\s*task\.setParentSubtask\(subtask\);\s*\}\s*\}\s*`,
+    String.raw`const started = task\.enterSync\(\);`,
+  ].join(''),
+  'g',
+);
+const TASK_HOST_CALL = /_withGlobalCurrentTaskMeta\(\{\s*componentIdx: task\.componentIdx\(\),\s*taskID: task\.id\(\),\s*fn: \(\) => (_trackHostOperation\(\(\) => [\w$]+\([^()]*\)\)),\s*\}\)\s*;/g;
+const TASK_CATCH = /_debugLog\('\[Instruction::CallInterface\] error during sync call', \{\s*taskID: task\.id\(\),\s*subtaskID: task\.getParentSubtask\(\)\?\.id\(\),\s*err,\s*\}\);\s*(getOrCreateAsyncState\(\d+\)\.markTrapped\(err\);)\s*task\.setErrored\(err\);\s*task\.reject\(err\);\s*task\.exit\(\);\s*(throw err;)/g;
+const TASK_EPILOGUE = /task\.resolve\(\[ret\]\);\s*task\.exit\(\);\s*\}$/;
+/** What must be gone from a rewritten trampoline. */
+const TASK_NAMES = /(?<![\w$.'"])(task|subtask|parentTask|hostProvided|started|_withGlobalCurrentTaskMeta|return)(?![\w$])/;
+
+function countMatches(text: string, re: RegExp): number {
+  return text.match(re)?.length ?? 0;
+}
+
+/** The trampoline's function text without the task bookkeeping, or null when it is not of the
+ * shape above. */
+function directTrampoline(fn: string): { text: string; componentIdx: string } | null {
+  const prologue = [...fn.matchAll(TASK_PROLOGUE)];
+  if (prologue.length !== 1 || countMatches(fn, TASK_HOST_CALL) !== 1 || countMatches(fn, TASK_CATCH) > 1 || !TASK_EPILOGUE.test(fn)) return null;
+  const componentIdx = prologue[0]![1]!;
+  const open = fn.indexOf('{\n') + 1;
+  const text = (fn.slice(0, open) + `\n    _checkMayLeave(${componentIdx});` + fn.slice(open))
+    .replace(TASK_PROLOGUE, '')
+    .replace(TASK_HOST_CALL, '$1;')
+    .replace(TASK_CATCH, '$1\n      $2')
+    .replace(TASK_EPILOGUE, '}');
+  return TASK_NAMES.test(text) ? null : { text, componentIdx };
+}
+
+/** Index just past the parenthesis that closes the one at `open`, skipping quoted strings; -1 when
+ * there is none or a template literal is in the way (not a shape this patch knows). */
+function closingParen(js: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < js.length; i++) {
+    const c = js[i];
+    if (c === '`') return -1;
+    if (c === "'" || c === '"') {
+      for (i++; i < js.length && js[i] !== c; i++) if (js[i] === '\\') i++;
+      continue;
+    }
+    if (c === '(') depth++;
+    else if (c === ')' && --depth === 0) return i + 1;
+  }
+  return -1;
+}
+
+/** The glue with each `alga:extension/*` trampoline of the known shape called directly (see
+ * above), and how many were rewritten and left. */
+export function patchHostImports(js: string): { js: string; direct: number; kept: number } {
+  let out = js;
+  let direct = 0;
+  let kept = 0;
+  for (const [, n] of js.matchAll(/^ *_trampoline(\d+)\.fnName = 'alga:extension\/[^']+';$/gm)) {
+    const rewritten = directImport(out, n!);
+    if (rewritten === null) kept++;
+    else {
+      out = rewritten;
+      direct++;
+    }
+  }
+  return { js: out, direct, kept };
+}
+
+/** `js` with trampoline `n` rewritten and bound directly, or null when either part is not of the
+ * known shape. */
+function directImport(js: string, n: string): string | null {
+  const head = new RegExp(String.raw`^( *)const _trampoline${n} = function\(([\w$, ]*)\) \{$`, 'm').exec(js);
+  const tail = js.indexOf(`\n${head?.[1] ?? ''}_trampoline${n}.fnName = `);
+  if (!head || tail < head.index) return null;
+  const fn = directTrampoline(js.slice(head.index, tail));
+  if (!fn) return null;
+  // The binding: `let trampolineN = _trampolineN.manuallyAsync ? <JSPI wrapper> : <task wrapper>;`,
+  // both of jco's sync wrapper around it, for this component and this function only.
+  const bindHead = `let trampoline${n} = _trampoline${n}.manuallyAsync ? new WebAssembly.Suspending(_suspendingImport(${fn.componentIdx}, _lowerImportBackwardsCompat.bind(`;
+  const bindStart = js.indexOf(bindHead);
+  if (bindStart < 0 || js.indexOf(bindHead, bindStart + 1) >= 0) return null;
+  const suspendEnd = closingParen(js, bindStart + bindHead.length - 1);
+  const elseHead = `)) : _lowerImportBackwardsCompat.bind(`;
+  if (suspendEnd < 0 || !js.startsWith(elseHead, suspendEnd)) return null;
+  const bindEnd = closingParen(js, suspendEnd + elseHead.length - 1);
+  if (bindEnd < 0 || js[bindEnd] !== ';') return null;
+  const binding = js.slice(bindStart, bindEnd + 1);
+  const sync = [`isAsync: false,`, `funcTypeIsAsync: false,`, `importFn: _trampoline${n},`, `componentIdx: ${fn.componentIdx},`];
+  if (!sync.every((field) => binding.split(field).length === 3)) return null;
+  return js.slice(0, head.index) + fn.text + js.slice(tail, bindStart) + `let trampoline${n} = _trampoline${n};` + js.slice(bindEnd + 1);
+}
+
+interface GluePatches {
+  /** The debug helper was patched (patchGlue). */
+  gluePatched: boolean;
+  /** `alga:extension/*` trampolines called directly, and left as jco wrote them (patchHostImports). */
+  directImports: number;
+  keptImports: number;
+}
+
+/** `files` with component.js patched (patchGlue, then patchHostImports), each patch where it applies. */
+function patchFiles(files: Record<string, Uint8Array>): { files: Record<string, Uint8Array> } & GluePatches {
   const glue = files[GLUE_FILE];
-  if (!glue) return { files, patched: false };
-  const patched = patchGlue(Buffer.from(glue).toString('utf8'));
-  if (patched === null) return { files, patched: false };
-  return { files: { ...files, [GLUE_FILE]: new Uint8Array(Buffer.from(patched, 'utf8')) }, patched: true };
+  if (!glue) return { files, gluePatched: false, directImports: 0, keptImports: 0 };
+  const original = Buffer.from(glue).toString('utf8');
+  const helper = patchGlue(original);
+  const imports = patchHostImports(helper ?? original);
+  if (helper === null && imports.direct === 0) return { files, gluePatched: false, directImports: 0, keptImports: imports.kept };
+  return {
+    files: { ...files, [GLUE_FILE]: new Uint8Array(Buffer.from(imports.js, 'utf8')) },
+    gluePatched: helper !== null,
+    directImports: imports.direct,
+    keptImports: imports.kept,
+  };
 }
 
 const GLUE_FILE = 'component.js';
 /** Changes whenever what transpileComponent writes for the same bytes changes (a patch added): the
  * on-disk cache keeps transpiles by content hash and this revision. */
-export const TRANSPILE_REVISION = 'r2';
+export const TRANSPILE_REVISION = 'r3';
 
-export interface TranspileResult {
+export interface TranspileResult extends GluePatches {
   files: Record<string, Uint8Array>;
   /** False when the stubbed transpile failed or did not verify and the whole component was read. */
   stubbed: boolean;
-  /** False when jco's glue did not have the shape `patchGlue` knows and was kept as it is. */
-  gluePatched: boolean;
 }
 
 /** jco's transpile output (glue + core modules) for a component's bytes. */
@@ -138,14 +257,12 @@ export async function transpileComponent(bytes: Uint8Array): Promise<TranspileRe
       const { files } = await transpileBytes(component, TRANSPILE_OPTIONS);
       const restored = unstub(files as Record<string, Uint8Array>, swaps);
       if (restored) {
-        const out = patchFiles(restored);
-        return { files: out.files, stubbed: true, gluePatched: out.patched };
+        return { ...patchFiles(restored), stubbed: true };
       }
     }
   } catch {
     // Fall through: jco reports the real problem on the real component.
   }
   const { files } = await transpileBytes(bytes, TRANSPILE_OPTIONS);
-  const out = patchFiles(files as Record<string, Uint8Array>);
-  return { files: out.files, stubbed: false, gluePatched: out.patched };
+  return { ...patchFiles(files as Record<string, Uint8Array>), stubbed: false };
 }

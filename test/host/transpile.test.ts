@@ -3,25 +3,70 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { transpileBytes } from '@bytecodealliance/jco-transpile';
-import { PATCHED_DEBUG_LOG, patchGlue, stubComponent, stubCoreModule, transpileComponent, unstub } from '../../src/host/transpile.js';
+import { PATCHED_DEBUG_LOG, patchGlue, patchHostImports, stubComponent, stubCoreModule, transpileComponent, unstub } from '../../src/host/transpile.js';
 import { buildTestComponent } from '../support/components.js';
 
 const probe = async () => new Uint8Array(readFileSync((await buildTestComponent('scheduler-probe')).wasmPath));
+let jcoGlue: Promise<{ files: Record<string, Uint8Array>; glue: string }> | undefined;
+/** jco's own transpile of the whole probe, unpatched (once per file). */
+const fullTranspile = () =>
+  (jcoGlue ??= probe().then(async (bytes) => {
+    const { files } = await transpileBytes(bytes, { name: 'component', instantiation: { tag: 'async' } } as Parameters<typeof transpileBytes>[1]);
+    return { files: files as Record<string, Uint8Array>, glue: Buffer.from(files['component.js']!).toString('utf8') };
+  }));
+/** The `alga:extension/*` trampoline numbers of a glue. */
+const algaTrampolines = (glue: string) => [...glue.matchAll(/_trampoline(\d+)\.fnName = 'alga:extension\//g)].map((m) => m[1]!);
+const CONTEXT = /_trampoline(\d+)\.fnName = 'alga:extension\/context#getContext'/;
 
-test('transpileComponent: every output file is byte for byte what jco makes of the whole component (the glue with its debug helper patched)', { timeout: 120_000 }, async () => {
+test('transpileComponent: every output file is byte for byte what jco makes of the whole component (the glue with its debug helper patched and its host imports called directly)', { timeout: 120_000 }, async () => {
   const bytes = await probe();
   const fast = await transpileComponent(bytes);
   assert.equal(fast.stubbed, true, 'the componentize-js module is large enough to be stubbed');
   assert.equal(fast.gluePatched, true, 'this jco\'s glue has the debug helper the patch knows');
-  const full = await transpileBytes(bytes, { name: 'component', instantiation: { tag: 'async' } } as Parameters<typeof transpileBytes>[1]);
+  const full = await fullTranspile();
+  assert.equal(fast.keptImports, 0, 'this jco\'s trampolines all have the shape the patch knows');
+  assert.equal(fast.directImports, algaTrampolines(full.glue).length);
   assert.deepEqual(Object.keys(fast.files).sort(), Object.keys(full.files).sort());
   for (const [name, data] of Object.entries(full.files)) {
-    const expected = name === 'component.js' ? Buffer.from(patchGlue(Buffer.from(data as Uint8Array).toString('utf8'))!, 'utf8') : Buffer.from(data as Uint8Array);
+    const expected = name === 'component.js' ? Buffer.from(patchHostImports(patchGlue(full.glue)!).js, 'utf8') : Buffer.from(data);
     assert.ok(Buffer.from(fast.files[name]!).equals(expected), `${name} differs`);
   }
   const glue = Buffer.from(fast.files['component.js']!).toString('utf8');
   assert.ok(glue.includes(PATCHED_DEBUG_LOG));
   assert.ok(!/env\?\.JCO_DEBUG\) \{ return; \}/.test(glue), 'no per-call read of process.env is left');
+  for (const n of algaTrampolines(glue)) assert.ok(glue.includes(`let trampoline${n} = _trampoline${n};`), `trampoline ${n} is bound directly`);
+});
+
+test('patchHostImports: each trampoline loses its task bookkeeping and keeps the may-leave check, the host call and the trap marking', async () => {
+  const { glue } = await fullTranspile();
+  const out = patchHostImports(glue);
+  const n = CONTEXT.exec(glue)![1]!;
+  const fn = out.js.slice(out.js.indexOf(`const _trampoline${n} = function(`), out.js.indexOf(`_trampoline${n}.fnName =`));
+  assert.match(fn, /^const _trampoline\d+ = function\(arg0\) \{\n {4}_checkMayLeave\(0\);/);
+  assert.match(fn, /ret = _trackHostOperation\(\(\) => getContext\(\)\);/);
+  assert.match(fn, /catch \(err\) \{\s*getOrCreateAsyncState\(0\)\.markTrapped\(err\);\s*throw err;\s*\}/);
+  assert.doesNotMatch(fn, /\btask\b|subtask|createNewCurrentTask|_withGlobalCurrentTaskMeta/);
+});
+
+test('patchHostImports: a trampoline or binding of another shape is left as jco wrote it, and the others are still patched', async () => {
+  const { glue } = await fullTranspile();
+  const all = algaTrampolines(glue).length;
+  const n = CONTEXT.exec(glue)![1]!;
+  const start = glue.indexOf(`const _trampoline${n} = function(`);
+  const end = glue.indexOf(`_trampoline${n}.fnName =`);
+  const bindAt = glue.indexOf(`let trampoline${n} = `);
+  const variants: [string, string][] = [
+    ['another prologue', glue.slice(0, start) + glue.slice(start, end).replace('task.enterSync()', 'task.enterSync(1)') + glue.slice(end)],
+    ['a trampoline that returns a value', glue.slice(0, start) + glue.slice(start, end).replace('task.resolve([ret]);', 'task.resolve([ret]);\n    return 1;') + glue.slice(end)],
+    ['an async binding', glue.slice(0, bindAt) + glue.slice(bindAt).replace('isAsync: false,', 'isAsync: true,') + ''],
+  ];
+  for (const [what, js] of variants) {
+    const out = patchHostImports(js);
+    assert.deepEqual([out.direct, out.kept], [all - 1, 1], what);
+    assert.ok(out.js.includes(js.slice(start, end)), `${what}: the trampoline is jco's`);
+    assert.ok(!out.js.includes(`let trampoline${n} = _trampoline${n};`), `${what}: its binding is jco's`);
+  }
+  assert.deepEqual(patchHostImports('const a = 1;'), { js: 'const a = 1;', direct: 0, kept: 0 });
 });
 
 const JCO_HELPER = `  const _debugLog = (...args) => {

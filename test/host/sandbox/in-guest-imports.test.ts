@@ -38,10 +38,8 @@ function data(o: { tenant: string; grant?: Capability[]; secrets?: Record<string
   };
 }
 
-async function probe(d: ExecutionData, calls: unknown[]) {
-  const mainThreadCalls: string[] = [];
-  const logs: [string, string][] = [];
-  const r = await pool.run({
+function run(d: ExecutionData, calls: unknown[], onHostCall: SandboxRun['onHostCall'], onLog?: SandboxRun['onLog']) {
+  return pool.run({
     variant,
     request: {
       context: d.context,
@@ -49,12 +47,18 @@ async function probe(d: ExecutionData, calls: unknown[]) {
     },
     data: d,
     maxResponseBytes: 1 << 20,
-    onHostCall: async (iface, fn): Promise<HostOutcome> => {
-      mainThreadCalls.push(`${iface}#${fn}`);
-      return { err: 'denied' };
-    },
-    onLog: (level, msg) => logs.push([level, msg]),
+    onHostCall,
+    onLog,
   });
+}
+
+async function probe(d: ExecutionData, calls: unknown[]) {
+  const mainThreadCalls: string[] = [];
+  const logs: [string, string][] = [];
+  const r = await run(d, calls, async (iface, fn): Promise<HostOutcome> => {
+    mainThreadCalls.push(`${iface}#${fn}`);
+    return { err: 'denied' };
+  }, (level, msg) => logs.push([level, msg]));
   assert.ok(r.ok, r.ok ? '' : r.message);
   const results = (JSON.parse(new TextDecoder().decode(r.response.body)) as { results: unknown[] }).results;
   return { results, mainThreadCalls, logs, hostCalls: r.hostCalls };
@@ -99,4 +103,16 @@ test('I/O imports still go to the main thread\'s handler', async () => {
   const r = await probe(data({ tenant: 'e', grant: ['cap:scheduler.manage'] }), [{ fn: 'scheduler.list-schedules' }, { fn: 'context.get-context' }]);
   assert.deepEqual(r.mainThreadCalls, ['alga:extension/scheduler#listSchedules']);
   assert.deepEqual(r.results[0], { err: 'denied' });
+});
+
+test('a host function that traps stops the guest (a data-only import, an I/O import with a result), and the sandbox serves the next execution', async () => {
+  const noContext = data({ tenant: 'f' });
+  (noContext.granted as Set<Capability>).delete('cap:context.read');
+  const denied = await run(noContext, [{ fn: 'context.get-context' }], async () => ({ err: 'denied' }));
+  assert.equal(denied.ok, false);
+  assert.ok(!denied.ok && denied.reason === 'trap' && /capability_not_granted: cap:context\.read/.test(denied.message), denied.ok ? '' : denied.message);
+  const io = await run(data({ tenant: 'g', grant: ['cap:scheduler.manage'] }), [{ fn: 'scheduler.get-schedule', args: ['x'] }], async () => ({ trap: 'host says stop' }));
+  assert.ok(!io.ok && io.reason === 'trap' && /host says stop/.test(io.message), io.ok ? 'the guest went on' : io.message);
+  const next = await probe(data({ tenant: 'h' }), [{ fn: 'context.get-context' }]);
+  assert.equal((next.results[0] as { ok: { tenantId: string } }).ok.tenantId, 'h');
 });
