@@ -176,10 +176,13 @@ function closingParen(js: string, open: number): number {
 /** The glue with each `alga:extension/*` trampoline of the known shape called directly (see
  * above), and how many were rewritten and left. */
 export function patchHostImports(js: string): { js: string; direct: number; kept: number } {
+  const trampolines = [...js.matchAll(/^ *_trampoline(\d+)\.fnName = 'alga:extension\/[^']+';$/gm)];
+  // The rewrite calls jco's own may-leave check, which its wrapper called: it must be there.
+  if (countMatches(js, /^ *function _checkMayLeave\(componentIdx\) \{$/gm) !== 1) return { js, direct: 0, kept: trampolines.length };
   let out = js;
   let direct = 0;
   let kept = 0;
-  for (const [, n] of js.matchAll(/^ *_trampoline(\d+)\.fnName = 'alga:extension\/[^']+';$/gm)) {
+  for (const [, n] of trampolines) {
     const rewritten = directImport(out, n!);
     if (rewritten === null) kept++;
     else {

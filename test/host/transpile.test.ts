@@ -67,6 +67,8 @@ test('patchHostImports: a trampoline or binding of another shape is left as jco 
     assert.ok(!out.js.includes(`let trampoline${n} = _trampoline${n};`), `${what}: its binding is jco's`);
   }
   assert.deepEqual(patchHostImports('const a = 1;'), { js: 'const a = 1;', direct: 0, kept: 0 });
+  const noCheck = glue.replace('function _checkMayLeave(componentIdx) {', 'function _checkMayLeaveX(componentIdx) {');
+  assert.deepEqual(patchHostImports(noCheck), { js: noCheck, direct: 0, kept: all }, 'without jco\'s may-leave check nothing is rewritten');
 });
 
 const JCO_HELPER = `  const _debugLog = (...args) => {
