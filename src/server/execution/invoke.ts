@@ -39,6 +39,8 @@ export const SKIP_REASONS = {
   installDisabled: 'install disabled; skipping',
   /** Ours: a retry of a job whose success is recorded (its completion never reached the queue). */
   alreadySucceeded: 'already ran successfully; skipping',
+  /** Ours: a retry whose job's earlier attempt still holds the run lock (stalled past its expiry). */
+  earlierAttemptRunning: 'an earlier attempt of this job is still running; back to the queue',
 } as const;
 
 export const LAST_ERROR_MAX_CHARS = 4000;
@@ -167,10 +169,16 @@ export async function runInvocation(deps: InvokeDeps, job: InvocationJob): Promi
   lockClient.on('error', onLost);
   try {
     await lockClient.query('BEGIN');
-    let locked = await store.tryRunLock(lockClient, scheduleId);
+    let locked = await store.tryRunLock(lockClient, scheduleId, job.id);
     if (!locked && !(await store.runLockRowExists(lockClient, scheduleId))) {
       await store.ensureRunLockRow(pool, scheduleId); // a schedule that never ran nor was scheduled by the engine
-      locked = await store.tryRunLock(lockClient, scheduleId);
+      locked = await store.tryRunLock(lockClient, scheduleId, job.id);
+    }
+    // Completing this job as an overlap would lose the occurrence if that earlier attempt then
+    // fails (its report finds the job done): failed back instead, retried while attempts remain.
+    if (!locked && (await store.jobAttemptHoldsLock(lockClient, job.id))) {
+      await skip(SKIP_REASONS.earlierAttemptRunning, true);
+      return { status: 'error', error: SKIP_REASONS.earlierAttemptRunning, retry: true };
     }
     if (!locked) return await skip(SKIP_REASONS.overlap, true);
     // Read under the lock: the attempt that succeeded committed its record before releasing it.

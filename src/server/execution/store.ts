@@ -82,10 +82,27 @@ export async function ensureRunLockRow(q: Queryable, scheduleId: string): Promis
   await q.query(`INSERT INTO extension_schedule_run_lock (schedule_id) VALUES ($1) ON CONFLICT DO NOTHING`, [scheduleId]);
 }
 
-/** Inside a transaction: true when this transaction now holds the schedule's run lock. */
-export async function tryRunLock(q: Queryable, scheduleId: string): Promise<boolean> {
-  const res = await q.query({ name: 'alga_exec_try_lock', text: `SELECT 1 FROM extension_schedule_run_lock WHERE schedule_id = $1 FOR UPDATE SKIP LOCKED`, values: [scheduleId] });
+/** Class of the advisory lock on a job id (two-key form: apart from the single-key locks of pg-boss and ours). */
+const JOB_LOCK_CLASS = 0x616c6761;
+
+/**
+ * Inside a transaction: true when this transaction now holds the schedule's run lock. In the same
+ * statement it takes an advisory lock on the job id, so a retry that finds the run lock held can
+ * tell an earlier attempt of its own job (stalled past its expiry) from another occurrence.
+ */
+export async function tryRunLock(q: Queryable, scheduleId: string, jobId: string): Promise<boolean> {
+  const res = await q.query({
+    name: 'alga_exec_try_lock',
+    text: `SELECT pg_try_advisory_xact_lock($2::int, hashtext($3)) FROM (SELECT 1 FROM extension_schedule_run_lock WHERE schedule_id = $1 FOR UPDATE SKIP LOCKED) l`,
+    values: [scheduleId, JOB_LOCK_CLASS, jobId],
+  });
   return (res.rowCount ?? 0) > 0;
+}
+
+/** Inside a transaction, without the run lock: whether an earlier attempt of this job holds it. */
+export async function jobAttemptHoldsLock(q: Queryable, jobId: string): Promise<boolean> {
+  const res = await q.query<{ held: boolean }>({ name: 'alga_exec_job_lock_held', text: `SELECT NOT pg_try_advisory_xact_lock($1::int, hashtext($2)) AS held`, values: [JOB_LOCK_CLASS, jobId] });
+  return res.rows[0]?.held === true;
 }
 
 /**

@@ -154,6 +154,58 @@ describe('exactly one success per occurrence', () => {
   });
 });
 
+describe('an attempt stalled past its expiry', () => {
+  // The first attempt's end waits on a row lock the test holds (a stall in Postgres, released by the
+  // test, not by time) while it still holds the run lock; its job expires (timeout 1 s + grace 1 s)
+  // into a retry that finds the lock held by its own job's earlier attempt.
+  async function stalled(first: 'fails' | 'succeeds') {
+    let calls = 0;
+    const h = await startHarness({
+      start: '2026-01-05T10:00:30Z',
+      behaviour: () => (calls++ === 0 && first === 'fails' ? envelopeError(503, 'unavailable') : ok()),
+      options: { timeoutMs: 1000, expireGraceSeconds: 1, maxAttempts: 4 },
+    });
+    const blocker = await h.db.pool.connect();
+    try {
+      const id = await h.create({ cron: '*/5 * * * *' });
+      const jobOf = async () => (await h.db.pool.query(`SELECT state FROM pgboss.job WHERE name = $1 AND data->>'scheduleId' = $2`, [INVOCATION_QUEUE, id])).rows[0];
+      await blocker.query('BEGIN');
+      await blocker.query(`SELECT 1 FROM tenant_extension_schedule WHERE id = $1 FOR NO KEY UPDATE`, [id]);
+      h.clock.set('2026-01-05T10:05:00Z');
+      await h.exec.tick();
+      const retry = await h.until(async () => (await h.runs(id)).find((r) => r.attempt === 2 && r.status !== 'running'));
+      assert.equal(h.runner.calls.length, 1);
+      assert.deepEqual([retry.status, retry.error], ['skipped', SKIP_REASONS.earlierAttemptRunning], 'the retry is not taken for an overlap');
+      assert.notEqual((await jobOf()).state, 'completed', 'the retry did not complete the job');
+      await blocker.query('COMMIT');
+      await h.until(async () => (await jobOf()).state === 'completed');
+      const runs = await h.runs(id);
+      // Every attempt is in the history; the ones the stall turned away say so.
+      for (const r of runs.filter((x) => x.status === 'skipped')) assert.ok([SKIP_REASONS.earlierAttemptRunning, SKIP_REASONS.alreadySucceeded].includes(r.error), r.error);
+      return { runs, calls: h.runner.calls.length };
+    } finally {
+      await blocker.query('ROLLBACK').catch(() => {});
+      blocker.release();
+      await h.stop();
+    }
+  }
+
+  test('its retry is not completed as an overlap: when the stalled attempt fails, a later attempt runs', async () => {
+    const { runs, calls } = await stalled('fails');
+    assert.equal(calls, 2, 'the endpoint ran again after the stalled attempt failed');
+    const ran = runs.filter((r) => r.status !== 'skipped');
+    assert.deepEqual(ran.map((r) => [r.status, r.error]), [['error', 'Runner returned status 503'], ['success', null]]);
+    assert.equal(ran[0].attempt, 1);
+  });
+
+  test('when the stalled attempt succeeds, no later attempt runs the endpoint again', async () => {
+    const { runs, calls } = await stalled('succeeds');
+    assert.equal(calls, 1);
+    assert.deepEqual(runs.filter((r) => r.status !== 'skipped').map((r) => [r.attempt, r.status]), [[1, 'success']]);
+    assert.equal(runs.at(-1).error, SKIP_REASONS.alreadySucceeded);
+  });
+});
+
 describe('no overlap (exact)', () => {
   test('a slow endpoint is never run twice at once; another schedule is not blocked by it', async () => {
     const running = new Map<string, number>();
