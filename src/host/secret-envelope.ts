@@ -3,7 +3,7 @@
  * runs (docs/production-contract.md#secrets): `algorithm` starting with `vault-transit` is decrypted by
  * Vault's transit engine, anything else is inline (base64 of a UTF-8 JSON map of strings); an empty
  * ciphertext is no secrets. Decrypted maps are cached 30 s, or until the envelope's `expires_at` when
- * sooner, keyed by install, version and a digest of the ciphertext. Any failure is the caller's
+ * sooner, keyed by install, version and a digest of the algorithm, key path, mount and ciphertext. Any failure is the caller's
  * `secret_decrypt_failed`; no value ever reaches an error message.
  */
 import { createHash } from 'node:crypto';
@@ -99,7 +99,10 @@ export async function decryptEnvelope(env: Envelope, vault: VaultOptions): Promi
 export function createSecretResolver(vault: VaultOptions, now: () => number = Date.now) {
   const cache = new Map<string, { values: Record<string, string>; until: number }>();
   return async function resolve(owner: { tenantId: string; extensionId: string; installId?: string }, env: Envelope): Promise<Record<string, string>> {
-    const digest = createHash('sha256').update(env.ciphertext_b64).digest('hex');
+    // Everything that decides the plaintext: the same ciphertext under another key or mount is another secret.
+    const digest = createHash('sha256')
+      .update(JSON.stringify([env.algorithm ?? '', env.key_path ?? '', env.mount ?? '', env.ciphertext_b64]))
+      .digest('hex');
     const key = `${owner.tenantId}:${owner.extensionId}:${owner.installId ?? ''}:${env.version ?? 'none'}:${digest}`;
     const t = now();
     const hit = cache.get(key);

@@ -120,6 +120,18 @@ describe('the cache', () => {
     await resolve(owner, soon);
     assert.equal(vault.seen.length, 6, 'expires_at came first');
   });
+  test('the same ciphertext under another algorithm, key path or mount is decrypted again, never served from the cache', async () => {
+    const resolve = createSecretResolver({ addr: vaultAddr, tokenFile }, () => 1_000_000);
+    const owner = { tenantId: 't', extensionId: 'e', installId: 'k' };
+    vault.seen.length = 0;
+    const env = { ...transit({ a: 'b' }), version: 'v1' };
+    assert.deepEqual(await resolve(owner, env), { a: 'b' });
+    await resolve(owner, { ...env, key_path: 'another-key' });
+    await resolve(owner, { ...env, mount: 'transit' });
+    assert.equal(vault.seen.length, 3, 'each key path and mount asked Vault');
+    // Inline with the very same ciphertext string: decoded as inline, not the transit answer.
+    await assert.rejects(resolve(owner, { ...env, algorithm: 'inline/base64' }), SecretDecryptError);
+  });
 });
 
 describe('through the runner', () => {
