@@ -97,19 +97,21 @@ async function main(): Promise<void> {
         note = 'Postgres stopped for 3 s and started again under a steady load of due schedules';
       }
       let lastError = '';
-      let c: { occ: number; ok1: number; dup: number; lost: number; failedRuns: number; doneRetries: number; runs: number } = { occ: 0, ok1: 0, dup: 0, lost: 0, failedRuns: 0, doneRetries: 0, runs: 0 };
+      let c: { occ: number; ok1: number; dup: number; lost: number; failedRuns: number; doneRetries: number; turnedBack: number; runs: number } = { occ: 0, ok1: 0, dup: 0, lost: 0, failedRuns: 0, doneRetries: 0, turnedBack: 0, runs: 0 };
       for (;;) {
         const r = await pool
           .query(
             `WITH per AS (SELECT d.id, count(r.*) FILTER (WHERE r.status = 'success')::int AS ok, count(r.*)::int AS runs, count(r.*) FILTER (WHERE r.status = 'error')::int AS err,
-                      count(r.*) FILTER (WHERE r.status = 'skipped' AND r.error = $1)::int AS done_retries
+                      count(r.*) FILTER (WHERE r.status = 'skipped' AND r.error = $1)::int AS done_retries,
+                      count(r.*) FILTER (WHERE r.status = 'skipped' AND r.error = $2)::int AS turned_back
                  FROM tenant_extension_schedule d LEFT JOIN extension_schedule_run r ON r.schedule_id = d.id GROUP BY d.id)
              SELECT count(*)::int AS occ, count(*) FILTER (WHERE ok = 1)::int AS ok1, count(*) FILTER (WHERE ok > 1)::int AS dup,
-                    count(*) FILTER (WHERE ok = 0)::int AS lost, coalesce(sum(err), 0)::int AS failed_runs, coalesce(sum(done_retries), 0)::int AS done_retries, coalesce(sum(runs), 0)::int AS runs FROM per`,
-            [SKIP_REASONS.alreadySucceeded],
+                    count(*) FILTER (WHERE ok = 0)::int AS lost, coalesce(sum(err), 0)::int AS failed_runs, coalesce(sum(done_retries), 0)::int AS done_retries,
+                    coalesce(sum(turned_back), 0)::int AS turned_back, coalesce(sum(runs), 0)::int AS runs FROM per`,
+            [SKIP_REASONS.alreadySucceeded, SKIP_REASONS.earlierAttemptRunning],
           )
           .then((x) => x.rows[0], (e: Error) => void (lastError = e.message));
-        if (r) c = { occ: r.occ, ok1: r.ok1, dup: r.dup, lost: r.lost, failedRuns: r.failed_runs, doneRetries: r.done_retries, runs: r.runs };
+        if (r) c = { occ: r.occ, ok1: r.ok1, dup: r.dup, lost: r.lost, failedRuns: r.failed_runs, doneRetries: r.done_retries, turnedBack: r.turned_back, runs: r.runs };
         if (r && r.lost === 0) break;
         if (Date.now() > deadline || children.every((ch) => ch.exitCode !== null || ch.signalCode !== null)) break;
         await sleep(250);
@@ -121,7 +123,7 @@ async function main(): Promise<void> {
       if (lastError && !good) console.log(`  last query error: ${lastError}`);
       console.log(`${phase}: ${note}`);
       console.log(`  occurrences ${c.occ} (expected ${expected}); exactly one successful run: ${c.ok1}; duplicated: ${c.dup}; lost: ${c.lost}`);
-      console.log(`  run records ${c.runs} (failed or interrupted attempts retried: ${c.failedRuns}; retries of an occurrence already run to success, not run again: ${c.doneRetries}); processes still running ${alive}; ${((performance.now() - t0) / 1000).toFixed(1)} s; ${good ? 'ok' : 'FAILED'}`);
+      console.log(`  run records ${c.runs} (failed or interrupted attempts retried: ${c.failedRuns}; retries of an occurrence already run to success, not run again: ${c.doneRetries}; retries turned back while their job's earlier attempt still ran: ${c.turnedBack}); processes still running ${alive}; ${((performance.now() - t0) / 1000).toFixed(1)} s; ${good ? 'ok' : 'FAILED'}`);
     } finally {
       for (const ch of children) await stopChild(ch);
       await pool.end().catch(() => {});
