@@ -94,8 +94,9 @@ interface TimedCalls {
       check(out);
       return { ...(JSON.parse(Buffer.from(out.body_b64!, 'base64').toString()) as TimedCalls), cpuUs: cpu.user + cpu.system };
     };
-    /** Median guest-timed added µs per call; CPU µs per iteration (import + local) into cpuUs. */
-    const inGuest = async (fn: string, args: unknown[], n = C_N) => {
+    /** Median guest-timed added µs per call (minus `baseline()`'s µs of the same round, when given);
+     * CPU µs per iteration (import + local) into cpuUs. */
+    const inGuest = async (fn: string, args: unknown[], n = C_N, baseline?: () => Promise<number>) => {
       for (let i = 0; i < 3; i++) await timeCalls(fn, args, n); // the sandbox's code paths warm
       const xs: number[] = [];
       const imports: number[] = [];
@@ -104,7 +105,7 @@ interface TimedCalls {
       for (let i = 0; i < C_ROUNDS; i++) {
         const t = await timeCalls(fn, args, n);
         const one = await timeCalls(fn, args, 1);
-        xs.push(t.addedUs);
+        xs.push(t.addedUs - (baseline ? await baseline() : 0));
         imports.push((t.importMs * 1000) / n);
         local.push((t.localMs * 1000) / n);
         cpu.push((t.cpuUs - one.cpuUs) / (n - 1));
@@ -129,16 +130,18 @@ interface TimedCalls {
     } as unknown as ExecutionContext);
     const directUs: number[] = [];
     const directCpuUs: number[] = [];
-    for (let r = 0; r < C_ROUNDS + 3; r++) {
+    /** One round of the host function called directly, µs per call (interleaved with the guest's rounds). */
+    const directRound = async () => {
       const t0 = performance.now();
       const cpu0 = process.cpuUsage();
       for (let i = 0; i < C_IO_N; i++) await direct('alga:extension/scheduler', 'getSchedule', [UNKNOWN_SCHEDULE], new AbortController().signal);
       const cpu = process.cpuUsage(cpu0);
       directUs.push(((performance.now() - t0) * 1000) / C_IO_N);
       directCpuUs.push((cpu.user + cpu.system) / C_IO_N);
-    }
-    const hostFnUs = median(directUs.slice(3));
-    const hostFnCpuUs = median(directCpuUs.slice(3));
+      return directUs.at(-1)!;
+    };
+    for (let r = 0; r < 3; r++) await directRound();
+    directUs.length = directCpuUs.length = 0;
 
     console.log(`C. timed inside the guest, through the runner as exec runs it: N import calls vs N local calls in one execution (N = ${C_N}, ${C_IO_N} for I/O), median of ${C_ROUNDS} executions`);
     for (const [fn, args] of [
@@ -151,10 +154,15 @@ interface TimedCalls {
       const [imp, loc] = [importUs.get(fn)!, localUs.get(fn)!];
       console.log(`     ${fn.padEnd(22)} data-only: ${fmt(imp, 1)} µs per call, baseline a local call ${fmt(loc, 1)} µs (×${fmt(imp / loc, 1)}): +${fmt(added, 1)} µs  (target ≤ 20 µs); CPU ${fmt(cpuUs.get(fn)!, 1)} µs per import + local call`);
     }
-    const io = await inGuest('scheduler.get-schedule', [UNKNOWN_SCHEDULE], C_IO_N);
+    // Each round of the guest's calls is followed by a round of direct calls: the added figure is the
+    // median of the rounds' differences.
+    const ioAdded = await inGuest('scheduler.get-schedule', [UNKNOWN_SCHEDULE], C_IO_N, directRound);
+    const hostFnUs = median(directUs);
+    const hostFnCpuUs = median(directCpuUs);
+    const io = importUs.get('scheduler.get-schedule')! - localUs.get('scheduler.get-schedule')!;
     const ioTarget = Number(process.versions.node.split('.')[0]) >= 24 ? 40 : 75;
-    console.log(`     scheduler.get-schedule I/O:       ${fmt(io, 1)} µs per call over a local call; the host function called directly: ${fmt(hostFnUs, 1)} µs`);
-    console.log(`                                       added: ${fmt(io - hostFnUs, 1)} µs per call, ×${fmt(io / hostFnUs, 2)} the direct call  (target ≤ ${ioTarget} µs on this Node)`);
+    console.log(`     scheduler.get-schedule I/O:       ${fmt(io, 1)} µs per call over a local call; baseline the host function called directly: ${fmt(hostFnUs, 1)} µs (interleaved rounds)`);
+    console.log(`                                       added: ${fmt(ioAdded, 1)} µs per call (median of the rounds' differences), ×${fmt(io / hostFnUs, 2)} the direct call  (target ≤ ${ioTarget} µs on this Node)`);
     const ioCpu = cpuUs.get('scheduler.get-schedule')!;
     console.log(`                                       CPU of this process: ${fmt(ioCpu, 1)} µs per import + local call, the direct call ${fmt(hostFnCpuUs, 1)} µs: +${fmt(ioCpu - hostFnCpuUs, 1)} µs`);
 
