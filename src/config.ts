@@ -60,7 +60,7 @@ export const VARIABLES = {
   ALGA_ADMIN_TOKEN: { schema: text, doc: 'guards /api/admin/…; without it only loopback callers; `schedules --token` wins' },
   ALGA_SCHEDULE_EXECUTION: { schema: flag, doc: '`off` starts no dispatcher or invocation worker (schedules do not fire)' },
   ALGA_SERVER_URL: { schema: httpUrl, doc: '`schedules`: the server to ask (default http://127.0.0.1:$PORT); `--url` wins' },
-  EXT_GATEWAY_TIMEOUT_MS: { schema: integer(1, 2_147_483_647), doc: '`limits.timeout_ms` the gateway and scheduled runs send (default 30 000)' },
+  EXT_GATEWAY_TIMEOUT_MS: { schema: integer(1, 2_147_483_647), doc: '`limits.timeout_ms` the gateway, scheduled runs and `exec` send: each execution\'s one deadline (default 30 000)' },
   EXT_RUNNER_MAX_RESPONSE_BYTES: { schema: integer(-2_147_483_648, 2_147_483_647), doc: 'largest runner answer a scheduled run accepts (default 262 144; ≤ 0 disables the check)' },
   ALGA_EXECUTE_MAX_TIMEOUT_MS: { schema: integer(1, 2_147_483_647), doc: 'the runner clamps a request\'s `limits.timeout_ms` to this, with a log line (default 300 000)' },
   ALGA_FETCH_MAX_BYTES: { schema: integer(1, 2_147_483_647), doc: 'http.fetch and ui-proxy: largest response body an extension receives (default 33 554 432; larger → `internal`)' },

@@ -7,6 +7,7 @@ import { startPlatform } from '../platform.js';
 import { readManifest } from '../dev/extension-dir.js';
 import { findInstall, installExtension, registerExtension } from '../server/registry/registry.js';
 import { buildExecuteCall } from '../server/execute-request.js';
+import { Deadline } from '../shared/deadline.js';
 import { executionEnvelope } from '../server/secrets/install-secrets.js';
 import { parseSecretArgs, readSecretsFile } from './secrets-file.js';
 import { UsageError } from './main.js';
@@ -73,14 +74,17 @@ export async function runExec(argv: string[], config: Config): Promise<number> {
     if (!stored) throw new Error('install vanished');
     const install = { ...stored, secretEnvelope: executionEnvelope(stored.secretEnvelope, secretOverrides) };
     const url = new URL(`http://x${path}`); // not new URL(path, base): `//a/b` would read `a` as a host
+    // The execution's one deadline, from here (EXT_GATEWAY_TIMEOUT_MS, as the gateway's).
+    const deadline = new Deadline(config.execution.timeoutMs);
     const call = buildExecuteCall(install, {
       method,
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
       headers: body ? { 'content-type': 'application/json' } : {},
       body,
+      timeoutMs: config.execution.timeoutMs,
     });
-    const out = await platform.runner.execute(call.headers, call.body);
+    const out = await platform.runner.execute(call.headers, call.body, deadline.signal).finally(() => deadline.dispose());
     process.stdout.write(JSON.stringify(out, null, 2) + '\n');
     return out.error ? 1 : 0;
   } finally {

@@ -23,7 +23,8 @@ import { createImportDispatch } from './import-dispatch.js';
 import type { ExecutionContext, HostServices, RequestUser } from './interfaces/index.js';
 import type { ComponentSource } from './ports.js';
 import { failureMessage } from './sandbox/failures.js';
-import { SandboxPool, type SandboxPoolStats } from './sandbox/pool.js';
+import { SandboxPool, stoppedResult, type SandboxPoolStats } from './sandbox/pool.js';
+import { Deadline, deadlineOf } from '../shared/deadline.js';
 import type { IsolationMode } from './sandbox/ready-instances.js';
 import { createWarmupHostCall } from './sandbox/warmup-host.js';
 import { MemoryCapError } from './sandbox/wasm-binary.js';
@@ -40,7 +41,8 @@ export interface RunnerOptions {
   /** Executions that may wait for a free sandbox; past it callers get `runner_busy` (503). Default 256. */
   maxQueue?: number;
   /** Applied when a request sets no `limits.timeout_ms`. Default 30 000 ms (production has none, so a
-   * looping guest would hold a sandbox forever); 0 disables it. */
+   * looping guest would hold a sandbox forever); 0 disables it. A caller that passes a signal made by
+   * `Deadline` has that one deadline honoured (the shorter of it and the request's). */
   defaultTimeoutMs?: number;
   /** A request's `limits.timeout_ms` above this is clamped to it, with a log line (production's
    * callers send their own timeouts, so refusing would break them). Default 300 000 ms. */
@@ -156,8 +158,28 @@ export function createRunner(opts: RunnerOptions): Runner {
     }
   }
 
+  /**
+   * The execution's one deadline: the caller's when it passed one (in-process callers do), else one
+   * made here from `limits.timeout_ms` (the `/v1/execute` entry); either way no later than the
+   * request's own budget, clamped as configured.
+   */
+  function deadlineFor(req: ParsedExecuteRequest, signal: AbortSignal | undefined, log: Logger): { deadline: Deadline; own: boolean } {
+    // Production's deadline is max(1, timeout_ms/10) ticks of 10 ms: a requested 0 is the shortest
+    // deadline, not "none" (only the operator's defaultTimeoutMs = 0 turns the deadline off).
+    const requestedTimeout = req.limits?.timeout_ms;
+    let timeoutMs = requestedTimeout === null || requestedTimeout === undefined ? defaultTimeoutMs : Math.max(10, requestedTimeout);
+    if (requestedTimeout !== null && requestedTimeout !== undefined && timeoutMs > maxTimeoutMs) {
+      log.info('timeout_ms clamped to the configured maximum', { requested_timeout_ms: requestedTimeout, timeout_ms: maxTimeoutMs });
+      timeoutMs = maxTimeoutMs;
+    }
+    const budget = timeoutMs > 0 ? timeoutMs : undefined;
+    const callers = deadlineOf(signal);
+    if (!callers) return { deadline: new Deadline(budget, signal), own: true };
+    callers.tighten(budget);
+    return { deadline: callers, own: false };
+  }
+
   async function run(tenant: string, extension: string, req: ParsedExecuteRequest, headers: ExecuteHeaders, signal?: AbortSignal): Promise<ExecuteResponseBody> {
-    const started = Date.now();
     const requestId = req.context.request_id ?? headers['x-request-id'] ?? randomUUID();
     // What an execution line shows: the call, and what triggered it (a schedule's call says so).
     const trigger = req.http.headers['x-alga-trigger'];
@@ -165,6 +187,39 @@ export function createRunner(opts: RunnerOptions): Runner {
       request_id: requestId, tenant, extension, method: req.http.method, path: req.http.path,
       ...(trigger ? { trigger, schedule_id: req.http.headers['x-alga-schedule-id'] } : {}),
     });
+    const { deadline, own } = deadlineFor(req, signal, log);
+    // The caller going away is said once; the deadline passing is the execution's own failure line.
+    const onAbort = () => {
+      if (!deadline.expired) log.warn('caller went away: stopping the guest');
+    };
+    deadline.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await runWithin(deadline, log, requestId, tenant, extension, req);
+    } finally {
+      deadline.signal.removeEventListener('abort', onAbort);
+      if (own) deadline.dispose();
+    }
+  }
+
+  /** Our own load (bundle, transpile, compile) inside an execution: held off its deadline (see shared/deadline.ts), and given up when the deadline's signal fires. */
+  async function load<T>(deadline: Deadline, work: () => Promise<T>): Promise<T> {
+    const release = deadline.hold();
+    try {
+      return await deadline.race(work());
+    } finally {
+      release();
+    }
+  }
+
+  /** The envelope of an execution stopped before its guest ran (the deadline, or the caller gone). */
+  function stoppedEnvelope(deadline: Deadline, log: Logger, started: number): ExecuteResponseBody {
+    const r = stoppedResult(deadline) as { reason: 'timeout' | 'cancelled'; message: string };
+    log.warn('execute failed', { duration_ms: Date.now() - started, reason: r.reason, error: r.message });
+    return envelopeError(500, `execute_failed: ${r.message}`);
+  }
+
+  async function runWithin(deadline: Deadline, log: Logger, requestId: string, tenant: string, extension: string, req: ParsedExecuteRequest): Promise<ExecuteResponseBody> {
+    const started = Date.now();
     log.info('execute start');
 
     // Client mistakes are 4xx in the envelope (production's strings, ours the status): a hash that
@@ -174,8 +229,9 @@ export function createRunner(opts: RunnerOptions): Runner {
     }
     let component;
     try {
-      component = await cache.get({ tenantId: tenant, extensionId: extension, contentHash: req.context.content_hash });
+      component = await load(deadline, () => cache.get({ tenantId: tenant, extensionId: extension, contentHash: req.context.content_hash }));
     } catch (e) {
+      if (deadline.signal.aborted) return stoppedEnvelope(deadline, log, started);
       const msg = e instanceof BundleError ? e.message : `could not load component: ${(e as Error).message}`;
       log.warn('execute failed', { error: msg });
       return envelopeError(502, `bundle_fetch_failed: ${msg}`);
@@ -226,38 +282,27 @@ export function createRunner(opts: RunnerOptions): Runner {
       services: opts.services ?? {},
       guestLogs: [],
     };
-    // Production's deadline is max(1, timeout_ms/10) ticks of 10 ms: a requested 0 is the shortest
-    // deadline, not "none" (only the operator's defaultTimeoutMs = 0 turns the deadline off).
-    const requestedTimeout = req.limits?.timeout_ms;
-    let timeoutMs = requestedTimeout === null || requestedTimeout === undefined ? defaultTimeoutMs : Math.max(10, requestedTimeout);
-    if (requestedTimeout !== null && requestedTimeout !== undefined && timeoutMs > maxTimeoutMs) {
-      log.info('timeout_ms clamped to the configured maximum', { requested_timeout_ms: requestedTimeout, timeout_ms: maxTimeoutMs });
-      timeoutMs = maxTimeoutMs;
-    }
     const memoryMb = quantizeMemoryMb(req.limits?.memory_mb ?? defaultMemoryMb);
     let variant;
     try {
-      variant = await component.variant(memoryMb);
+      variant = await load(deadline, () => component.variant(memoryMb));
     } catch (e) {
+      if (deadline.signal.aborted) return stoppedEnvelope(deadline, log, started);
       const msg = e instanceof MemoryCapError ? e.message : `could not compile component: ${(e as Error).message}`;
       log.warn('execute failed', { error: msg });
       return envelopeError(e instanceof MemoryCapError && e.belowMinimum ? 400 : 500, `execute_failed: ${msg}`);
     }
-    const onAbort = () => log.warn('caller went away: stopping the guest');
-    signal?.addEventListener('abort', onAbort, { once: true });
     const result = await pool.run({
-      signal,
+      deadline,
       variant,
       request: witRequest,
       data: { context: ctx.context, granted: ctx.granted, user: ctx.user, secrets: ctx.secrets },
       clockOffsetMs: opts.clockOffsetMs?.(witRequest.context) ?? 0,
-      timeoutMs: timeoutMs && timeoutMs > 0 ? timeoutMs : undefined,
       maxResponseBytes,
       onHostCall: createImportDispatch(ctx),
       onGuestOutput: (stream, line) => log[stream === 'stdout' ? 'info' : 'warn'](line, { source: `ext-${stream}` }),
       onLog: (level, msg, fields) => log[level](msg, fields),
     });
-    signal?.removeEventListener('abort', onAbort);
     const duration_ms = Date.now() - started;
     // Where the time went: host calls as the guest waited for them (bridge + host work).
     const calls = result.hostCalls ? { host_calls: result.hostCalls.count, host_call_ms: Math.round(result.hostCalls.ms * 1000) / 1000 } : {};

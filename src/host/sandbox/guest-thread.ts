@@ -285,6 +285,7 @@ async function execute(job: ExecuteTask): Promise<void> {
   hostCalls = { count: 0, ms: 0 };
   let result: WorkerToMain;
   let succeeded = false;
+  post({ type: 'started', taskId });
   try {
     const response = ready.guest.handler(job.request) as ExecuteResponse;
     const size = responseBytes(response);

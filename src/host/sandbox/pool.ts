@@ -19,6 +19,7 @@ import type { IsolationMode } from './ready-instances.js';
 import type { GuestThreadData } from './guest-thread.js';
 import type { ExecutionData } from '../interfaces/types.js';
 import type { LogFields, LogLevel } from '../../shared/logger.js';
+import type { Deadline } from '../../shared/deadline.js';
 
 /** Answers one guest import call; must not throw (the dispatcher maps failures to WIT values). */
 export type HostCallHandler = (iface: string, fn: string, args: unknown[], signal: AbortSignal) => Promise<HostOutcome>;
@@ -30,10 +31,14 @@ export interface SandboxRun {
   /** The execution's own data: the data-only imports answer from it in the worker. */
   data: ExecutionData;
   clockOffsetMs?: number;
-  /** The execution's deadline from dispatch to a started worker (capped at what a timer holds). */
-  timeoutMs?: number;
-  /** The caller's: aborted, the execution stops (queued: dropped; running: its worker replaced). */
-  signal?: AbortSignal;
+  /**
+   * The execution's one deadline (shared/deadline.ts). Its signal stops the execution (queued:
+   * dropped; running: its worker replaced and its host call in flight aborted): at the deadline with
+   * `timeout`, when the caller goes away with `cancelled`. From dispatch until the guest starts in
+   * its worker (a new worker loading the component) the deadline is held: that load is ours.
+   * Absent: no deadline.
+   */
+  deadline?: Deadline;
   maxResponseBytes: number;
   onHostCall: HostCallHandler;
   /** A line the guest wrote to stdout/stderr during this execution. */
@@ -91,13 +96,20 @@ interface ActiveJob {
   id: number;
   run: SandboxRun;
   abort: AbortController;
-  timer?: NodeJS.Timeout;
-  /** When its deadline falls (the pool's clock). */
-  deadlineAt?: number;
+  /** Ends the deadline's hold once the guest has started (see SandboxRun.deadline). */
+  releaseHold?: () => void;
+  /** How far the pool's clock was ahead of the deadline's when it took its sandbox (stats().overdue). */
+  aheadAtStart: number;
   resolve(r: SandboxResult): void;
 }
 
 const CANCELLED: SandboxResult = { ok: false, reason: 'cancelled', message: 'cancelled: the caller went away; the guest was stopped' };
+
+/** What an execution whose deadline's signal fired ends with: `timeout` at the deadline, else `cancelled`. */
+export function stoppedResult(deadline: Deadline | undefined): SandboxResult {
+  if (!deadline?.expired) return CANCELLED;
+  return { ok: false, reason: 'timeout', message: `timeout: execution exceeded ${deadline.budgetMs} ms and was stopped` };
+}
 
 const WORKER_URL = new URL('./guest-thread.js', import.meta.url);
 /**
@@ -120,8 +132,6 @@ function machineLoad(): number {
 }
 /** Variants a replacement worker is prepared with (the most recently used ones). */
 const RECENT_VARIANTS = 4;
-/** The longest delay a Node timer holds (beyond it Node warns and fires after 1 ms). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** A fixed set of sandbox workers; each runs one execution at a time on fresh guest state. */
 export class SandboxPool {
@@ -142,7 +152,8 @@ export class SandboxPool {
 
   run(run: SandboxRun): Promise<SandboxResult> {
     if (this.closed) return Promise.resolve({ ok: false, reason: 'crashed', message: 'runner is shutting down' });
-    if (run.signal?.aborted) return Promise.resolve(CANCELLED);
+    const signal = run.deadline?.signal;
+    if (signal?.aborted) return Promise.resolve(stoppedResult(run.deadline));
     this.remember(run.variant);
     return this.holding(new Promise((resolve) => {
       const onAbort = () => this.cancel(job);
@@ -150,12 +161,14 @@ export class SandboxPool {
         id: this.nextId++,
         run,
         abort: new AbortController(),
+        aheadAtStart: 0,
         resolve: (r) => {
-          run.signal?.removeEventListener('abort', onAbort);
+          job.releaseHold?.();
+          signal?.removeEventListener('abort', onAbort);
           resolve(r);
         },
       };
-      run.signal?.addEventListener('abort', onAbort, { once: true });
+      signal?.addEventListener('abort', onAbort, { once: true });
       const slot = this.freeSlot();
       if (slot) this.start(slot, job);
       else if (this.queue.length >= this.maxQueue) {
@@ -187,9 +200,10 @@ export class SandboxPool {
 
   /** What the pool is doing now: workers, those running an execution, executions waiting. */
   stats(): SandboxPoolStats {
-    const now = this.now();
+    // The deadline's own clock is performance.now(); tests move the pool's ahead of it after a job started.
+    const ahead = this.now() - performance.now();
     const running = this.slots.filter((s) => s.job);
-    const overdue = running.filter((s) => s.job!.deadlineAt !== undefined && now > s.job!.deadlineAt).length;
+    const overdue = running.filter((s) => (s.job!.run.deadline?.msToEnd() ?? Infinity) < ahead - s.job!.aheadAtStart).length;
     return { workers: this.slots.length, busy: running.length, queued: this.queue.length, overdue };
   }
 
@@ -275,6 +289,7 @@ export class SandboxPool {
     }
     const job = slot.job;
     if (!job || job.id !== msg.taskId) return;
+    if (msg.type === 'started') return job.releaseHold?.();
     if (msg.type === 'stdio') return job.run.onGuestOutput?.(msg.stream, msg.line);
     if (msg.type === 'log') return job.run.onLog?.(msg.level, msg.msg, msg.fields);
     this.finish(
@@ -342,8 +357,6 @@ export class SandboxPool {
   private start(slot: Slot, job: ActiveJob): void {
     slot.job = job;
     const { run } = job;
-    // For readiness, from the moment it holds the sandbox: one whose worker never starts counts too.
-    if (run.timeoutMs !== undefined && run.timeoutMs > 0) job.deadlineAt = this.now() + run.timeoutMs;
     const msg: ExecuteTask = {
       type: 'execute',
       taskId: job.id,
@@ -353,17 +366,18 @@ export class SandboxPool {
       clockOffsetMs: run.clockOffsetMs ?? 0,
       maxResponseBytes: run.maxResponseBytes,
     };
+    // The wait for a free sandbox counts against the deadline; getting the guest started in this
+    // worker (its thread starting, the component loading) is ours and does not.
+    job.releaseHold = run.deadline?.hold();
+    job.aheadAtStart = this.now() - performance.now();
     void slot.ready.then(() => {
       if (slot.job !== job) return;
       Atomics.store(slot.flag, WORD.spin, this.coreFree() ? 1 : 0);
-      // The deadline counts from dispatch to a started worker (not the wait for a free one).
-      if (run.timeoutMs !== undefined && run.timeoutMs > 0) job.timer = setTimeout(() => this.timeout(slot, job), Math.min(run.timeoutMs, MAX_TIMER_MS));
       slot.worker.postMessage(msg);
     });
   }
 
   private finish(slot: Slot, job: ActiveJob, result: SandboxResult): void {
-    if (job.timer) clearTimeout(job.timer);
     slot.job = undefined;
     job.resolve(result);
     this.drain();
@@ -377,28 +391,26 @@ export class SandboxPool {
     }
   }
 
-  /** A guest past its deadline: cancel its host call in flight and replace the worker. */
-  private timeout(slot: Slot, job: ActiveJob): void {
-    this.stop(slot, job, 'execution timed out', { ok: false, reason: 'timeout', message: `timeout: execution exceeded ${job.run.timeoutMs} ms and was stopped` });
-  }
-
-  /** The caller went away: a waiting execution leaves the queue, a running one is stopped. */
+  /** The deadline's signal fired (the time is up, or the caller went away): a waiting execution
+   * leaves the queue, a running one is stopped. */
   private cancel(job: ActiveJob): void {
+    const result = stoppedResult(job.run.deadline);
     const queued = this.queue.indexOf(job);
     if (queued >= 0) {
       this.queue.splice(queued, 1);
-      job.resolve(CANCELLED);
+      job.resolve(result);
       return;
     }
     const slot = this.slots.find((s) => s.job === job);
-    if (slot) this.stop(slot, job, 'the caller went away', CANCELLED);
+    // The host call in flight sees the same reason: the deadline's, or the caller's going away.
+    const why = job.run.deadline?.expired ? job.run.deadline.signal.reason : new Error('the caller went away');
+    if (slot) this.stop(slot, job, why, result);
   }
 
   /** Stops a running execution: its host call in flight is aborted (`why`), its worker replaced. */
-  private stop(slot: Slot, job: ActiveJob, why: string, result: SandboxResult): void {
+  private stop(slot: Slot, job: ActiveJob, why: unknown, result: SandboxResult): void {
     if (slot.job !== job) return;
-    if (job.timer) clearTimeout(job.timer);
-    job.abort.abort(new Error(why));
+    job.abort.abort(why);
     this.retire(slot);
     slot.job = undefined;
     job.resolve(result);
@@ -412,7 +424,6 @@ export class SandboxPool {
     const job = slot.job;
     slot.job = undefined;
     if (job) {
-      if (job.timer) clearTimeout(job.timer);
       job.abort.abort(new Error(message));
       job.resolve({ ok: false, reason: 'crashed', message });
     }

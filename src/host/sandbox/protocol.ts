@@ -50,6 +50,8 @@ export interface HostCallStats {
 
 export type WorkerToMain =
   | { type: 'ready' }
+  /** The guest's handler is about to run: the component is loaded and instantiated (the deadline's hold ends). */
+  | { type: 'started'; taskId: number }
   | { type: 'done'; taskId: number; response: ExecuteResponse; hostCalls: HostCallStats }
   | { type: 'failed'; taskId: number; kind: FailureKind; message: string; hostCalls?: HostCallStats }
   | { type: 'stdio'; taskId: number; stream: 'stdout' | 'stderr'; line: string }

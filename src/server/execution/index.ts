@@ -10,6 +10,7 @@
  */
 import type pg from 'pg';
 import { createPool } from '../db/database.js';
+import { latestEndMs } from '../../shared/deadline.js';
 import type { ExecuteClient } from '../../shared/execute-envelope.js';
 import type { Logger } from '../../shared/logger.js';
 import { createScheduleAdmin, type ScheduleAdmin } from './admin.js';
@@ -37,7 +38,7 @@ export interface ExecutionOptions {
   concurrency?: number;
   /** Worker poll period when idle; default 500 ms (the local dispatcher also wakes it). */
   pollMs?: number;
-  /** Per-invocation timeout; default 30 000 ms (the platform passes EXT_GATEWAY_TIMEOUT_MS). */
+  /** Each attempt's budget (its one deadline); default 30 000 ms (the platform passes EXT_GATEWAY_TIMEOUT_MS). */
   timeoutMs?: number;
   /** Default 262 144 (the platform passes EXT_RUNNER_MAX_RESPONSE_BYTES). */
   maxResponseBytes?: number;
@@ -45,7 +46,8 @@ export interface ExecutionOptions {
   maxAttempts?: number;
   /** Backoff base; default 5 s (attempt 2 after 5–10 s, attempt 3 after 10–20 s). */
   retryDelaySeconds?: number;
-  /** A job active this long past its timeout is presumed dead and retried; default 60 s. */
+  /** A job active this long past its attempt's latest end (budget + load allowance + answer margin,
+   * shared/deadline.ts) is presumed dead and retried; default 60 s. */
   expireGraceSeconds?: number;
   /** pg-boss maintenance period (expiry of dead jobs); default 30 s. */
   maintenanceIntervalSeconds?: number;
@@ -88,6 +90,9 @@ export async function startScheduleExecution(deps: StartExecutionDeps): Promise<
   const timeoutMs = o.timeoutMs ?? 30_000;
   const maxAttempts = Math.max(1, o.maxAttempts ?? 3);
   const expireGraceSeconds = o.expireGraceSeconds ?? 60;
+  // pg-boss's expiry from the same budget: an attempt ends by its deadline's latest end, so a job
+  // still active past it (plus the grace) had its worker die (docs/scheduling.md#deadline).
+  const expireInSeconds = Math.ceil(latestEndMs(timeoutMs) / 1000) + expireGraceSeconds;
   const keepPerSchedule = o.history?.keepPerSchedule ?? 100;
   const keepDays = o.history?.keepDays ?? 30;
   const cleanup: (() => Promise<unknown>)[] = [];
@@ -97,7 +102,7 @@ export async function startScheduleExecution(deps: StartExecutionDeps): Promise<
   try {
     const queue = await createPgBossQueue({
       databaseUrl: deps.databaseUrl,
-      retry: { maxAttempts, retryDelaySeconds: o.retryDelaySeconds ?? 5, expireInSeconds: Math.ceil(timeoutMs / 1000) + expireGraceSeconds },
+      retry: { maxAttempts, retryDelaySeconds: o.retryDelaySeconds ?? 5, expireInSeconds },
       maintenanceIntervalSeconds: o.maintenanceIntervalSeconds,
       logger,
     });
@@ -142,7 +147,7 @@ export async function startScheduleExecution(deps: StartExecutionDeps): Promise<
     async function prune(): Promise<number> {
       const now = clock.now();
       let n = 0;
-      n += await store.closeStaleRuns(deps.pool, new Date(now.getTime() - (timeoutMs + expireGraceSeconds * 1000) * 2), now);
+      n += await store.closeStaleRuns(deps.pool, new Date(now.getTime() - expireInSeconds * 1000 * 2), now);
       n += await store.pruneOldRuns(deps.pool, new Date(now.getTime() - keepDays * 86_400_000), 5000);
       n += await store.pruneOrphans(deps.pool, 5000);
       return n;

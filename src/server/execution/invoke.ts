@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
+import { Deadline } from '../../shared/deadline.js';
 import type { ExecuteClient, ExecuteResponseBody } from '../../shared/execute-envelope.js';
 import type { Logger } from '../../shared/logger.js';
 import { buildExecuteCall } from '../execute-request.js';
@@ -29,6 +30,8 @@ export const INVOCATION_ERRORS = {
   empty: (status: number) => `Runner returned empty body (http ${status})`,
   nonJson: (status: number) => `Runner returned non-JSON response (http ${status})`,
   status: (status: unknown) => `Runner returned status ${status}`,
+  /** Production's is its fetch's abort ("This operation was aborted"); ours adds the budget. */
+  timeout: (ms: number) => `This operation was aborted (timeout after ${ms} ms)`,
 } as const;
 
 /** Production's log lines, prefixed `[extension-scheduled-invocation]`. */
@@ -109,22 +112,28 @@ function excerpt(env: ExecuteResponseBody | null | undefined): string | null {
   }
 }
 
-async function executeWithTimeout(runner: ExecuteClient, call: ReturnType<typeof buildExecuteCall>, timeoutMs: number) {
-  const ac = new AbortController();
+/**
+ * The execute call under the attempt's deadline: the runner gets its signal and stops the guest at
+ * it (one outcome, the runner's); an answer that failed once the deadline passed is the timeout.
+ * The wait itself ends at the deadline's latest end, for a runner that does not answer at all.
+ */
+async function executeWithin(runner: ExecuteClient, call: ReturnType<typeof buildExecuteCall>, deadline: Deadline): Promise<ExecuteResponseBody> {
+  const timeout = () => new Error(INVOCATION_ERRORS.timeout(deadline.budgetMs));
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      ac.abort();
-      reject(new Error(`This operation was aborted (timeout after ${timeoutMs} ms)`));
-    }, timeoutMs);
+  const unanswered = new Promise<never>((_, reject) => {
+    const wait = deadline.latestRemainingMs();
+    if (Number.isFinite(wait)) timer = setTimeout(() => reject(timeout()), Math.min(wait, 2 ** 31 - 1));
   });
+  let env: ExecuteResponseBody;
   try {
-    const env = await Promise.race([runner.execute(call.headers, call.body, ac.signal), timeout]);
-    if (ac.signal.aborted) throw new Error(`This operation was aborted (timeout after ${timeoutMs} ms)`);
-    return env;
+    env = await Promise.race([runner.execute(call.headers, call.body, deadline.signal), unanswered]);
+  } catch (err) {
+    throw deadline.expired ? timeout() : err;
   } finally {
     clearTimeout(timer);
   }
+  if (deadline.expired && env.error !== null) throw timeout();
+  return env;
 }
 
 /**
@@ -195,18 +204,23 @@ export async function runInvocation(deps: InvokeDeps, job: InvocationJob): Promi
     const requestId = randomUUID();
     const startedAt = clock.now();
     const t0 = performance.now();
+    // The attempt's one deadline, from the instant its run starts (its recorded duration too): the
+    // runner, the guest and its host calls stop at it (docs/scheduling.md#deadline).
+    const deadline = new Deadline(deps.timeoutMs);
     // Committed before the call, so that a worker dying mid-run leaves a trace the next attempt closes.
     const runId = await store.insertRun(pool, { ...runBase, requestId, startedAt, status: 'running' });
     let outcome: InvocationOutcome;
     let httpStatus: number | null = null;
     let responseExcerpt: string | null = null;
     try {
-      const r = await callEndpoint(deps, row, { scheduleId, tenantId, trigger, occurrenceAt: runBase.occurrenceAt, requestId, data, jobId: job.id });
+      const r = await callEndpoint(deps, row, { scheduleId, tenantId, trigger, occurrenceAt: runBase.occurrenceAt, requestId, data, jobId: job.id, deadline });
       outcome = r.outcome;
       httpStatus = r.httpStatus;
       responseExcerpt = r.excerpt;
     } catch (err) {
       outcome = { status: 'error', error: (err as Error)?.message ?? String(err), retry: true };
+    } finally {
+      deadline.dispose();
     }
     const error = outcome.status === 'error' ? outcome.error.slice(0, LAST_ERROR_MAX_CHARS) : null;
     const status = outcome.status === 'error' ? 'error' : 'success';
@@ -270,6 +284,7 @@ interface AttemptContext {
   requestId: string;
   data: InvocationJob['data'];
   jobId: string;
+  deadline: Deadline;
 }
 
 interface AttemptResult {
@@ -329,7 +344,7 @@ async function callEndpoint(deps: InvokeDeps, r: store.RunContextRow, a: Attempt
   });
   let env: ExecuteResponseBody;
   try {
-    env = await executeWithTimeout(deps.runner, call, deps.timeoutMs);
+    env = await executeWithin(deps.runner, call, a.deadline);
   } catch (err) {
     return fail((err as Error)?.message ?? String(err));
   }

@@ -4,6 +4,7 @@
  * answers with the guest's response.
  */
 import { excerpt } from '../../shared/excerpt.js';
+import { Deadline } from '../../shared/deadline.js';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type pg from 'pg';
@@ -17,12 +18,15 @@ import { readBody } from '../../shared/read-body.js';
 const FORWARDED_HEADERS = ['x-request-id', 'accept', 'content-type', 'accept-encoding', 'user-agent'];
 export const GATEWAY_BODY_LIMIT = 10 * 1024 * 1024; // production's 10 MiB cap → 413
 export const GATEWAY_PREFIX = '/api/ext/';
+/** Production's EXT_GATEWAY_TIMEOUT_MS default. */
+const DEFAULT_GATEWAY_TIMEOUT_MS = 30_000;
 
 export interface GatewayOptions {
   pool: pg.Pool;
   runner: ExecuteClient;
   /** Tenant of requests without an `x-alga-tenant` header. */
   defaultTenant: string;
+  /** Each request's budget (EXT_GATEWAY_TIMEOUT_MS): its one deadline, counted from its arrival. */
   timeoutMs?: number;
   /** The session user the gateway passes on (production sends one when a user is signed in). */
   user?: ExecuteRequestBody['user'];
@@ -48,6 +52,21 @@ export function requestTenant(req: IncomingMessage, fallback: string): string {
 }
 
 export async function handleGateway(opts: GatewayOptions, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  // The execution's one deadline, from the request's arrival; a client that goes away stops its
+  // guest too (its sandbox is freed for the next request).
+  const gone = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) gone.abort();
+  });
+  const deadline = new Deadline(opts.timeoutMs ?? DEFAULT_GATEWAY_TIMEOUT_MS, gone.signal);
+  try {
+    await serve(opts, req, res, url, deadline, gone.signal);
+  } finally {
+    deadline.dispose();
+  }
+}
+
+async function serve(opts: GatewayOptions, req: IncomingMessage, res: ServerResponse, url: URL, deadline: Deadline, gone: AbortSignal): Promise<void> {
   const rest = url.pathname.slice(GATEWAY_PREFIX.length);
   const slash = rest.indexOf('/');
   const rawExtension = slash < 0 ? rest : rest.slice(0, slash);
@@ -93,16 +112,11 @@ export async function handleGateway(opts: GatewayOptions, req: IncomingMessage, 
     // The client's key, else one of our own per request: never the client's x-request-id, which a
     // client may reuse across different calls (production falls back to it; docs/differences.md#idempotency).
     idempotencyKey: method !== 'GET' ? ((req.headers['x-idempotency-key'] as string | undefined)?.trim() || randomUUID()) : undefined,
-    timeoutMs: opts.timeoutMs,
+    timeoutMs: deadline.budgetMs,
     user: opts.user,
   });
-  // A client that goes away stops its guest (its sandbox is freed for the next request).
-  const gone = new AbortController();
-  res.on('close', () => {
-    if (!res.writableFinished) gone.abort();
-  });
-  const out = await opts.runner.execute(call.headers, call.body, gone.signal);
-  if (gone.signal.aborted) return;
+  const out = await opts.runner.execute(call.headers, call.body, deadline.signal);
+  if (gone.aborted) return;
   if (out.error) {
     // The runner's error string is production's (`execute_failed: …`); the code is its prefix.
     sendJson(res, out.status, { error: out.error.split(':')[0], message: out.error, requestId }, { 'x-request-id': requestId });

@@ -1,6 +1,10 @@
 /** The runner over HTTP (`POST {RUNNER_BASE_URL}/v1/execute`), as production's server calls it. */
 import { Agent, request } from 'undici';
+import { deadlineOf } from '../../shared/deadline.js';
 import { envelopeError, type ExecuteClient, type ExecuteResponseBody } from '../../shared/execute-envelope.js';
+
+/** What undici waits at most (its timers take milliseconds up to 2^31 − 1). */
+const MAX_WAIT_MS = 2 ** 31 - 1;
 
 export function createHttpRunnerClient(opts: { baseUrl: string; apiKey?: string; timeoutMs?: number }): ExecuteClient & { close(): Promise<void> } {
   const base = opts.baseUrl.replace(/\/+$/, '');
@@ -11,9 +15,22 @@ export function createHttpRunnerClient(opts: { baseUrl: string; apiKey?: string;
       const h: Record<string, string> = { 'content-type': 'application/json' };
       for (const [k, v] of Object.entries(headers)) if (v !== undefined) h[k] = v;
       if (opts.apiKey) h['x-runner-service-token'] = opts.apiKey;
+      // The runner at the other end keeps the execution's deadline (it travels as limits.timeout_ms)
+      // and may move it later for its own load: wait for its answer until the deadline's latest end,
+      // and stop early only when our caller goes away.
+      const deadline = deadlineOf(signal);
+      const wait = deadline ? Math.min(deadline.latestRemainingMs(), MAX_WAIT_MS) : undefined;
+      const stop = deadline ? deadline.callerSignal : signal;
       let res;
       try {
-        res = await request(`${base}/v1/execute`, { method: 'POST', headers: h, body: JSON.stringify(body), dispatcher: agent, signal });
+        res = await request(`${base}/v1/execute`, {
+          method: 'POST',
+          headers: h,
+          body: JSON.stringify(body),
+          dispatcher: agent,
+          signal: stop,
+          ...(wait !== undefined ? { headersTimeout: wait, bodyTimeout: wait } : {}),
+        });
       } catch (e) {
         return envelopeError(502, `runner_unreachable: ${(e as Error).message}`);
       }

@@ -13,6 +13,7 @@ import { runnerRoutes } from '../../../src/host/http/runner-service.js';
 import { createHttpServer, listen } from '../../../src/shared/http-server.js';
 import { createLogger } from '../../../src/shared/logger.js';
 import { projectRoot } from '../../support/components.js';
+import { LOAD_ALLOWANCE_MS } from '../../../src/shared/deadline.js';
 import { startProbeRunner, type ProbeRunner } from './probe-runner.js';
 
 let probe: ProbeRunner;
@@ -102,7 +103,7 @@ test('/readyz: 503 with the reason while every sandbox is busy and one is past i
   const first = new AbortController();
   const firstRun = execute('/loop', 600_000, first.signal).catch((e: Error) => e);
   await until(() => probe.runner.stats().busy === 1);
-  ahead += 600_001; // past the first loop's deadline on the pool's clock; its timer has not fired
+  ahead += 600_001 + LOAD_ALLOWANCE_MS; // past the first loop's latest end on the pool's clock (its deadline, even were it still held for our load); its timer has not fired
   assert.equal(probe.runner.stats().overdue, 1);
   assert.deepEqual(await readyz(), { status: 200, json: { ready: true } }, 'a sandbox is still free');
   const second = new AbortController();

@@ -18,7 +18,7 @@ export interface SandboxHarness {
   contentHash: string;
   /** Every line the runner logged, parsed. */
   logs: LogLine[];
-  call(method: string, path: string, o?: { body?: unknown; tenant?: string; installId?: string; limits?: { timeout_ms?: number; memory_mb?: number }; providers?: string[] }): Promise<ExecuteResponseBody>;
+  call(method: string, path: string, o?: { body?: unknown; tenant?: string; installId?: string; limits?: { timeout_ms?: number; memory_mb?: number }; providers?: string[]; signal?: AbortSignal }): Promise<ExecuteResponseBody>;
 }
 
 export const json = (r: ExecuteResponseBody): any => JSON.parse(Buffer.from(r.body_b64 ?? '', 'base64').toString('utf8'));
@@ -54,6 +54,7 @@ export async function startSandboxHarness(opts: Partial<RunnerOptions> = {}): Pr
           limits: o.limits,
           providers: o.providers ?? [],
         },
+        o.signal,
       );
     },
   };

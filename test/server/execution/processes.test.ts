@@ -105,9 +105,9 @@ describe('processes', () => {
     try {
       const dueAt = new Date(Date.now() - 1000);
       await insertDueSchedules(db.pool, 1, dueAt, '0 0 1 1 *');
-      // The child's call outlasts its 10 s deadline, so the run is still running whenever the test
-      // sees it (it was 2.5 s, which a loaded machine could let finish first); the job expires 1 s
-      // after that deadline, and the occurrence is retried here.
+      // The child's call outlasts its 10 s deadline and that deadline's latest end (22 s), so the run
+      // is still running whenever the test sees it (it was 2.5 s, which a loaded machine could let
+      // finish first); the job expires 1 s after that latest end, and the occurrence is retried here.
       child = await spawnChild(db.url, { SLOW_MS: '60000', TIMEOUT_MS: '10000', EXPIRE_GRACE: '1' });
       for (;;) {
         if ((await db.pool.query(`SELECT 1 FROM extension_schedule_run WHERE status = 'running'`)).rowCount) break;

@@ -4,6 +4,7 @@ import { describe, test } from 'node:test';
 import { envelopeError } from '../../../src/shared/execute-envelope.js';
 import { evaluateResponse, INVOCATION_ERRORS, SKIP_REASONS } from '../../../src/server/execution/invoke.js';
 import { INVOCATION_QUEUE } from '../../../src/server/execution/queue.js';
+import { latestEndMs, LOAD_ALLOWANCE_MS } from '../../../src/shared/deadline.js';
 import { ok, startHarness } from './support.js';
 
 describe('response evaluation (production\'s order and strings)', () => {
@@ -116,7 +117,7 @@ describe('retries', () => {
 describe('exactly one success per occurrence', () => {
   test('a retry after a lost completion does not run the endpoint again; a run-now of the same instant still runs', async () => {
     // Postgres restarting between an attempt's commit and the queue's completion leaves the job
-    // active: it expires (timeout 1 s + grace 1 s) into a retry of an occurrence that already ran.
+    // active: it expires (its attempt's latest end, 13 s, + grace 1 s) into a retry of an occurrence that already ran.
     const h = await startHarness({ start: '2026-01-05T10:00:30Z', options: { timeoutMs: 1000, expireGraceSeconds: 1 } });
     try {
       const id = await h.create({ cron: '*/5 * * * *' });
@@ -156,7 +157,7 @@ describe('exactly one success per occurrence', () => {
 
 describe('an attempt stalled past its expiry', () => {
   // The first attempt's end waits on a row lock the test holds (a stall in Postgres, released by the
-  // test, not by time) while it still holds the run lock; its job expires (timeout 1 s + grace 1 s)
+  // test, not by time) while it still holds the run lock; its job expires (the attempt's latest end, 13 s, + grace 1 s)
   // into a retry that finds the lock held by its own job's earlier attempt.
   async function stalled(first: 'fails' | 'succeeds') {
     let calls = 0;
@@ -203,6 +204,25 @@ describe('an attempt stalled past its expiry', () => {
     assert.equal(calls, 1);
     assert.deepEqual(runs.filter((r) => r.status !== 'skipped').map((r) => [r.attempt, r.status]), [[1, 'success']]);
     assert.equal(runs.at(-1).error, SKIP_REASONS.alreadySucceeded);
+  });
+});
+
+describe('the job queue\'s expiry', () => {
+  test('is derived from the attempt\'s budget: its latest end (budget, load allowance, answer margin) plus the grace', async () => {
+    const h = await startHarness({ options: { timeoutMs: 3000, expireGraceSeconds: 1, maxAttempts: 1 } });
+    try {
+      const { rows } = await h.db.pool.query(`SELECT expire_seconds FROM pgboss.queue WHERE name = $1`, [INVOCATION_QUEUE]);
+      assert.deepEqual(rows, [{ expire_seconds: Math.ceil(latestEndMs(3000) / 1000) + 1 }]);
+      // A job expires only after the deadline of its attempt can no longer be running.
+      assert.ok(rows[0].expire_seconds * 1000 > 3000 + LOAD_ALLOWANCE_MS);
+      const id = await h.create({ cron: '*/5 * * * *' });
+      h.clock.set('2026-01-05T10:05:00Z');
+      await h.exec.tick();
+      const job = await h.until(async () => (await h.db.pool.query(`SELECT EXTRACT(epoch FROM expire_in)::int AS s FROM pgboss.job WHERE name = $1 AND data->>'scheduleId' = $2`, [INVOCATION_QUEUE, id])).rows[0]);
+      assert.equal(job.s, rows[0].expire_seconds);
+    } finally {
+      await h.stop();
+    }
   });
 });
 
