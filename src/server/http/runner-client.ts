@@ -19,7 +19,7 @@ export function createHttpRunnerClient(opts: { baseUrl: string; apiKey?: string;
       // and may move it later for its own load: wait for its answer until the deadline's latest end,
       // and stop early only when our caller goes away.
       const deadline = deadlineOf(signal);
-      const wait = deadline ? Math.min(deadline.latestRemainingMs(), MAX_WAIT_MS) : undefined;
+      const wait = deadline ? Math.max(1, Math.min(deadline.latestRemainingMs(), MAX_WAIT_MS)) : undefined; // 0 would mean no timeout to undici
       const stop = deadline ? deadline.callerSignal : signal;
       let res;
       try {
