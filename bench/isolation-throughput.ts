@@ -1,96 +1,122 @@
 /**
  * Benchmark 1 — isolated execution throughput vs reusing one warm instance for every request.
  *
- * Part A (the isolation cost alone, one thread, no runner): GET /counter on the probe
- *   - baseline: one warm instance reused for every call (no isolation);
- *   - snapshot: the runner's strategy (restore memory + globals after each call);
- *   - fresh-instance: a never-used instance for every call; the spare's instantiation runs between
- *     calls, so throughput pays for it (latency does not, in the runner).
- * Part B (end to end through the runner, all cores): executions/s in each isolation mode, against
- * the runner with one shared instance per sandbox (`isolation: 'shared-instance'`, no isolation).
- * Target: snapshot / baseline ≥ 0.5.
+ * Part A (the isolation cost alone, one thread, no runner), per workload, in interleaved rounds:
+ *   - baseline: one warm instance reused for every call (no isolation), modules as compiled without
+ *     the write barrier;
+ *   - snapshot, full compare: restore after each call by comparing the whole memory (no barrier);
+ *   - snapshot, marks: the barrier's modules, restore copying the marked pages (Node >= 22);
+ *   - the barrier's own cost: a warm instance of the barrier's modules reused for every call.
+ * Part B (end to end through the runner, all cores): executions/s with snapshot isolation (the
+ * default: marks where the engine allows) and with the full compare, against the runner with one
+ * shared instance per sandbox (`isolation: 'shared-instance'`, no isolation, no barrier), in paired
+ * rounds; fresh-instance once. Target (sample GET /api/status, through the runner): ≥ 0.7 on Node 24.
  */
-import { availableParallelism } from 'node:os';
-import { ReadyInstances } from '../src/host/sandbox/ready-instances.js';
-import { call, check, component, fmt, inThread, rate, runnerFor, stubAlga, witRequest } from './support.js';
+import { availableParallelism, loadavg } from 'node:os';
+import { InstanceSnapshot } from '../src/host/sandbox/snapshot.js';
+import { multiMemorySupported } from '../src/host/sandbox/write-barrier.js';
+import type { Runner } from '../src/host/runner.js';
+import { call, check, component, fmt, inThread, median, runnerFor, stubAlga, witRequest, type BenchComponent } from './support.js';
 
-const SECONDS = 3;
+const ROUNDS = 3;
+const load = () => loadavg().map((x) => fmt(x, 2)).join(' ');
+const barrier = multiMemorySupported();
+console.log(`Benchmark 1: isolated execution throughput — Node ${process.version}, write barrier ${barrier ? 'available' : 'unavailable (no multi-memory)'}, load ${load()}`);
+
 const probe = await component('scheduler-probe');
-const alga = stubAlga();
-const { create } = await inThread(probe, alga);
-const counter = witRequest('GET', '/counter');
-const warmUp = (g: { handler(r: unknown): unknown }) => {
-  g.handler(witRequest('GET', '/.well-known/alga-runner/warmup'));
-  return true;
-};
+const sample = await component('scheduler-demo');
+const alga = stubAlga({
+  'alga:extension/context': { getContext: () => ({ requestId: 'bench', tenantId: 'bench', extensionId: 'bench', installId: undefined, versionId: undefined }) },
+  'alga:extension/logging': { logDebug: () => {}, logInfo: () => {}, logWarn: () => {}, logError: () => {} },
+});
+const warmUpRequest = witRequest('GET', '/.well-known/alga-runner/warmup');
 
-const reused = create().guest;
-const baseline = await rate(SECONDS * 1000, () => reused.handler(counter));
-
-async function isolated(mode: 'snapshot' | 'fresh-instance'): Promise<number> {
-  const ready = new ReadyInstances(mode);
-  ready.register('probe', create, warmUp);
-  ready.fill('probe');
-  return rate(SECONDS * 1000, async () => {
-    const inst = ready.take('probe');
-    const r = inst.guest.handler(counter) as { body: Uint8Array };
-    if (new TextDecoder().decode(r.body) !== '{"counter":1}') throw new Error('isolation broken');
-    ready.release('probe', inst, true);
-    await new Promise((res) => setImmediate(res)); // let the spare refill run, as in the worker
-  });
+type Create = Awaited<ReturnType<typeof inThread>>['create'];
+function memoryOf(cores: ReturnType<Create>['cores']): WebAssembly.Memory {
+  for (const c of cores) if (c.instance.exports.memory instanceof WebAssembly.Memory) return c.instance.exports.memory;
+  throw new Error('no memory');
 }
-const snapshot = await isolated('snapshot');
-const fresh = await isolated('fresh-instance');
 
-/** Where a snapshot-isolated call's time goes: the guest's own work from the warm-up snapshot's
- * state (its JS engine has not run this route before: lazily compiled functions, cold inline
- * caches) and the restore, against the same call on the instance reused all along. */
-async function breakdown(): Promise<{ warm: number; fromSnapshot: number; restore: number }> {
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-  const warmTimes: number[] = [];
-  for (let i = 0; i < 500; i++) {
+/** A snapshotted instance: call, restore, repeat (what a sandbox worker does per execution). */
+function snapshotted(create: Create) {
+  const created = create();
+  created.guest.handler(warmUpRequest);
+  const snapshot = new InstanceSnapshot(memoryOf(created.cores), created.cores, created.marked);
+  return { guest: created.guest, snapshot };
+}
+
+async function partA(c: BenchComponent, method: string, path: string): Promise<void> {
+  const plain = (await inThread(c, alga, false)).create;
+  const marked = barrier ? (await inThread(c, alga, true)).create : undefined;
+  const request = witRequest(method, path);
+  const reused = plain().guest;
+  const reusedMarked = marked?.().guest;
+  const full = snapshotted(plain);
+  const byMarks = marked ? snapshotted(marked) : undefined;
+  if (byMarks && !byMarks.snapshot.byMarks) throw new Error('the barrier modules did not give a snapshot restored by marks');
+  for (let i = 0; i < 50; i++) {
+    reused.handler(request);
+    reusedMarked?.handler(request);
+  }
+  const times: Record<string, number[]> = { reused: [], fullCall: [], fullRestore: [], marksCall: [], marksRestore: [], reusedMarked: [] };
+  const time = (into: string, f: () => unknown) => {
     const t = performance.now();
-    reused.handler(counter);
-    warmTimes.push(performance.now() - t);
+    f();
+    times[into]!.push(performance.now() - t);
+  };
+  const rates: Record<string, number[]> = { reused: [], full: [], marks: [] };
+  const rate = (into: string, f: () => void) => {
+    const end = performance.now() + 1000;
+    let n = 0;
+    while (performance.now() < end) {
+      f();
+      n++;
+    }
+    rates[into]!.push(n);
+  };
+  for (let r = 0; r < ROUNDS * 2; r++) {
+    rate('reused', () => time('reused', () => reused.handler(request)));
+    rate('full', () => {
+      time('fullCall', () => full.guest.handler(request));
+      time('fullRestore', () => full.snapshot.restore());
+    });
+    if (byMarks) {
+      rate('marks', () => {
+        time('marksCall', () => byMarks.guest.handler(request));
+        time('marksRestore', () => {
+          if (byMarks.snapshot.restore()) throw new Error('the write barrier missed a write');
+        });
+      });
+      for (let i = 0; i < 200; i++) time('reusedMarked', () => reusedMarked!.handler(request));
+    }
   }
-  const ready = new ReadyInstances('snapshot');
-  ready.register('probe', create, warmUp);
-  ready.fill('probe');
-  const calls: number[] = [];
-  const restores: number[] = [];
-  for (let i = 0; i < 500; i++) {
-    const inst = ready.take('probe');
-    let t = performance.now();
-    inst.guest.handler(counter);
-    calls.push(performance.now() - t);
-    t = performance.now();
-    ready.release('probe', inst, true);
-    restores.push(performance.now() - t);
-    await new Promise((res) => setImmediate(res));
+  const base = median(rates.reused!);
+  const ms = (k: string) => fmt(median(times[k]!), 3);
+  console.log(`   ${c.name} ${method} ${path}`);
+  console.log(`     reuse one warm instance (baseline): ${fmt(base)} calls/s; call ${ms('reused')} ms`);
+  console.log(`     snapshot, full compare:             ${fmt(median(rates.full!))} calls/s   ratio ${fmt(median(rates.full!) / base, 2)}; call ${ms('fullCall')} ms + restore ${ms('fullRestore')} ms`);
+  if (byMarks) {
+    console.log(`     snapshot, marks (write barrier):    ${fmt(median(rates.marks!))} calls/s   ratio ${fmt(median(rates.marks!) / base, 2)}; call ${ms('marksCall')} ms + restore ${ms('marksRestore')} ms`);
+    console.log(`     the barrier's cost, warm instance:  call ${ms('reusedMarked')} ms (×${fmt(median(times.reusedMarked!) / median(times.reused!), 2)} the baseline call)`);
   }
-  return { warm: median(warmTimes), fromSnapshot: median(calls), restore: median(restores) };
 }
-const parts = await breakdown();
 
-console.log('Benchmark 1: isolated execution throughput (probe, GET /counter)');
-console.log(`A. one thread, no runner (${SECONDS} s each)`);
-console.log(`   reuse one warm instance (baseline): ${fmt(baseline)} calls/s`);
-console.log(`   snapshot restore per call:          ${fmt(snapshot)} calls/s   ratio ${fmt(snapshot / baseline, 2)}  (target ≥ 0.5)`);
-console.log(`   fresh instance per call:            ${fmt(fresh)} calls/s   ratio ${fmt(fresh / baseline, 2)}`);
-console.log(`   per call (medians): warm instance ${fmt(parts.warm, 3)} ms; from the snapshot ${fmt(parts.fromSnapshot, 3)} ms (×${fmt(parts.fromSnapshot / parts.warm, 2)}) + restore ${fmt(parts.restore, 3)} ms`);
-console.log(`   → even a free restore would give at most ${fmt(parts.warm / parts.fromSnapshot, 2)} here: fresh state means a guest engine that has not run this route yet`);
+console.log(`A. one thread, no runner (${ROUNDS * 2} interleaved rounds of 1 s each; medians)`);
+await partA(probe, 'GET', '/counter');
+await partA(sample, 'GET', '/api/status');
+console.log(`   load ${load()}`);
 
 const cores = availableParallelism();
-const sample = await component('scheduler-demo');
 const workloads = [
   { label: 'probe GET /counter (a trivial call)', c: probe, method: 'GET', path: '/counter' },
   { label: 'sample GET /api/status (one host call, JSON)', c: sample, method: 'GET', path: '/api/status' },
 ];
-/** Executions per second through a runner in one isolation mode, as many callers as sandboxes. */
-async function throughput(w: (typeof workloads)[number], isolation: 'shared-instance' | 'snapshot' | 'fresh-instance'): Promise<number> {
-  const runner = runnerFor(w.c, { isolation, concurrency: cores });
-  await runner.warm(w.c.contentHash, 'bench', w.c.name);
-  const end = Date.now() + SECONDS * 1000;
+type Mode = { isolation: 'shared-instance' | 'snapshot' | 'fresh-instance'; writeBarrier: boolean };
+const SLICE_MS = 500;
+const SLICES = 10;
+/** Executions in `ms` through a runner, as many callers as sandboxes. */
+async function slice(runner: Runner, w: (typeof workloads)[number], ms: number): Promise<number> {
+  const end = Date.now() + ms;
   let n = 0;
   await Promise.all(
     Array.from({ length: cores }, async () => {
@@ -100,24 +126,37 @@ async function throughput(w: (typeof workloads)[number], isolation: 'shared-inst
       }
     }),
   );
-  await runner.close();
-  return n / SECONDS;
+  return (n * 1000) / ms;
+}
+async function started(w: (typeof workloads)[number], mode: Mode): Promise<Runner> {
+  const runner = runnerFor(w.c, { ...mode, concurrency: cores });
+  await runner.warm(w.c.contentHash, 'bench', w.c.name);
+  await slice(runner, w, 200);
+  return runner;
 }
 
-// Baseline and snapshot are measured in pairs, three times, and the median ratio is reported: single
-// runs on a small VM swing by ±30 %.
-const ROUNDS = 3;
-console.log(`B. through the runner, ${cores} sandboxes, ${cores} concurrent callers (${SECONDS} s each; ${ROUNDS} paired rounds)`);
+// Load on a shared VM changes from second to second: the modes run in short slices, one after the
+// other, and each slice's rate is divided by the baseline's of the same round.
+console.log(`B. through the runner, ${cores} sandboxes, ${cores} concurrent callers (${SLICES} rounds of ${SLICE_MS} ms per mode, interleaved; medians)`);
 for (const w of workloads) {
-  const pairs: { base: number; snapshot: number }[] = [];
-  for (let r = 0; r < ROUNDS; r++) pairs.push({ base: await throughput(w, 'shared-instance'), snapshot: await throughput(w, 'snapshot') });
-  const fresh = await throughput(w, 'fresh-instance');
-  const ratios = pairs.map((p) => p.snapshot / p.base);
-  const medianRatio = [...ratios].sort((a, b) => a - b)[ROUNDS >> 1]!;
-  const base = [...pairs.map((p) => p.base)].sort((a, b) => a - b)[ROUNDS >> 1]!;
+  const modes = {
+    base: await started(w, { isolation: 'shared-instance', writeBarrier: false }),
+    snapshot: await started(w, { isolation: 'snapshot', writeBarrier: true }),
+    full: await started(w, { isolation: 'snapshot', writeBarrier: false }),
+  };
+  const rates: Record<keyof typeof modes, number[]> = { base: [], snapshot: [], full: [] };
+  for (let r = 0; r < SLICES; r++) {
+    for (const k of Object.keys(modes) as (keyof typeof modes)[]) rates[k].push(await slice(modes[k], w, SLICE_MS));
+  }
+  for (const runner of Object.values(modes)) await runner.close();
+  const fresh = await started(w, { isolation: 'fresh-instance', writeBarrier: false });
+  const freshRate = await slice(fresh, w, 2000);
+  await fresh.close();
+  const ratios = (k: 'snapshot' | 'full') => rates[k].map((x, i) => x / rates.base[i]!);
   console.log(`   ${w.label}`);
-  console.log(`     one shared instance, no isolation (baseline): ${pairs.map((p) => fmt(p.base)).join(' / ')} executions/s`);
-  console.log(`     snapshot (default):                           ${pairs.map((p) => fmt(p.snapshot)).join(' / ')} executions/s`);
-  console.log(`     snapshot / baseline per round: ${ratios.map((x) => fmt(x, 2)).join(', ')}   median ${fmt(medianRatio, 2)}  (target ≥ 0.5)`);
-  console.log(`     fresh-instance:                               ${fmt(fresh)} executions/s   ratio ${fmt(fresh / base, 2)} (against the median baseline)`);
+  console.log(`     one shared instance, no isolation (baseline): ${fmt(median(rates.base))} executions/s`);
+  console.log(`     snapshot (default${barrier ? ', marks' : ', full compare'}): ${fmt(median(rates.snapshot))} executions/s   ratio ${fmt(median(ratios('snapshot')), 2)} (rounds ${fmt(Math.min(...ratios('snapshot')), 2)}–${fmt(Math.max(...ratios('snapshot')), 2)})`);
+  console.log(`     snapshot, full compare:    ${fmt(median(rates.full))} executions/s   ratio ${fmt(median(ratios('full')), 2)} (rounds ${fmt(Math.min(...ratios('full')), 2)}–${fmt(Math.max(...ratios('full')), 2)})`);
+  console.log(`     fresh-instance:            ${fmt(freshRate)} executions/s   ratio ${fmt(freshRate / median(rates.base), 2)}`);
 }
+console.log(`   load ${load()}`);

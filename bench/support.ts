@@ -10,7 +10,7 @@ import { buildComponent } from '../src/build/componentize.js';
 import { ComponentCache } from '../src/host/component-cache.js';
 import { sha256Hex } from '../src/shared/content-hash.js';
 import { createRunner, type Runner, type RunnerOptions } from '../src/host/runner.js';
-import type { CoreInstanceState } from '../src/host/sandbox/snapshot.js';
+import { CoreInstantiation } from '../src/host/sandbox/snapshot.js';
 import type { GuestExports } from '../src/host/sandbox/ready-instances.js';
 import { WORLD_IMPORTS } from '../src/host/world.js';
 import type { ExecuteResponseBody } from '../src/shared/execute-envelope.js';
@@ -53,24 +53,19 @@ export function check(r: ExecuteResponseBody): void {
 }
 
 /** The component instantiated in this thread, with the given alga:extension imports. */
-export async function inThread(c: BenchComponent, alga: Record<string, Record<string, (...a: unknown[]) => unknown>> = stubAlga()) {
-  const cache = new ComponentCache({ cacheDir: CACHE_DIR, source: { load: async () => c.bytes } });
+export async function inThread(c: BenchComponent, alga: Record<string, Record<string, (...a: unknown[]) => unknown>> = stubAlga(), writeBarrier = true) {
+  const cache = new ComponentCache({ cacheDir: CACHE_DIR, source: { load: async () => c.bytes }, writeBarrier });
   const loaded = await cache.get({ tenantId: 'bench', extensionId: c.name, contentHash: c.contentHash });
   const variant = await loaded.variant(256);
   const mod = (await import(pathToFileURL(join(variant.glueDir, 'component.js')).href)) as {
-    instantiate(g: (n: string) => WebAssembly.Module, i: unknown, c: (m: WebAssembly.Module, i: WebAssembly.Imports) => WebAssembly.Instance): GuestExports;
+    instantiate(g: (n: string) => WebAssembly.Module, i: unknown, c: (m: WebAssembly.Module, i: WebAssembly.Imports) => { exports: WebAssembly.Exports }): GuestExports;
   };
   const wasi = new WASIShim({ sandbox: { preopens: {}, env: {}, args: ['x'], enableNetwork: false } } as ConstructorParameters<typeof WASIShim>[0]).getImportObject();
   const nameOf = new Map([...Object.entries(variant.modules)].map(([n, m]) => [m, n]));
   const create = () => {
-    const cores: CoreInstanceState[] = [];
-    const guest = mod.instantiate((n) => variant.modules[n]!, { ...wasi, ...alga }, (m, i) => {
-      const instance = new WebAssembly.Instance(m, i);
-      const s = variant.stateExports[nameOf.get(m)!]!;
-      cores.push({ instance, globals: s.globals, tables: s.tables });
-      return instance;
-    });
-    return { guest, cores };
+    const cores = new CoreInstantiation((m) => variant.stateExports[nameOf.get(m)!]);
+    const guest = mod.instantiate((n) => variant.modules[n]!, { ...wasi, ...alga }, cores.instantiateCore);
+    return { guest, cores: cores.cores, marked: cores.marked };
   };
   return { create };
 }

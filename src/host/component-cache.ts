@@ -11,6 +11,8 @@ import type { ComponentSource } from './ports.js';
 import { TRANSPILE_REVISION, transpileComponent } from './transpile.js';
 import type { ComponentVariant } from './sandbox/protocol.js';
 import { rewriteCoreModule, WASM_PAGE } from './sandbox/wasm-binary.js';
+import { addWriteBarrier, BARRIER_REVISION, MARKS_EXPORT, multiMemorySupported } from './sandbox/write-barrier.js';
+import type { CoreStateExports } from './sandbox/snapshot.js';
 
 export interface LoadedComponent {
   /** Lowercase hex sha256, without the `sha256:` prefix. */
@@ -31,6 +33,8 @@ export interface ComponentCacheOptions {
   cacheDir: string;
   source: ComponentSource;
   onProgress?: (msg: string) => void;
+  /** Add the write barrier (sandbox/write-barrier.ts) where the engine allows; false only for benches. */
+  writeBarrier?: boolean;
 }
 
 export class ComponentCache {
@@ -68,7 +72,7 @@ export class ComponentCache {
     const variant = (memoryMb: number) => {
       let v = variants.get(memoryMb);
       if (!v) {
-        v = compileVariant(hash, glueDir, files, memoryMb);
+        v = compileVariant(hash, glueDir, files, memoryMb, this.opts.writeBarrier ?? true);
         variants.set(memoryMb, v);
         v.catch(() => variants.delete(memoryMb));
       }
@@ -104,14 +108,36 @@ export class ComponentCache {
 }
 
 /** Rewrites (memory cap, state exports) and compiles each core module of a transpiled component. */
-async function compileVariant(hash: string, glueDir: string, files: string[], memoryMb: number): Promise<Required<ComponentVariant>> {
+async function compileVariant(hash: string, glueDir: string, files: string[], memoryMb: number, writeBarrier: boolean): Promise<Required<ComponentVariant>> {
   const maxPages = Math.floor((memoryMb * 2 ** 20) / WASM_PAGE);
   const modules: Record<string, WebAssembly.Module> = {};
-  const stateExports: Record<string, { globals: string[]; tables: string[] }> = {};
+  const stateExports: Record<string, CoreStateExports> = {};
   for (const name of files) {
-    const rewritten = rewriteCoreModule(readFileSync(join(glueDir, name)), { maxPages, exportState: true });
+    const original = readFileSync(join(glueDir, name));
+    const barrier = writeBarrier && multiMemorySupported() ? withBarrier(glueDir, name, original) : undefined;
+    // The barrier's marks memory gets the cap too; it is never larger than the smallest cap (1 MB).
+    const rewritten = rewriteCoreModule(barrier?.bytes ?? original, { maxPages, exportState: true });
     modules[name] = await WebAssembly.compile(rewritten.bytes);
-    stateExports[name] = { globals: rewritten.globalExports, tables: rewritten.tableExports };
+    const state: CoreStateExports = { globals: rewritten.globalExports, tables: rewritten.tableExports };
+    if (barrier?.bytes) state.marks = MARKS_EXPORT;
+    else if (barrier?.reason !== 'no memory') state.unmarked = true;
+    stateExports[name] = state;
   }
   return { key: `${hash}:${memoryMb}`, glueDir, modules, stateExports };
+}
+
+/** The module with the write barrier (sandbox/write-barrier.ts), or why it has none: the pass takes
+ * ~0.5 s for the sample, so its result is kept beside the transpiled component. */
+function withBarrier(glueDir: string, name: string, original: Uint8Array): { bytes?: Uint8Array; reason?: string } {
+  const dir = join(glueDir, `barrier-r${BARRIER_REVISION}`);
+  const marked = join(dir, name);
+  const none = join(dir, `${name}.none`);
+  if (existsSync(marked)) return { bytes: readFileSync(marked) };
+  if (existsSync(none)) return { reason: readFileSync(none, 'utf8') };
+  const r = addWriteBarrier(original);
+  mkdirSync(dir, { recursive: true });
+  const tmp = `${r.bytes ? marked : none}.tmp-${process.pid}-${Date.now()}`;
+  writeFileSync(tmp, r.bytes ?? r.reason);
+  renameSync(tmp, r.bytes ? marked : none); // atomic: a concurrent process writes the same bytes
+  return r;
 }

@@ -53,6 +53,9 @@ export interface RunnerOptions {
   maxResponseBytes?: number;
   /** How each execution gets fresh guest state (see sandbox/ready-instances.ts); default `snapshot`. */
   isolation?: IsolationMode;
+  /** Restores by marks of a write barrier where the engine allows (sandbox/write-barrier.ts); default
+   * true, false only as a bench baseline (every restore compares the whole memory). */
+  writeBarrier?: boolean;
   /** How long the main thread polls a sandbox after answering its host call (sandbox/pool.ts); a bench knob. */
   hotPollMs?: number;
   /** The clock the sandboxes' deadlines are read on for `stats().overdue` (performance.now() time); tests move it. */
@@ -120,7 +123,7 @@ function toUser(tenantId: string, u: NonNullable<ParsedExecuteRequest['user']>):
 
 export function createRunner(opts: RunnerOptions): Runner {
   const logger = opts.logger ?? silentLogger;
-  const cache = new ComponentCache({ cacheDir: opts.cacheDir, source: opts.components, onProgress: opts.onProgress });
+  const cache = new ComponentCache({ cacheDir: opts.cacheDir, source: opts.components, onProgress: opts.onProgress, writeBarrier: opts.writeBarrier });
   const pool = new SandboxPool({
     size: opts.concurrency,
     maxQueue: opts.maxQueue,

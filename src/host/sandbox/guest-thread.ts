@@ -33,7 +33,7 @@ import {
   type WorkerToMain,
 } from './protocol.js';
 import { ReadyInstances, type GuestExports, type IsolationMode } from './ready-instances.js';
-import type { CoreInstanceState } from './snapshot.js';
+import { CoreInstantiation } from './snapshot.js';
 import type { ExecuteRequest, ExecuteResponse } from '../wit-types/interfaces/alga-extension-types.js';
 
 export interface GuestThreadData {
@@ -45,7 +45,7 @@ export interface GuestThreadData {
 type Instantiate = (
   getCoreModule: (name: string) => WebAssembly.Module,
   imports: Record<string, unknown>,
-  instantiateCore: (m: WebAssembly.Module, i: WebAssembly.Imports) => WebAssembly.Instance,
+  instantiateCore: (m: WebAssembly.Module, i: WebAssembly.Imports) => { exports: WebAssembly.Exports },
 ) => GuestExports;
 
 const { flag: flagBuffer, bridge, isolation } = workerData as GuestThreadData;
@@ -203,7 +203,7 @@ async function load(variant: ComponentVariant): Promise<void> {
       const mod = (await import(pathToFileURL(join(variant.glueDir, 'component.js')).href)) as { instantiate: Instantiate };
       const nameOf = new Map<WebAssembly.Module, string>(Object.entries(modules).map(([n, m]) => [m, n]));
       const create = () => {
-        const cores: CoreInstanceState[] = [];
+        const cores = new CoreInstantiation((m) => stateExports?.[nameOf.get(m) ?? '']);
         const guest = mod.instantiate(
           (name) => {
             const m = modules[name];
@@ -211,14 +211,9 @@ async function load(variant: ComponentVariant): Promise<void> {
             return m;
           },
           IMPORTS,
-          (m, i) => {
-            const instance = new WebAssembly.Instance(m, i);
-            const state = stateExports?.[nameOf.get(m) ?? ''];
-            cores.push({ instance, globals: state?.globals ?? [], tables: state?.tables ?? [] });
-            return instance;
-          },
+          cores.instantiateCore,
         );
-        return { guest, cores };
+        return { guest, cores: cores.cores, marked: cores.marked };
       };
       instances.register(variant.key, create, warmUp);
       // First calls into freshly compiled code are slow (lazy compilation): pay that on a

@@ -2,6 +2,7 @@
 import type { ExecuteRequest, ExecuteResponse } from '../wit-types/interfaces/alga-extension-types.js';
 import type { ExecutionData } from '../interfaces/types.js';
 import type { LogFields, LogLevel } from '../../shared/logger.js';
+import type { CoreStateExports } from './snapshot.js';
 
 /** One compiled variant of a component: its glue and its core modules, capped at `memoryMb`. */
 export interface ComponentVariant {
@@ -12,8 +13,9 @@ export interface ComponentVariant {
   /** Compiled core modules by file name (posting a Module to a worker shares the compiled code).
    * Sent once per worker: absent when the worker already has this variant. */
   modules?: Record<string, WebAssembly.Module>;
-  /** Per module file: the exports added for its mutable globals and tables (see wasm-binary.ts). */
-  stateExports?: Record<string, { globals: string[]; tables: string[] }>;
+  /** Per module file: the exports added for its mutable globals and tables (see wasm-binary.ts), and
+   * for its write barrier (write-barrier.ts). */
+  stateExports?: Record<string, CoreStateExports>;
 }
 
 /** Everything a worker needs to run one execution of a component. */

@@ -30,7 +30,7 @@ export interface ReadyInstance {
 }
 
 /** Instantiates the variant; `cores` receives each core instance as it is created. */
-export type Instantiator = () => { guest: GuestExports; cores: CoreInstanceState[] };
+export type Instantiator = () => { guest: GuestExports; cores: CoreInstanceState[]; marked?: boolean };
 
 /** Executions one restored instance may serve before it is replaced (bounds any state kept outside
  * wasm, e.g. resource handles in jco's glue that a guest forgot to drop). */
@@ -46,6 +46,8 @@ interface VariantInstances {
   refilling: boolean;
   /** False once a warm-up call failed: snapshots of this variant are then taken cold. */
   warmable: boolean;
+  /** False once a full compare found a write the marks missed: restores then compare in full. */
+  marksTrusted: boolean;
 }
 
 function memoryOf(cores: CoreInstanceState[]): WebAssembly.Memory {
@@ -66,7 +68,7 @@ export class ReadyInstances {
   }
 
   register(key: string, create: Instantiator, warmUp: (guest: GuestExports) => boolean): void {
-    if (!this.variants.has(key)) this.variants.set(key, { create, warmUp, refilling: false, warmable: true });
+    if (!this.variants.has(key)) this.variants.set(key, { create, warmUp, refilling: false, warmable: true, marksTrusted: true });
   }
 
   /** Makes sure the variant has a live and a spare instance (used by `prepare`). */
@@ -99,8 +101,12 @@ export class ReadyInstances {
     else if (ready.uses >= MAX_USES) discarded = 'use limit reached';
     else discarded = ready.snapshot.refusal();
     if (discarded === undefined) {
-      ready.snapshot!.restore();
-      v.live = ready;
+      discarded = ready.snapshot!.restore();
+      if (discarded) {
+        // Marks missed a write: no instance of this variant restores by marks again.
+        v.marksTrusted = false;
+        v.spare = undefined;
+      } else v.live = ready;
     }
     this.scheduleRefill(key, v);
     return discarded;
@@ -148,12 +154,17 @@ export class ReadyInstances {
       const { guest, cores } = v.create();
       return { guest, memory: memoryOf(cores), uses: 0 };
     }
+    const snapshotted = ({ guest, cores, marked }: ReturnType<Instantiator>): ReadyInstance => ({
+      guest,
+      memory: memoryOf(cores),
+      snapshot: new InstanceSnapshot(memoryOf(cores), cores, marked === true && v.marksTrusted),
+      uses: 0,
+    });
     if (v.warmable) {
-      const { guest, cores } = v.create();
-      if (v.warmUp(guest)) return { guest, memory: memoryOf(cores), snapshot: new InstanceSnapshot(memoryOf(cores), cores), uses: 0 };
+      const created = v.create();
+      if (v.warmUp(created.guest)) return snapshotted(created);
       v.warmable = false; // a trapped instance is unusable: snapshot a fresh one instead
     }
-    const { guest, cores } = v.create();
-    return { guest, memory: memoryOf(cores), snapshot: new InstanceSnapshot(memoryOf(cores), cores), uses: 0 };
+    return snapshotted(v.create());
   }
 }
