@@ -164,7 +164,8 @@ export class InstanceSnapshot {
     );
     if (marked && cores.every((c) => !c.unmarked)) {
       this.marks = cores.filter((c) => c.marks).map((c) => new Uint8Array((c.instance.exports[c.marks!] as WebAssembly.Memory).buffer));
-      for (const m of this.marks) m.fill(0); // what instantiation and warm-up wrote is the snapshot
+      const pages = this.memoryBytes.length / RESTORE_PAGE;
+      for (const m of this.marks) m.fill(0, 0, pages); // what instantiation and warm-up wrote is the snapshot
     }
   }
 
@@ -214,9 +215,10 @@ export class InstanceSnapshot {
     const [first, ...rest] = this.marks!;
     const dirty = first!.slice(0, pages);
     first!.fill(0, 0, pages);
-    for (const m of rest) {
-      for (let i = m.indexOf(1); i !== -1 && i < pages; i = m.indexOf(1, i + 1)) dirty[i] = 1;
-      m.fill(0, 0, pages);
+    for (const whole of rest) {
+      const m = whole.subarray(0, pages); // never scan past the memory: the rest is never marked nor touched
+      for (let i = m.indexOf(1); i !== -1; i = m.indexOf(1, i + 1)) dirty[i] = 1;
+      m.fill(0);
     }
     return dirty;
   }
