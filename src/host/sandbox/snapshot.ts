@@ -13,8 +13,8 @@
  *   changed page that was not marked disables the marks for good (the instance is discarded).
  * - the full compare: chunks of 64 KiB, then pages inside chunks that differ; only pages that differ
  *   are copied back (rewriting all of them would evict the guest's working set from the CPU caches).
- * Reading the whole memory costs ~0.8 ms for the sample and slows the next call too (the compare
- * evicts the guest's working set from the CPU caches); copying a few dozen marked pages costs ~30 µs.
+ * Reading the whole memory costs ~0.9 ms for the sample and slows the next call too (the compare
+ * evicts the guest's working set from the CPU caches); copying its ~80 marked pages costs ~0.04 ms.
  *
  * Globals matter as much as memory: componentize-js components carry the WASI preview1 adapter,
  * whose state pointer lives in a global; restoring memory alone trips its assertions.
