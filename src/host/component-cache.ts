@@ -135,9 +135,13 @@ function withBarrier(glueDir: string, name: string, original: Uint8Array): { byt
   if (existsSync(marked)) return { bytes: readFileSync(marked) };
   if (existsSync(none)) return { reason: readFileSync(none, 'utf8') };
   const r = addWriteBarrier(original);
-  mkdirSync(dir, { recursive: true });
-  const tmp = `${r.bytes ? marked : none}.tmp-${process.pid}-${Date.now()}`;
-  writeFileSync(tmp, r.bytes ?? r.reason);
-  renameSync(tmp, r.bytes ? marked : none); // atomic: a concurrent process writes the same bytes
+  try {
+    mkdirSync(dir, { recursive: true });
+    const tmp = `${r.bytes ? marked : none}.tmp-${process.pid}-${Date.now()}`;
+    writeFileSync(tmp, r.bytes ?? r.reason);
+    renameSync(tmp, r.bytes ? marked : none); // atomic: a concurrent process writes the same bytes
+  } catch {
+    // A cache folder we cannot write: the next process runs the pass again.
+  }
   return r;
 }

@@ -6,6 +6,7 @@
  * are covered.
  */
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, test } from 'node:test';
@@ -13,7 +14,7 @@ import { WASIShim } from '@bytecodealliance/preview2-shim/instantiation';
 import { ComponentCache } from '../../../src/host/component-cache.js';
 import { ReadyInstances, type GuestExports } from '../../../src/host/sandbox/ready-instances.js';
 import { CoreInstantiation, InstanceSnapshot, VERIFY_EVERY, type CoreInstanceState } from '../../../src/host/sandbox/snapshot.js';
-import { addWriteBarrier, multiMemorySupported } from '../../../src/host/sandbox/write-barrier.js';
+import { addWriteBarrier, BARRIER_REVISION, multiMemorySupported } from '../../../src/host/sandbox/write-barrier.js';
 import { WORLD_IMPORTS } from '../../../src/host/world.js';
 import { sha256Hex } from '../../../src/shared/content-hash.js';
 import { projectRoot } from '../../support/components.js';
@@ -221,6 +222,18 @@ describe('write barrier', { skip }, () => {
       new Uint8Array(memory.buffer).fill(0x5a, p, p + 3 * 4096);
     });
     void cores;
+  });
+
+  test('the pass runs once per component: its output is kept beside the transpiled component and used by every cap', async () => {
+    const bytes = await probeComponent();
+    const cache = new ComponentCache({ cacheDir: join(projectRoot(), '.alga', 'cache'), source: { load: async () => bytes } });
+    const loaded = await cache.get({ tenantId: 't', extensionId: 'probe', contentHash: `sha256:${sha256Hex(bytes)}` });
+    const small = await loaded.variant(32);
+    const large = await loaded.variant(512);
+    const marked = Object.entries(small.stateExports).filter(([, st]) => st.marks).map(([name]) => name);
+    assert.ok(marked.length > 0, 'no module got the barrier');
+    assert.deepEqual(Object.entries(large.stateExports).filter(([, st]) => st.marks).map(([name]) => name), marked);
+    for (const name of marked) assert.ok(existsSync(join(loaded.glueDir, `barrier-r${BARRIER_REVISION}`, name)), `${name} has no kept copy`);
   });
 
   test('modules the pass cannot read are left as they are (their instances are compared in full)', () => {
