@@ -34,12 +34,20 @@ export class MemoryCapError extends Error {
 
 const SECTION = { import: 2, table: 4, memory: 5, global: 6, export: 7 } as const;
 
+/** A cursor over a wasm binary; `fail` makes the error a truncated binary throws. */
 export class Reader {
-  pos = 0;
-  constructor(readonly buf: Uint8Array) {}
+  constructor(
+    readonly buf: Uint8Array,
+    public pos = 0,
+    private readonly fail: (message: string) => Error = (m) => new Error(m),
+  ) {}
   byte(): number {
-    if (this.pos >= this.buf.length) throw new Error('truncated wasm binary');
+    if (this.pos >= this.buf.length) throw this.fail('truncated wasm binary');
     return this.buf[this.pos++]!;
+  }
+  /** Skips any LEB128 number (signed or not, any width). */
+  leb(): void {
+    while (this.byte() & 0x80);
   }
   u32(): number {
     let result = 0;

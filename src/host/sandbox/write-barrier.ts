@@ -11,6 +11,8 @@
  * Writes the JS glue makes into guest memory are not stores of the module: snapshot.ts marks them.
  */
 
+import { Reader, u32Bytes } from './wasm-binary.js';
+
 export const MARKS_EXPORT = '__alga_marks';
 /** log2 of the marked page size. */
 export const MARK_SHIFT = 12;
@@ -90,49 +92,11 @@ class Out {
   }
 }
 
-function u32Of(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n = Math.floor(n / 128);
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
-}
 
-/** A cursor over the module, with the few decoders the pass needs. */
-class In {
-  pos: number;
-  constructor(
-    readonly b: Uint8Array,
-    pos = 0,
-  ) {
-    this.pos = pos;
-  }
-  byte(): number {
-    if (this.pos >= this.b.length) throw new BarrierUnsupported('truncated module');
-    return this.b[this.pos++]!;
-  }
-  u32(): number {
-    let result = 0;
-    let mul = 1;
-    for (;;) {
-      const b = this.byte();
-      result += (b & 0x7f) * mul;
-      if (!(b & 0x80)) return result;
-      mul *= 128;
-    }
-  }
-  /** Skips any LEB128 number (signed or not, any width). */
-  leb(): void {
-    while (this.byte() & 0x80);
-  }
-  skip(n: number): void {
-    this.pos += n;
-  }
-  name(): void {
-    this.skip(this.u32());
+/** A cursor over the module, with the few decoders the pass needs beyond the shared reader's. */
+class In extends Reader {
+  constructor(b: Uint8Array, pos = 0) {
+    super(b, pos, (m) => new BarrierUnsupported(m));
   }
   valtype(): number {
     const t = this.byte();
@@ -228,7 +192,7 @@ function scanBody(r: In, end: number, sites: Site[]): void {
 }
 
 function blocktype(r: In): void {
-  const t = r.b[r.pos]!;
+  const t = r.buf[r.pos]!;
   if (t === 0x40 || t === 0x7f || t === 0x7e || t === 0x7d || t === 0x7c || t === 0x7b || t === 0x70 || t === 0x6f) r.pos++;
   else if (t === 0x63 || t === 0x64) r.valtype();
   else r.leb(); // s33 type index
@@ -325,7 +289,7 @@ function rewrite(bytes: Uint8Array): BarrierResult {
         r.valtype();
         r.limits();
       } else if (kind === 2) {
-        if (r.b[r.pos]! & 0x06) throw new BarrierUnsupported('shared or 64-bit memory');
+        if (r.buf[r.pos]! & 0x06) throw new BarrierUnsupported('shared or 64-bit memory');
         r.limits();
         memories++;
       } else if (kind === 3) {
@@ -341,7 +305,7 @@ function rewrite(bytes: Uint8Array): BarrierResult {
   if (memSec) {
     const r = new In(bytes, memSec.body);
     for (let n = r.u32(); n > 0; n--, memories++) {
-      if (r.b[r.pos]! & 0x06) throw new BarrierUnsupported('shared or 64-bit memory');
+      if (r.buf[r.pos]! & 0x06) throw new BarrierUnsupported('shared or 64-bit memory');
       r.limits();
     }
   }
@@ -469,8 +433,8 @@ function rewrite(bytes: Uint8Array): BarrierResult {
     return b.done();
   };
   const helperTypeBytes = [0x60, 3, I32, I32, I32, 0];
-  const marksMemory = [0x01, ...u32Of(MARKS_PAGES), ...u32Of(MARKS_PAGES)];
-  const marksExport = [...u32Of(MARKS_EXPORT.length), ...new TextEncoder().encode(MARKS_EXPORT), 0x02, MARKS];
+  const marksMemory = [0x01, ...u32Bytes(MARKS_PAGES), ...u32Bytes(MARKS_PAGES)];
+  const marksExport = [...u32Bytes(MARKS_EXPORT.length), ...new TextEncoder().encode(MARKS_EXPORT), 0x02, MARKS];
   // Sections in their required order; those we add are written where they belong.
   const ORDER = [1, 2, 3, 4, 5, 13, 6, 7, 8, 9, 12, 10, 11];
   const rank = (id: number) => ORDER.indexOf(id);
@@ -480,7 +444,7 @@ function rewrite(bytes: Uint8Array): BarrierResult {
       if (added.has(id) || find(id) || rank(id) >= beforeRank) continue;
       added.add(id);
       if (id === 1) emit(1, withAppended(undefined, helperTypeBytes, 1));
-      if (id === 3) emit(3, withAppended(undefined, [...u32Of(helperType), ...u32Of(helperType)], 2));
+      if (id === 3) emit(3, withAppended(undefined, [...u32Bytes(helperType), ...u32Bytes(helperType)], 2));
       if (id === 5) emit(5, withAppended(undefined, marksMemory, 1));
       if (id === 7) emit(7, withAppended(undefined, marksExport, 1));
       if (id === 10) emit(10, code.view());
@@ -489,7 +453,7 @@ function rewrite(bytes: Uint8Array): BarrierResult {
   for (const s of secs) {
     if (s.id !== 0) addMissing(rank(s.id));
     if (s.id === 1) emit(1, withAppended(s, helperTypeBytes, 1));
-    else if (s.id === 3) emit(3, withAppended(s, [...u32Of(helperType), ...u32Of(helperType)], 2));
+    else if (s.id === 3) emit(3, withAppended(s, [...u32Bytes(helperType), ...u32Bytes(helperType)], 2));
     else if (s.id === 5) emit(5, withAppended(s, marksMemory, 1));
     else if (s.id === 7) emit(7, withAppended(s, marksExport, 1));
     else if (s.id === 10) emit(10, code.view());
@@ -536,7 +500,7 @@ function bulkHelper(kind: 'fill' | 'copy', marks: number): Uint8Array {
   b.byte(0x6b);
   c(1);
   b.byte(0x6a); // count = last - first + 1
-  b.bytes(new Uint8Array([0xfc, 11, ...u32Of(marks)]));
+  b.bytes(new Uint8Array([0xfc, 11, ...u32Bytes(marks)]));
   b.byte(0x0b); // end if
   b.byte(0x0b); // end func
   return b.done();
