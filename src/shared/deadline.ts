@@ -15,8 +15,8 @@ export const LOAD_ALLOWANCE_MS = 10_000;
 /** What a caller waiting on another process (HTTP to a runner, the job queue's expiry) adds to the
  * latest end of an execution before it gives up on an answer. */
 export const ANSWER_MARGIN_MS = 2_000;
-/** The longest delay a Node timer holds (beyond it Node warns and fires after 1 ms). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+/** The longest delay a Node (and undici) timer holds (beyond it Node warns and fires after 1 ms). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The reason a deadline's signal carries when the time is up. */
 export class DeadlineExceededError extends Error {

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { transpileBytes } from '@bytecodealliance/jco-transpile';
 import { PATCHED_DEBUG_LOG, patchGlue, patchHostImports, stubComponent, stubCoreModule, transpileComponent, unstub } from '../../src/host/transpile.js';
 import { buildTestComponent } from '../support/components.js';
+import { u32Bytes } from '../../src/host/sandbox/wasm-binary.js';
 
 const probe = async () => new Uint8Array(readFileSync((await buildTestComponent('scheduler-probe')).wasmPath));
 let jcoGlue: Promise<{ files: Record<string, Uint8Array>; glue: string }> | undefined;
@@ -134,16 +135,7 @@ test('stubComponent: a component without a large core module is left as it is', 
  * segments, a data count, a global initialized by ref.func, a small and a large custom section. */
 function featureModule(): Uint8Array<ArrayBuffer> {
   const sec = (id: number, body: number[]) => [id, ...leb(body.length), ...body];
-  const leb = (n: number) => {
-    const out: number[] = [];
-    do {
-      let b = n & 0x7f;
-      n >>>= 7;
-      if (n) b |= 0x80;
-      out.push(b);
-    } while (n);
-    return out;
-  };
+  const leb = u32Bytes;
   const custom = (name: string, size: number) => sec(0, [name.length, ...Buffer.from(name), ...new Array(size).fill(0)]);
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,

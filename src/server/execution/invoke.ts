@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { Deadline } from '../../shared/deadline.js';
+import { Deadline, MAX_TIMER_MS } from '../../shared/deadline.js';
 import type { ExecuteClient, ExecuteResponseBody } from '../../shared/execute-envelope.js';
 import type { Logger } from '../../shared/logger.js';
 import { buildExecuteCall } from '../execute-request.js';
@@ -122,7 +122,7 @@ async function executeWithin(runner: ExecuteClient, call: ReturnType<typeof buil
   let timer: NodeJS.Timeout | undefined;
   const unanswered = new Promise<never>((_, reject) => {
     const wait = deadline.latestRemainingMs();
-    if (Number.isFinite(wait)) timer = setTimeout(() => reject(timeout()), Math.min(wait, 2 ** 31 - 1));
+    if (Number.isFinite(wait)) timer = setTimeout(() => reject(timeout()), Math.min(wait, MAX_TIMER_MS));
   });
   let env: ExecuteResponseBody;
   try {

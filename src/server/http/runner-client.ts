@@ -1,10 +1,7 @@
 /** The runner over HTTP (`POST {RUNNER_BASE_URL}/v1/execute`), as production's server calls it. */
 import { Agent, request } from 'undici';
-import { deadlineOf } from '../../shared/deadline.js';
+import { deadlineOf, MAX_TIMER_MS } from '../../shared/deadline.js';
 import { envelopeError, type ExecuteClient, type ExecuteResponseBody } from '../../shared/execute-envelope.js';
-
-/** What undici waits at most (its timers take milliseconds up to 2^31 − 1). */
-const MAX_WAIT_MS = 2 ** 31 - 1;
 
 export function createHttpRunnerClient(opts: { baseUrl: string; apiKey?: string; timeoutMs?: number }): ExecuteClient & { close(): Promise<void> } {
   const base = opts.baseUrl.replace(/\/+$/, '');
@@ -19,7 +16,7 @@ export function createHttpRunnerClient(opts: { baseUrl: string; apiKey?: string;
       // and may move it later for its own load: wait for its answer until the deadline's latest end,
       // and stop early only when our caller goes away.
       const deadline = deadlineOf(signal);
-      const wait = deadline ? Math.max(1, Math.min(deadline.latestRemainingMs(), MAX_WAIT_MS)) : undefined; // 0 would mean no timeout to undici
+      const wait = deadline ? Math.max(1, Math.min(deadline.latestRemainingMs(), MAX_TIMER_MS)) : undefined; // 0 would mean no timeout to undici
       const stop = deadline ? deadline.callerSignal : signal;
       let res;
       try {

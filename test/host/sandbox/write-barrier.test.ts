@@ -15,6 +15,7 @@ import { ComponentCache } from '../../../src/host/component-cache.js';
 import { ReadyInstances, type GuestExports } from '../../../src/host/sandbox/ready-instances.js';
 import { CoreInstantiation, InstanceSnapshot, VERIFY_EVERY, type CoreInstanceState } from '../../../src/host/sandbox/snapshot.js';
 import { addWriteBarrier, BARRIER_REVISION, multiMemorySupported } from '../../../src/host/sandbox/write-barrier.js';
+import { u32Bytes } from '../../../src/host/sandbox/wasm-binary.js';
 import { WORLD_IMPORTS } from '../../../src/host/world.js';
 import { sha256Hex } from '../../../src/shared/content-hash.js';
 import { projectRoot } from '../../support/components.js';
@@ -23,16 +24,7 @@ import { probeComponent } from './support.js';
 /** A module with the writes a barrier must see (a WAT sketch beside each function), and the JS
  * writes the glue makes; instantiated through CoreInstantiation like a component's cores. */
 function tinyModule() {
-  const u32 = (n: number): number[] => {
-    const out: number[] = [];
-    do {
-      let b = n & 0x7f;
-      n >>>= 7;
-      if (n) b |= 0x80;
-      out.push(b);
-    } while (n);
-    return out;
-  };
+  const u32 = u32Bytes;
   const sleb = (n: number): number[] => {
     const out: number[] = [];
     for (;;) {
