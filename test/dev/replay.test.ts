@@ -66,8 +66,13 @@ test('replay runs the same request again with a fresh idempotency key', async ()
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
       await page.goto(`${dev.url}/`);
-      await page.click(`#executions .execution[data-rid="${rid}"] button[data-act="replay"]`);
-      await page.waitForFunction(async (u) => ((await (await fetch(u)).json()) as { revision: number }).revision === 3, `${base}/notes/r`);
+      // Wait for the replay's own answer: waitForFunction does not await an async predicate (a
+      // Promise is truthy), so polling the note from the page raced the replay.
+      const [answer] = await Promise.all([
+        page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith(`/executions/${rid}/replay`)),
+        page.click(`#executions .execution[data-rid="${rid}"] button[data-act="replay"]`),
+      ]);
+      assert.equal(answer.status(), 200);
       assert.equal(((await (await fetch(`${base}/notes/r`)).json()) as { revision: number }).revision, 3, 'the button replayed it');
       assert.deepEqual(errors, [], 'no script errors on the page');
     } finally {
