@@ -19,6 +19,7 @@ import type { ExecutionData, InGuestContext, InGuestInterface } from '../interfa
 import type { Logger, LogFields, LogLevel } from '../../shared/logger.js';
 import { WARMUP_DATA } from './warmup-data.js';
 import { GuestStdio, type LineSink } from './guest-stdio.js';
+import { LineRing, LineSender, type RingLine } from './line-ring.js';
 import {
   FLAG_WAITING,
   WARMUP_TASK,
@@ -40,6 +41,8 @@ export interface GuestThreadData {
   flag: SharedArrayBuffer;
   bridge: MessagePort;
   isolation: IsolationMode;
+  /** The execution's lines to the main thread (line-ring.ts). */
+  lines: SharedArrayBuffer;
 }
 
 type Instantiate = (
@@ -48,10 +51,20 @@ type Instantiate = (
   instantiateCore: (m: WebAssembly.Module, i: WebAssembly.Imports) => { exports: WebAssembly.Exports },
 ) => GuestExports;
 
-const { flag: flagBuffer, bridge, isolation } = workerData as GuestThreadData;
+const { flag: flagBuffer, bridge, isolation, lines } = workerData as GuestThreadData;
 const flag = new Int32Array(flagBuffer);
 const port = parentPort!;
 const post = (msg: WorkerToMain) => port.postMessage(msg);
+const lineSender = new LineSender(new LineRing(lines), (line) =>
+  post(
+    line === 'nudge'
+      ? { type: 'lines' }
+      : line.kind === 'log'
+        ? { type: 'log', taskId: line.taskId, level: line.level, msg: line.msg, fields: line.fields }
+        : { type: 'stdio', taskId: line.taskId, stream: line.stream, line: line.line },
+  ),
+);
+const emitLine = (line: RingLine) => lineSender.send(line);
 
 const instances = new ReadyInstances(isolation);
 const loading = new Map<string, Promise<void>>();
@@ -80,7 +93,7 @@ function callHostOutcome(iface: string, fn: string, args: unknown[]): HostOutcom
 
 /** The task's logger: its lines go to the main thread (no reply awaited), in order with the rest. */
 function taskLogger(taskId: number): Logger {
-  const line = (level: LogLevel) => (msg: string, fields?: LogFields) => post({ type: 'log', taskId, level, msg, fields });
+  const line = (level: LogLevel) => (msg: string, fields?: LogFields) => emitLine({ kind: 'log', taskId, level, msg, fields });
   const logger: Logger = { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error'), child: () => logger };
   return logger;
 }
@@ -276,7 +289,8 @@ async function execute(job: ExecuteTask): Promise<void> {
   currentTask = taskId;
   guestContext = inGuestContext(job.data, taskLogger(taskId));
   clockOffsetMs = job.clockOffsetMs;
-  stdio.reset((stream, line) => post({ type: 'stdio', taskId, stream, line }));
+  lineSender.reset();
+  stdio.reset((stream, line) => emitLine({ kind: 'stdio', taskId, stream, line }));
   hostCalls = { count: 0, ms: 0 };
   let result: WorkerToMain;
   let succeeded = false;

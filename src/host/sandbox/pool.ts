@@ -17,6 +17,7 @@ import {
 } from './protocol.js';
 import type { IsolationMode } from './ready-instances.js';
 import type { GuestThreadData } from './guest-thread.js';
+import { LineRing, lineRingBuffer } from './line-ring.js';
 import type { ExecutionData } from '../interfaces/types.js';
 import type { LogFields, LogLevel } from '../../shared/logger.js';
 import type { Deadline } from '../../shared/deadline.js';
@@ -90,6 +91,9 @@ interface Slot {
   hotUntil: number;
   /** A poll loop is scheduled (at most one per slot). */
   polling: boolean;
+  /** The worker's lines (line-ring.ts), and the drain scheduled after its nudge. */
+  lines: LineRing;
+  linesTimer?: NodeJS.Timeout;
 }
 
 interface ActiveJob {
@@ -130,6 +134,9 @@ function machineLoad(): number {
   if (now - loadRead.at > 1000) loadRead = { at: now, value: loadavg()[0] ?? 0 };
   return loadRead.value;
 }
+/** How long after a worker's nudge its lines are drained (line-ring.ts): they all reach the logger
+ * before the execution's end is handled, whenever it comes. */
+const LINES_DRAIN_MS = 5;
 /** Variants a replacement worker is prepared with (the most recently used ones). */
 const RECENT_VARIANTS = 4;
 
@@ -257,7 +264,8 @@ export class SandboxPool {
   private spawn(): Slot {
     const flagBuffer = new SharedArrayBuffer(BRIDGE_WORDS * Int32Array.BYTES_PER_ELEMENT);
     const { port1, port2 } = new MessageChannel();
-    const workerData: GuestThreadData = { flag: flagBuffer, bridge: port2, isolation: this.isolation };
+    const linesBuffer = lineRingBuffer();
+    const workerData: GuestThreadData = { flag: flagBuffer, bridge: port2, isolation: this.isolation, lines: linesBuffer };
     const worker = new Worker(WORKER_URL, { workerData, transferList: [port2] });
     let markReady!: () => void;
     const slot: Slot = {
@@ -269,6 +277,7 @@ export class SandboxPool {
       prepared: new Map(),
       hotUntil: 0,
       polling: false,
+      lines: new LineRing(linesBuffer),
     };
     worker.on('message', (msg: WorkerToMain) => this.onMessage(slot, msg, markReady));
     worker.on('error', (err) => this.lose(slot, `sandbox worker crashed: ${err.message}`));
@@ -281,6 +290,8 @@ export class SandboxPool {
   }
 
   private onMessage(slot: Slot, msg: WorkerToMain, markReady: () => void): void {
+    if (msg.type === 'lines') return this.drainLinesSoon(slot);
+    this.drainLines(slot); // the lines written before this message come first
     if (msg.type === 'ready') return markReady();
     if (msg.type === 'prepared') {
       const done = slot.prepared.get(msg.key);
@@ -301,7 +312,29 @@ export class SandboxPool {
     );
   }
 
+  /** Hands the lines the worker has written to its execution (those of an execution already over are dropped). */
+  private drainLines(slot: Slot): void {
+    for (const line of slot.lines.drain()) {
+      const job = slot.job;
+      if (!job || job.id !== line.taskId) continue;
+      if (line.kind === 'log') job.run.onLog?.(line.level, line.msg, line.fields);
+      else job.run.onGuestOutput?.(line.stream, line.line);
+    }
+  }
+
+  /** Lines are drained a little after the worker's nudge, so that one wake-up of this thread takes
+   * many of them (draining at once took about one line per nudge: the guest writes a line every few µs). */
+  private drainLinesSoon(slot: Slot): void {
+    if (slot.linesTimer) return;
+    slot.linesTimer = setTimeout(() => {
+      slot.linesTimer = undefined;
+      this.drainLines(slot);
+    }, LINES_DRAIN_MS);
+    slot.linesTimer.unref();
+  }
+
   private async answer(slot: Slot, call: HostCallMessage): Promise<void> {
+    this.drainLines(slot); // the guest's lines before its call, before the call's own
     // The guest now waits for this reply and sends nothing else: polling for its next call would only
     // spin against the host work (a Postgres round trip) on this machine's cores. Re-armed after the reply.
     slot.hotUntil = 0;
@@ -410,6 +443,7 @@ export class SandboxPool {
   /** Stops a running execution: its host call in flight is aborted (`why`), its worker replaced. */
   private stop(slot: Slot, job: ActiveJob, why: unknown, result: SandboxResult): void {
     if (slot.job !== job) return;
+    this.drainLines(slot); // what the guest wrote before it was stopped
     job.abort.abort(why);
     this.retire(slot);
     slot.job = undefined;
@@ -420,6 +454,7 @@ export class SandboxPool {
 
   private lose(slot: Slot, message: string): void {
     if (!this.slots.includes(slot)) return;
+    this.drainLines(slot);
     this.retire(slot);
     const job = slot.job;
     slot.job = undefined;
@@ -447,6 +482,7 @@ export class SandboxPool {
     for (const done of slot.prepared.values()) done();
     slot.prepared.clear();
     slot.bridge.close();
+    clearTimeout(slot.linesTimer);
     void slot.worker.terminate();
   }
 }

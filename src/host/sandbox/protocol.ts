@@ -57,8 +57,11 @@ export type WorkerToMain =
   | { type: 'done'; taskId: number; response: ExecuteResponse; hostCalls: HostCallStats }
   | { type: 'failed'; taskId: number; kind: FailureKind; message: string; hostCalls?: HostCallStats }
   | { type: 'stdio'; taskId: number; stream: 'stdout' | 'stderr'; line: string }
-  /** A line the execution's logger wrote in the worker (the guest's logging import). */
+  /** A line the execution's logger wrote in the worker (the guest's logging import), when it did
+   * not go through the line ring (line-ring.ts), as stdio lines. */
   | { type: 'log'; taskId: number; level: LogLevel; msg: string; fields?: LogFields }
+  /** The line ring has lines to drain. */
+  | { type: 'lines' }
   | { type: 'prepared'; key: string; error?: string };
 
 /** A host call from the guest, posted on the bridge port while the worker blocks. */

@@ -82,6 +82,15 @@ test('data-only imports are answered in the worker: none reaches the main thread
   assert.equal(r.hostCalls?.count, 6);
 });
 
+test('every log line reaches the logger in order before the execution ends, also past what the line ring holds', async () => {
+  // Short lines, then lines of 60 kB: a few fill the worker's line ring before the main thread
+  // drains it, so the later lines go as messages; the order must survive the switch.
+  const texts = Array.from({ length: 120 }, (_, i) => `line ${i} ${i < 60 ? 'short' : 'é'.repeat(30_000)}`);
+  const r = await probe(data({ tenant: 'l' }), texts.map((t, i) => ({ fn: i % 3 === 2 ? 'logging.log-warn' : 'logging.log-info', args: [t] })));
+  assert.deepEqual(r.mainThreadCalls, []);
+  assert.deepEqual(r.logs, texts.map((t, i) => [i % 3 === 2 ? 'warn' : 'info', t]));
+});
+
 test('the capability checks are the interfaces\' own, on the execution\'s grants', async () => {
   const d = data({ tenant: 'b', secrets: { token: 's-b' } });
   (d.granted as Set<Capability>).delete('cap:user.read');
