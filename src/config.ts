@@ -63,7 +63,7 @@ export const VARIABLES = {
   EXT_GATEWAY_TIMEOUT_MS: { schema: integer(1, 2_147_483_647), doc: '`limits.timeout_ms` the gateway, scheduled runs and `exec` send: each execution\'s one deadline (default 30 000)' },
   EXT_RUNNER_MAX_RESPONSE_BYTES: { schema: integer(-2_147_483_648, 2_147_483_647), doc: 'largest runner answer a scheduled run accepts (default 262 144; ≤ 0 disables the check)' },
   ALGA_EXECUTE_MAX_TIMEOUT_MS: { schema: integer(1, 2_147_483_647), doc: 'the runner clamps a request\'s `limits.timeout_ms` to this, with a log line (default 300 000)' },
-  ALGA_FETCH_MAX_BYTES: { schema: integer(1, 2_147_483_647), doc: 'http.fetch and ui-proxy: largest response body an extension receives (default 33 554 432; larger → `internal`)' },
+  ALGA_FETCH_MAX_BYTES: { schema: integer(1, 2_147_483_647), doc: 'http.fetch, the guest\'s `fetch()` and ui-proxy: largest response body an extension receives (default 33 554 432; larger → `internal`), and largest request body a guest\'s `fetch()` sends' },
   UI_PROXY_BASE_URL: { schema: httpUrl, doc: 'ui-proxy.call-route: base URL of the UI proxy (unset: every call answers route-not-found)' },
   UI_PROXY_TIMEOUT_MS: { schema: integer(1, 2_147_483_647), doc: 'ui-proxy.call-route: timeout of one call (default 5 000)' },
   VAULT_ADDR: { schema: httpUrl, doc: 'Vault for `vault-transit` secret envelopes (the runner decrypts them with transit decrypt)' },

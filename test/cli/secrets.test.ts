@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { buildTestComponent, projectRoot } from '../support/components.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { STARTUP_GUARD_MS } from '../support/dev-process.js';
 
 const CLI = join(projectRoot(), 'bin', 'alga-runner.js');
 const PROBE = 'com.alga.test.scheduler-probe';
@@ -112,7 +113,7 @@ describe('alga-runner dev --secrets-file', () => {
     child.stderr!.on('data', (d) => (out += d));
     try {
       const base = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`dev did not start:\n${out}`)), 120_000);
+        const timer = setTimeout(() => reject(new Error(`dev did not start:\n${out}`)), STARTUP_GUARD_MS);
         const check = () => {
           const m = /(http:\/\/127\.0\.0\.1:\d+\/api\/ext\/com\.alga\.test\.scheduler-probe)\/…/.exec(out);
           if (m && out.includes('secrets from')) {

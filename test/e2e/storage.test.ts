@@ -103,7 +103,7 @@ for (const shape of ['in-process', 'split'] as const) describe(`storage, ${shape
       const execution = tp.platform.runner.execute(call.headers, call.body).finally(() => (done = true));
       // The guest has reached the put once its statement waits on the held row (polled, not timed).
       for (;;) {
-        const w = await tp.platform.pool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%alga_storage_write%'`);
+        const w = await tp.platform.pool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%alga_storage_write%'`);
         if (w.rows[0].n > 0) break;
         assert.ok(!done, 'the execution ended before its put reached the database');
         await new Promise((r) => setImmediate(r));
@@ -113,7 +113,7 @@ for (const shape of ['in-process', 'split'] as const) describe(`storage, ${shape
       // The deadline ended the put too: its statement is cancelled while the row is still held
       // (before, it waited for the row and was rolled back only then).
       for (;;) {
-        const w = await tp.platform.pool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%alga_storage_write%' AND pid <> pg_backend_pid()`);
+        const w = await tp.platform.pool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%alga_storage_write%' AND pid <> pg_backend_pid()`);
         if (w.rows[0].n === 0) break;
         assert.ok(!t.signal.aborted, 'the put still waits on the held row after its execution was stopped');
         await new Promise((r) => setImmediate(r));
@@ -124,7 +124,7 @@ for (const shape of ['in-process', 'split'] as const) describe(`storage, ${shape
     }
     // The statement finishes once the row is free; its transaction must not commit.
     for (;;) {
-      const w = await tp.platform.pool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE '%alga_storage_write%' AND state <> 'idle' AND pid <> pg_backend_pid()`);
+      const w = await tp.platform.pool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%alga_storage_write%' AND state <> 'idle' AND pid <> pg_backend_pid()`);
       if (w.rows[0].n === 0) break;
       await new Promise((r) => setImmediate(r));
     }

@@ -1,7 +1,7 @@
 /** The stubbed transpile gives exactly jco's output for the whole component, and refuses to guess. */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import { transpileBytes } from '@bytecodealliance/jco-transpile';
 import { PATCHED_DEBUG_LOG, patchGlue, patchHostImports, stubComponent, stubCoreModule, transpileComponent, unstub } from '../../src/host/transpile.js';
 import { buildTestComponent } from '../support/components.js';
@@ -18,6 +18,12 @@ const fullTranspile = () =>
 /** The `alga:extension/*` trampoline numbers of a glue. */
 const algaTrampolines = (glue: string) => [...glue.matchAll(/_trampoline(\d+)\.fnName = 'alga:extension\//g)].map((m) => m[1]!);
 const CONTEXT = /_trampoline(\d+)\.fnName = 'alga:extension\/context#getContext'/;
+
+// The probe's build (a componentize run of 95 s on a loaded machine, on a clean clone) and jco's
+// reference transpile are set-up, outside the tests' time.
+before(async () => {
+  await fullTranspile();
+});
 
 test('transpileComponent: every output file is byte for byte what jco makes of the whole component (the glue with its debug helper patched and its host imports called directly)', { timeout: 120_000 }, async () => {
   const bytes = await probe();

@@ -86,7 +86,8 @@ const PLATFORMS = [
   ['win32', 'arm64'],
 ] as const;
 
-test('npm ci accepts the lockfile and the install scripts on every platform', { timeout: 120_000 }, async (t) => {
+// Seven npm runs: only a hang reaches this bound (each takes a few seconds idle, ten times that loaded).
+test('npm ci accepts the lockfile and the install scripts on every platform', { timeout: 600_000 }, async (t) => {
   const strict = await npmSupportsAllowScripts();
   const dir = mkdtempSync(join(tmpdir(), 'alga-npm-ci-'));
   try {

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { projectRoot } from './components.js';
 
 export const CLI = join(projectRoot(), 'bin', 'alga-runner.js');
+/** How long a dev start-up may take before a test gives up on it (a hang guard, not a measure). */
+export const STARTUP_GUARD_MS = 600_000;
 
 export interface DevProcess {
   child: ChildProcess;
@@ -67,7 +69,9 @@ export async function startDev(args: string[], env: Record<string, string>): Pro
       waiters.add(check);
       check();
     });
-  const m = await waitFor(/Metrics: (http:\/\/127\.0\.0\.1:\d+)\/metrics/);
+  // Start-up may componentize the extension (95 s on a loaded machine) or wait for another process
+  // building it: only a hang reaches this bound (an exit rejects at once).
+  const m = await waitFor(/Metrics: (http:\/\/127\.0\.0\.1:\d+)\/metrics/, STARTUP_GUARD_MS);
   return {
     child,
     url: m[1]!,

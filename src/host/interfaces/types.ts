@@ -50,7 +50,7 @@ export interface HostServices {
   egressAllowlist?: string[];
   /** The UI proxy (UI_PROXY_BASE_URL, UI_PROXY_TIMEOUT_MS); without a base URL call-route answers route-not-found. */
   uiProxy?: { baseUrl?: string; timeoutMs?: number };
-  /** Largest outbound http.fetch / ui-proxy response body (ALGA_FETCH_MAX_BYTES, default 32 MiB). */
+  /** Largest outbound http.fetch / ui-proxy / wasi:http response body, and wasi:http request body (ALGA_FETCH_MAX_BYTES, default 32 MiB). */
   maxFetchBytes?: number;
   /** NODE_ENV=production: http.fetch also refuses loopback and private addresses not allowlisted. */
   refuseInternalAddresses?: boolean;

@@ -70,6 +70,8 @@ const instances = new ReadyInstances(isolation);
 const loading = new Map<string, Promise<void>>();
 let currentTask = WARMUP_TASK;
 let clockOffsetMs = 0;
+/** The current execution's bound on a request body its `fetch()` writes (0 outside one: no body). */
+let outgoingBodyMax = 0;
 const dropLines: LineSink = () => {};
 const stdio = new GuestStdio(dropLines);
 
@@ -178,7 +180,7 @@ function wasiImports(): Record<string, unknown> {
     clocks: { monotonicClock: wasi.clocks.monotonicClock, wallClock },
     sandbox: { preopens: {}, env: {}, args: ['extension'], enableNetwork: false },
   } as ConstructorParameters<typeof WASIShim>[0]);
-  return withOutgoingHttp(shim.getImportObject() as Record<string, unknown>, callHostOutcome);
+  return withOutgoingHttp(shim.getImportObject() as Record<string, unknown>, callHostOutcome, () => outgoingBodyMax);
 }
 const IMPORTS = { ...wasiImports(), ...algaImports() };
 
@@ -289,6 +291,7 @@ async function execute(job: ExecuteTask): Promise<void> {
   currentTask = taskId;
   guestContext = inGuestContext(job.data, taskLogger(taskId));
   clockOffsetMs = job.clockOffsetMs;
+  outgoingBodyMax = job.maxOutgoingBodyBytes;
   lineSender.reset();
   stdio.reset((stream, line) => emitLine({ kind: 'stdio', taskId, stream, line }));
   hostCalls = { count: 0, ms: 0 };

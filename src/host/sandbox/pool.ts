@@ -41,6 +41,8 @@ export interface SandboxRun {
    */
   deadline?: Deadline;
   maxResponseBytes: number;
+  /** See ExecuteTask.maxOutgoingBodyBytes. */
+  maxOutgoingBodyBytes: number;
   onHostCall: HostCallHandler;
   /** A line the guest wrote to stdout/stderr during this execution. */
   onGuestOutput?: (stream: 'stdout' | 'stderr', line: string) => void;
@@ -398,6 +400,7 @@ export class SandboxPool {
       data: run.data,
       clockOffsetMs: run.clockOffsetMs ?? 0,
       maxResponseBytes: run.maxResponseBytes,
+      maxOutgoingBodyBytes: run.maxOutgoingBodyBytes,
     };
     // The wait for a free sandbox counts against the deadline; getting the guest started in this
     // worker (its thread starting, the component loading) is ours and does not.

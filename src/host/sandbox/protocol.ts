@@ -30,6 +30,8 @@ export interface ExecuteTask {
   clockOffsetMs: number;
   /** A response whose body and headers are larger fails the execution. */
   maxResponseBytes: number;
+  /** The largest request body a guest's `fetch()` (wasi:http) may write: ALGA_FETCH_MAX_BYTES. */
+  maxOutgoingBodyBytes: number;
 }
 
 /** Get instances of a variant ready before requests for it arrive. */

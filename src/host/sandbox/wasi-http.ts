@@ -99,7 +99,11 @@ class Fields {
   }
 }
 
-/** The guest's request body: bytes written to its stream, whole once `finish` is called. */
+/** The guest's request body: bytes written to its stream, whole once `finish` is called. Past the
+ * execution's bound (ALGA_FETCH_MAX_BYTES, as a response body) nothing more is kept and what was is
+ * dropped; the request then fails with `HTTP-request-body-size` (the bound) as its response's
+ * error-code. The writes and `finish` still succeed: componentize-js's `fetch()` traps on a failed
+ * write, and a refusal must reach the guest as an error it can catch. */
 class BodyOutputStream extends ShimOutputStream {
   constructor(private readonly body: OutgoingBody) {
     super();
@@ -109,8 +113,7 @@ class BodyOutputStream extends ShimOutputStream {
     return WRITE_CHUNK;
   }
   write(bytes: Uint8Array): void {
-    if (this.body.state !== 'open') throw CLOSED;
-    this.body.chunks.push(new Uint8Array(bytes));
+    this.body.append(bytes.length, () => new Uint8Array(bytes));
   }
   blockingWriteAndFlush(bytes: Uint8Array): void {
     this.write(bytes);
@@ -118,7 +121,7 @@ class BodyOutputStream extends ShimOutputStream {
   flush(): void {}
   blockingFlush(): void {}
   writeZeroes(n: bigint): void {
-    this.write(new Uint8Array(Number(n)));
+    this.body.append(n > BigInt(Number.MAX_SAFE_INTEGER) ? Infinity : Number(n), () => new Uint8Array(Number(n)));
   }
   blockingWriteZeroesAndFlush(n: bigint): void {
     this.writeZeroes(n);
@@ -140,10 +143,28 @@ class BodyOutputStream extends ShimOutputStream {
 
 class OutgoingBody {
   chunks: Uint8Array[] = [];
-  state: 'open' | 'finished' | 'dropped' = 'open';
+  private size = 0;
+  private overflow = false;
+  /** `too-large`: finished after a write went past `max` (the request fails with HTTP-request-body-size). */
+  state: 'open' | 'finished' | 'dropped' | 'too-large' = 'open';
   private stream?: BodyOutputStream = new BodyOutputStream(this);
 
-  constructor(private readonly contentLength: number | undefined) {}
+  constructor(
+    private readonly contentLength: number | undefined,
+    readonly max: number,
+  ) {}
+
+  /** Keeps `n` more bytes (made by `bytes`, only if they fit within the bound). */
+  append(n: number, bytes: () => Uint8Array): void {
+    if (this.state !== 'open') throw CLOSED;
+    if (this.overflow || this.size + n > this.max) {
+      this.overflow = true;
+      this.chunks = [];
+      return;
+    }
+    this.size += n;
+    this.chunks.push(bytes());
+  }
 
   write(): BodyOutputStream {
     const s = this.stream;
@@ -154,10 +175,13 @@ class OutgoingBody {
   static finish(body: OutgoingBody, trailers: Fields | undefined): void {
     if (body.state !== 'open') throw { tag: 'internal-error', val: 'the body was already finished' } satisfies ErrorCode;
     if (trailers) throw { tag: 'internal-error', val: 'request trailers are not supported' } satisfies ErrorCode;
-    const size = body.chunks.reduce((n, c) => n + c.length, 0);
-    if (body.contentLength !== undefined && size !== body.contentLength) {
+    if (body.overflow) {
+      body.state = 'too-large';
+      return;
+    }
+    if (body.contentLength !== undefined && body.size !== body.contentLength) {
       body.state = 'dropped';
-      throw { tag: 'HTTP-request-body-size', val: BigInt(size) } satisfies ErrorCode;
+      throw { tag: 'HTTP-request-body-size', val: BigInt(body.size) } satisfies ErrorCode;
     }
     body.state = 'finished';
   }
@@ -177,11 +201,14 @@ class OutgoingRequest {
   bodyValue: OutgoingBody | undefined;
   private bodyTaken = false;
 
-  constructor(readonly headersValue: Fields) {
+  constructor(
+    readonly headersValue: Fields,
+    maxBody: number,
+  ) {
     headersValue.immutable = true;
     const length = headersValue.get('content-length')[0];
     const n = length ? Number(latin1(length)) : NaN;
-    this.bodyValue = new OutgoingBody(Number.isSafeInteger(n) && n >= 0 ? n : undefined);
+    this.bodyValue = new OutgoingBody(Number.isSafeInteger(n) && n >= 0 ? n : undefined, maxBody);
   }
   body(): OutgoingBody {
     if (this.bodyTaken) throw undefined;
@@ -375,6 +402,7 @@ function futureClass(send: SendOutgoing) {
       if (this.settled) return this.settled;
       const body = this.request.takenBody();
       if (body?.state === 'dropped') return (this.settled = { tag: 'err', val: { tag: 'HTTP-request-body-size', val: undefined } });
+      if (body?.state === 'too-large') return (this.settled = { tag: 'err', val: { tag: 'HTTP-request-body-size', val: BigInt(body.max) } });
       const call = callOf(this.request, this.options, body?.bytes());
       if ('tag' in call) return (this.settled = { tag: 'err', val: call });
       let answer: HostOutcome;
@@ -402,9 +430,18 @@ function futureClass(send: SendOutgoing) {
   };
 }
 
+/** The guest constructs a request with its headers only: its body's bound is the execution's, read then. */
+function requestClass(maxBody: () => number) {
+  return class BoundedOutgoingRequest extends OutgoingRequest {
+    constructor(headers: Fields) {
+      super(headers, maxBody());
+    }
+  };
+}
+
 /** `wasi:http/types` and `outgoing-handler` over `send`; the incoming side (never reached: the
  * runner's world exports no incoming handler) stays preview2-shim's. */
-function outgoingHttp(send: SendOutgoing): { types: Record<string, unknown>; outgoingHandler: Record<string, unknown> } {
+function outgoingHttp(send: SendOutgoing, maxBody: () => number): { types: Record<string, unknown>; outgoingHandler: Record<string, unknown> } {
   const FutureIncomingResponse = futureClass(send);
   const shimTypes = wasi.http.types as unknown as Record<string, unknown>;
   return {
@@ -416,7 +453,7 @@ function outgoingHttp(send: SendOutgoing): { types: Record<string, unknown>; out
       IncomingBody,
       IncomingResponse,
       OutgoingBody,
-      OutgoingRequest,
+      OutgoingRequest: requestClass(maxBody),
       RequestOptions,
     },
     outgoingHandler: {
@@ -427,9 +464,10 @@ function outgoingHttp(send: SendOutgoing): { types: Record<string, unknown>; out
   };
 }
 
-/** The WASI import object with every version of `wasi:http/types` and `outgoing-handler` ours. */
-export function withOutgoingHttp(imports: Record<string, unknown>, callHost: CallHost): Record<string, unknown> {
-  const http = outgoingHttp((call) => callHost(OUTGOING_HANDLE[0], OUTGOING_HANDLE[1], [call]));
+/** The WASI import object with every version of `wasi:http/types` and `outgoing-handler` ours;
+ * `maxBody`: the running execution's bound on a request body (ALGA_FETCH_MAX_BYTES). */
+export function withOutgoingHttp(imports: Record<string, unknown>, callHost: CallHost, maxBody: () => number): Record<string, unknown> {
+  const http = outgoingHttp((call) => callHost(OUTGOING_HANDLE[0], OUTGOING_HANDLE[1], [call]), maxBody);
   const out = { ...imports };
   for (const key of Object.keys(out)) {
     if (key.startsWith('wasi:http/types')) out[key] = http.types;

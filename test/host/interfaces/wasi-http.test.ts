@@ -97,6 +97,15 @@ describe('wasi:http/outgoing-handler: the host half', () => {
     assert.equal((await handle({ url: `${base}/big` }, { services: { maxFetchBytes: 4096 } })).ok.body.length, 4096);
   });
 
+  test('a request body over ALGA_FETCH_MAX_BYTES: HTTP-request-body-size (the bound), nothing sent; one within it is sent', async () => {
+    seen = [];
+    const body = new Uint8Array(1025).fill(0x61);
+    assert.deepEqual(await handle({ url: `${base}/up`, method: 'POST', body }, { services: { maxFetchBytes: 1024 } }), { err: { tag: 'HTTP-request-body-size', val: 1024n } });
+    assert.deepEqual(seen, []);
+    const sent = await handle({ url: `${base}/up`, method: 'POST', body: body.subarray(0, 1000) }, { services: { maxFetchBytes: 1024 } });
+    assert.equal(new TextDecoder().decode(sent.ok.body), `|${'a'.repeat(1000)}`);
+  });
+
   test("the guest's timeouts: first byte (HTTP-response-timeout), between bytes (connection-read-timeout)", async () => {
     assert.deepEqual(await handle({ url: `${base}/hang`, firstByteTimeoutMs: 100 }), { err: { tag: 'HTTP-response-timeout' } });
     assert.deepEqual(await handle({ url: `${base}/trickle`, betweenBytesTimeoutMs: 100 }), { err: { tag: 'connection-read-timeout' } });

@@ -4,9 +4,15 @@
  * keeps serving.
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import type { SchedulerBackend, SchedulerRequest } from '../../../src/host/ports.js';
-import { json, startSandboxHarness } from './support.js';
+import { json, probeComponent, startSandboxHarness } from './support.js';
+
+// The probe's build (a componentize run of 95 s on a loaded machine, on a clean clone) is set-up,
+// outside the test's time.
+before(async () => {
+  await probeComponent();
+});
 
 /**
  * A scheduler backend whose create waits until released or aborted; it writes only when released.

@@ -47,6 +47,7 @@ function run(d: ExecutionData, calls: unknown[], onHostCall: SandboxRun['onHostC
     },
     data: d,
     maxResponseBytes: 1 << 20,
+    maxOutgoingBodyBytes: 1 << 20,
     onHostCall,
     onLog,
   });

@@ -6,9 +6,10 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { json, startSandboxHarness, type SandboxHarness } from './support.js';
 
-// For calls whose test is not about time: a 64 MB variant is instantiated inside the execution, and
-// a call queued behind a stopped guest runs on a new worker that loads the component inside its
-// deadline; on a loaded machine either can outlast a short deadline. Only a hang reaches this one.
+// For calls whose test is not about time (the harness's default is 1 500 ms): a 64 MB variant is
+// instantiated inside the execution, a call queued behind a stopped guest runs on a new worker that
+// loads the component inside its deadline, and a 20 MiB answer or a recursion to a stack overflow
+// takes its time; on a loaded machine any of them can outlast a short deadline. Only a hang reaches this one.
 const NOT_TIMED_MS = 120_000;
 
 describe('sandbox limits', () => {
@@ -26,7 +27,7 @@ describe('sandbox limits', () => {
 
   async function assertHealthy(tenant = 'tenant-1') {
     await ready();
-    const r = await h.call('GET', '/counter', { tenant });
+    const r = await h.call('GET', '/counter', { tenant, limits: { timeout_ms: NOT_TIMED_MS } });
     assert.equal(r.status, 200, r.error ?? undefined);
     assert.deepEqual(json(r), { counter: 1 });
   }
@@ -83,28 +84,28 @@ describe('sandbox limits', () => {
   });
 
   test('trap: an uncaught guest exception fails with the guest\'s message', async () => {
-    const r = await h.call('POST', '/trap', { body: {} });
+    const r = await h.call('POST', '/trap', { body: {}, limits: { timeout_ms: NOT_TIMED_MS } });
     assert.equal(r.status, 500);
     assert.match(r.error!, /^execute_failed: guest trapped: boom \(/);
     await assertHealthy();
   });
 
   test('rejected promise: a handler whose promise rejects fails only its execution, with its message', async () => {
-    const r = await h.call('POST', '/reject', { body: {} });
+    const r = await h.call('POST', '/reject', { body: {}, limits: { timeout_ms: NOT_TIMED_MS } });
     assert.equal(r.status, 500);
     assert.match(r.error!, /^execute_failed: .*rejected on purpose/);
     await assertHealthy();
   });
 
   test('recursion: unbounded recursion is a stack overflow', async () => {
-    const r = await h.call('POST', '/recurse', { body: {} });
+    const r = await h.call('POST', '/recurse', { body: {}, limits: { timeout_ms: NOT_TIMED_MS } });
     assert.equal(r.status, 500);
     assert.match(r.error!, /^execute_failed: stack overflow: /);
     await assertHealthy();
   });
 
   test('response: a body over the 10 MiB default fails cleanly', async () => {
-    const r = await h.call('POST', '/big', { body: { bytes: 20 * 2 ** 20 } });
+    const r = await h.call('POST', '/big', { body: { bytes: 20 * 2 ** 20 }, limits: { timeout_ms: NOT_TIMED_MS } });
     assert.equal(r.status, 500);
     assert.match(r.error!, /^execute_failed: response too large: response of \d+ bytes exceeds the runner's limit of 10485760 bytes$/);
     assert.equal(r.body_b64, null);
@@ -112,7 +113,7 @@ describe('sandbox limits', () => {
   });
 
   test('response: a body under the limit passes whole', async () => {
-    const r = await h.call('POST', '/big', { body: { bytes: 2 ** 20 } });
+    const r = await h.call('POST', '/big', { body: { bytes: 2 ** 20 }, limits: { timeout_ms: NOT_TIMED_MS } });
     assert.equal(r.status, 200, r.error ?? undefined);
     assert.equal(Buffer.from(r.body_b64!, 'base64').length, 2 ** 20);
   });

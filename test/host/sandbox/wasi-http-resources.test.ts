@@ -11,7 +11,7 @@ import { withOutgoingHttp } from '../../../src/host/sandbox/wasi-http.js';
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 
-function setup(answer: HostOutcome = { ok: { status: 200, headers: [{ name: 'x-a', value: 'b' }], body: enc('hello') } }) {
+function setup(answer: HostOutcome = { ok: { status: 200, headers: [{ name: 'x-a', value: 'b' }], body: enc('hello') } }, maxBody = 1 << 20) {
   const calls: { iface: string; fn: string; args: unknown[] }[] = [];
   const imports = withOutgoingHttp(
     { 'wasi:http/types': {}, 'wasi:http/types@0.2.3': {}, 'wasi:http/outgoing-handler': { handle: () => 'shim' }, 'wasi:http/outgoing-handler@0.2.3': { handle: () => 'shim' }, 'wasi:io/poll': { x: 1 } },
@@ -19,6 +19,7 @@ function setup(answer: HostOutcome = { ok: { status: 200, headers: [{ name: 'x-a
       calls.push({ iface, fn, args });
       return answer;
     },
+    () => maxBody,
   );
   const t = imports['wasi:http/types'] as any;
   const h = imports['wasi:http/outgoing-handler'] as any;
@@ -105,6 +106,33 @@ describe('wasi:http resources (guest thread)', () => {
     assert.throws(() => t.OutgoingBody.finish(body, undefined), (e: any) => e.tag === 'HTTP-request-body-size' && e.val === 5n);
     assert.deepEqual(future.get(), { tag: 'ok', val: { tag: 'err', val: { tag: 'HTTP-request-body-size', val: undefined } } });
     assert.equal(calls.length, 0);
+  });
+
+  test('a body written past the bound (ALGA_FETCH_MAX_BYTES): nothing more kept, HTTP-request-body-size (the bound) as the response, nothing sent', () => {
+    for (const write of [(o: any) => o.write(enc('x'.repeat(5))), (o: any) => o.blockingWriteAndFlush(enc('x'.repeat(5))), (o: any) => o.writeZeroes(5n), (o: any) => o.writeZeroes(2n ** 62n)]) {
+      const { calls, t, h } = setup(undefined, 8);
+      const req = request(t);
+      const body = req.body();
+      const out = body.write();
+      const future = h.handle(req, undefined);
+      out.write(enc('1234'));
+      // No write fails (the guest's fetch() traps on a failed write): the bytes are not kept.
+      write(out);
+      out.write(enc('1'));
+      assert.deepEqual(body.chunks, [], 'what was written is dropped');
+      t.OutgoingBody.finish(body, undefined);
+      assert.deepEqual(future.get(), { tag: 'ok', val: { tag: 'err', val: { tag: 'HTTP-request-body-size', val: 8n } } });
+      assert.equal(calls.length, 0);
+    }
+    // Up to the bound exactly: sent whole.
+    const { calls, t, h } = setup(undefined, 8);
+    const req = request(t);
+    const body = req.body();
+    body.write().write(enc('12345678'));
+    const future = h.handle(req, undefined);
+    t.OutgoingBody.finish(body, undefined);
+    assert.equal(future.get().val.tag, 'ok');
+    assert.equal(dec((calls[0]!.args[0] as any).body), '12345678');
   });
 
   test("the host's error-code reaches the guest as the future's error; a trap of the bridge as internal-error", () => {

@@ -172,6 +172,16 @@ describe('wasi:http: the guest\'s fetch()', () => {
     assert.equal(roomy.body, 'a'.repeat(4096));
   });
 
+  test('a request body over ALGA_FETCH_MAX_BYTES is refused (an error the guest catches), nothing sent; one within it arrives', async () => {
+    seen = [];
+    const r = runner({ maxFetchBytes: 1024 });
+    const over = await guestFetch(r, { url: `${base}/up`, method: 'POST', body: 'x'.repeat(4096) });
+    assert.equal(over.error?.name, 'TypeError', JSON.stringify(over));
+    assert.deepEqual(seen, []);
+    const within = await guestFetch(r, { url: `${base}/up`, method: 'POST', body: 'y'.repeat(1000) });
+    assert.equal(within.body, `got POST /up ${'y'.repeat(1000)}`);
+  });
+
   test('nothing listening, or a name that does not resolve: an error the guest catches', async () => {
     const r = runner();
     assert.equal((await guestFetch(r, { url: 'http://127.0.0.1:1/' })).error?.name, 'TypeError');

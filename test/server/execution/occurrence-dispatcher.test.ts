@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { INVOCATION_QUEUE } from '../../../src/server/execution/queue.js';
 import { ok, startHarness, type Harness } from './support.js';
 
 describe('dispatcher', () => {
@@ -80,7 +81,9 @@ describe('dispatcher', () => {
     const t = await h.exec.tick();
     assert.equal(t.enqueued, 0);
     assert.equal(t.skipped, 1);
-    await new Promise((r) => setTimeout(r, 200));
+    // Nothing was queued for them, so nothing can run them later (a state, not a wait).
+    const queued = await h.db.pool.query(`SELECT 1 FROM pgboss.job WHERE name = $1 AND data->>'scheduleId' = ANY($2::text[])`, [INVOCATION_QUEUE, [disabled, deleted, offInstall]]);
+    assert.equal(queued.rowCount, 0);
     for (const id of [disabled, deleted, offInstall]) assert.deepEqual(await h.runs(id), []);
     // The disabled install's schedule keeps its place in time: the next hour, not a backlog.
     const d = (await h.db.pool.query(`SELECT next_run_at FROM extension_schedule_dispatch WHERE schedule_id = $1`, [offInstall])).rows[0];
@@ -190,7 +193,12 @@ describe('dispatcher: request evaluation', () => {
       assert.equal(run.error, 'Schedule endpoint not found; disabling schedule');
       const s = (await h.db.pool.query(`SELECT enabled, last_run_status, last_error FROM tenant_extension_schedule WHERE id = $1`, [id])).rows[0];
       assert.deepEqual(s, { enabled: false, last_run_status: 'error', last_error: 'Schedule endpoint not found; disabling schedule' });
-      await new Promise((r) => setTimeout(r, 1500));
+      // Not retried: once its outcome reaches the queue the job is completed (terminal), not 'retry'.
+      const job = await h.until(async () => {
+        const { rows } = await h.db.pool.query(`SELECT state, retry_count FROM pgboss.job WHERE name = $1 AND data->>'scheduleId' = $2`, [INVOCATION_QUEUE, id]);
+        return rows.length === 1 && !['created', 'active'].includes(rows[0].state) ? rows[0] : null;
+      });
+      assert.deepEqual(job, { state: 'completed', retry_count: 0 });
       assert.equal((await h.runs(id)).length, 1);
       assert.equal(h.runner.calls.length, 0);
     } finally {

@@ -354,7 +354,7 @@ describe('one transaction per operation', () => {
       const pending = op(i.installId, { operation: 'put', namespace: 'stop', key: 'k', value: 'never' }, stop.signal);
       // Wait (by polling, not by time) until the put's statement is blocked on the held row.
       for (let n = 0; ; n++) {
-        const w = await db.pool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%alga_storage_write%'`);
+        const w = await db.pool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%alga_storage_write%'`);
         if (w.rows[0].n > 0) break;
         if (n > 10_000) throw new Error('the put never reached its statement');
         await new Promise((r) => setImmediate(r));
