@@ -83,10 +83,6 @@ export class Deadline {
     return this.caller;
   }
 
-  remainingMs(): number {
-    return Math.max(0, this.at - performance.now());
-  }
-
   /** Until it ends (negative: past it and not yet stopped); while our load holds it, until its ceiling. */
   msToEnd(): number {
     return (this.holds > 0 ? this.ceiling : this.at) - performance.now();

@@ -29,7 +29,7 @@ test('the caller going away fires the same signal with the caller\'s reason: not
 test('no budget: only the caller can stop it', () => {
   const d = new Deadline(undefined);
   assert.equal(d.budgetMs, Infinity);
-  assert.equal(d.remainingMs(), Infinity);
+  assert.equal(d.msToEnd(), Infinity);
   assert.equal(d.signal.aborted, false);
   d.dispose();
 });
@@ -50,7 +50,7 @@ test('tighten: a shorter budget replaces a longer one, a longer one changes noth
   assert.equal(d.budgetMs, 60_000);
   d.tighten(1000);
   assert.equal(d.budgetMs, 1000);
-  assert.ok(d.remainingMs() <= 1000);
+  assert.ok(d.msToEnd() <= 1000);
   d.dispose();
 });
 

@@ -82,8 +82,10 @@ export async function ensureRunLockRow(q: Queryable, scheduleId: string): Promis
   await q.query(`INSERT INTO extension_schedule_run_lock (schedule_id) VALUES ($1) ON CONFLICT DO NOTHING`, [scheduleId]);
 }
 
-/** Class of the advisory lock on a job id (two-key form: apart from the single-key locks of pg-boss and ours). */
-const JOB_LOCK_CLASS = 0x616c6761;
+/** The advisory lock on a job id: a 64-bit hash of the id, under a prefix of ours. With a 32-bit
+ * hash two unrelated job ids can collide, and a retry then took another job's running attempt for
+ * an earlier one of its own (failed back instead of skipped as an overlap). */
+const jobLockKey = (param: string) => `hashtextextended('alga-exec-job:' || ${param}, 0)`;
 
 /**
  * Inside a transaction: true when this transaction now holds the schedule's run lock. In the same
@@ -93,15 +95,15 @@ const JOB_LOCK_CLASS = 0x616c6761;
 export async function tryRunLock(q: Queryable, scheduleId: string, jobId: string): Promise<boolean> {
   const res = await q.query({
     name: 'alga_exec_try_lock',
-    text: `SELECT pg_try_advisory_xact_lock($2::int, hashtext($3)) FROM (SELECT 1 FROM extension_schedule_run_lock WHERE schedule_id = $1 FOR UPDATE SKIP LOCKED) l`,
-    values: [scheduleId, JOB_LOCK_CLASS, jobId],
+    text: `SELECT pg_try_advisory_xact_lock(${jobLockKey('$2::text')}) FROM (SELECT 1 FROM extension_schedule_run_lock WHERE schedule_id = $1 FOR UPDATE SKIP LOCKED) l`,
+    values: [scheduleId, jobId],
   });
   return (res.rowCount ?? 0) > 0;
 }
 
 /** Inside a transaction, without the run lock: whether an earlier attempt of this job holds it. */
 export async function jobAttemptHoldsLock(q: Queryable, jobId: string): Promise<boolean> {
-  const res = await q.query<{ held: boolean }>({ name: 'alga_exec_job_lock_held', text: `SELECT NOT pg_try_advisory_xact_lock($1::int, hashtext($2)) AS held`, values: [JOB_LOCK_CLASS, jobId] });
+  const res = await q.query<{ held: boolean }>({ name: 'alga_exec_job_lock_held', text: `SELECT NOT pg_try_advisory_xact_lock(${jobLockKey('$1::text')}) AS held`, values: [jobId] });
   return res.rows[0]?.held === true;
 }
 
