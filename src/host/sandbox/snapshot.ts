@@ -21,15 +21,13 @@
  * A restore is refused (the instance is discarded instead) when memory grew (it cannot shrink)
  * or a table changed size; the caller also discards it after any trap.
  */
-import { MARK_SHIFT } from './write-barrier.js';
+import { MARK_SHIFT, STORE_REACH } from './write-barrier.js';
 
 /** Granularity of the copy (an OS page, and the barrier's mark granularity). */
 const RESTORE_PAGE = 4096;
 /** Memory is first compared in chunks this large (one native call each), then page by page only
  * inside chunks that differ: most chunks are untouched, and a compare call costs ~0.2 µs. */
 const RESTORE_CHUNK = 16 * RESTORE_PAGE;
-/** A store marks the page of its first byte; the widest store (v128) reaches this far into the next. */
-const STORE_REACH = 16;
 /** Every this many restores compare the whole memory, proving the marks missed no write. */
 export const VERIFY_EVERY = 16;
 

@@ -55,13 +55,28 @@ function tinyModule() {
     { type: 2, name: 'fill', code: [...get(0), ...get(1), ...get(2), 0xfc, 11, 0, 0x0b] }, // memory.fill
     { type: 2, name: 'copy', code: [...get(0), ...get(1), ...get(2), 0xfc, 10, 0, 0, 0x0b] }, // memory.copy
     { type: 3, name: 'cabi_realloc', code: [0x41, ...sleb(14 * 4096 + 5), 0x0b] }, // a fixed buffer
+    // Stores from one local share a mark; each must still be covered.
+    // block  i32.store offset=40 (p) 1  br_if 0 (c)  i32.store offset=0 (p) 2  end
+    { type: 4, name: 'shared', code: [0x02, 0x40, ...get(0), 0x41, 1, 0x36, 2, 40, ...get(1), 0x0d, 0, ...get(0), 0x41, 2, 0x36, 2, 0, 0x0b, 0x0b] },
+    // i32.store (p) 1  i32.store offset=12288 (p) 2: too far apart for one mark
+    { type: 0, name: 'far', code: [...get(0), 0x41, 1, 0x36, 2, 0, ...get(0), 0x41, 2, 0x36, 2, ...u32(3 * 4096), 0x0b] },
+    // i32.store (p) (local.tee p (q))  i32.store offset=8 (p) 3: the address is p's old value
+    { type: 4, name: 'teeInValue', code: [...get(0), ...get(1), 0x22, 0, 0x36, 2, 0, ...get(0), 0x41, 3, 0x36, 2, 8, 0x0b] },
+    // i32.store (p) 1  local.set p (q)  i32.store offset=4 (p) 2
+    { type: 4, name: 'setBetween', code: [...get(0), 0x41, 1, 0x36, 2, 0, ...get(1), 0x21, 0, ...get(0), 0x41, 2, 0x36, 2, 4, 0x0b] },
+    // i32.store offset=4100 (local.tee p (q)) 7  i32.store (p) 8
+    { type: 4, name: 'teeAddress', code: [...get(1), 0x22, 0, 0x41, 7, 0x36, 2, ...u32(4100), ...get(0), 0x41, 8, 0x36, 2, 0, 0x0b] },
+    // i32.store offset=4096 (i32.const 21*4096+8) (v)  i32.store offset=4 (i32.const 21*4096+8) (v)
+    { type: 0, name: 'constAddress', code: [0x41, ...sleb(21 * 4096 + 100), ...get(0), 0x36, 2, ...u32(4096), 0x41, ...sleb(21 * 4096 + 100), ...get(0), 0x36, 2, 4, 0x0b] },
+    // i32.store (p) c  loop  i32.store (p) c  p += 4096  br_if 0 (c -= 1)  end: each turn writes another page
+    { type: 4, name: 'loop', code: [...get(0), ...get(1), 0x36, 2, 0, 0x03, 0x40, ...get(0), ...get(1), 0x36, 2, 0, ...get(0), 0x41, ...sleb(4096), 0x6a, 0x21, 0, ...get(1), 0x41, 1, 0x6b, 0x22, 1, 0x0d, 0, 0x0b, 0x0b] },
   ];
   const bytes = new Uint8Array([
     0, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
     ...sec(1, vec(types)),
     ...sec(2, vec([[...str('host'), ...str('write'), 0, 0]])),
     ...sec(3, vec(funcs.map((f) => [f.type]))),
-    ...sec(5, vec([[0, 1]])), // (memory 1)
+    ...sec(5, vec([[0, 2]])), // (memory 2)
     ...sec(7, vec([[...str('memory'), 2, 0], ...funcs.map((f, i) => [...str(f.name), 0, i + 1])])),
     ...sec(10, vec(funcs.map((f) => body(f.code)))),
   ]);
@@ -209,6 +224,14 @@ describe('write barrier', { skip }, () => {
     check('memory.fill over pages', () => exports.fill(5 * 4096 + 10, 0xab, 3 * 4096));
     check('memory.copy', () => exports.copy(9 * 4096 + 1, 5 * 4096, 4096 + 50)); // copies the snapshot's own bytes: filled first
     check('a JS write at a pointer the guest passed to an import', () => exports.callHost(12 * 4096 + 7));
+    check('two stores from one local, the first at the higher offset, the other skipped by br_if', () => exports.shared(8 * 4096 - 20, 1));
+    check('two stores from one local, both run, across a page boundary', () => exports.shared(8 * 4096 - 20, 0));
+    check('two stores from one local three pages apart', () => exports.far(10 * 4096 + 8));
+    check('a store whose address local is rewritten while its value is computed', () => exports.teeInValue(16 * 4096 + 4, 18 * 4096));
+    check('stores before and after the address local is set', () => exports.setBetween(19 * 4096 + 4, 24 * 4096 + 4092));
+    check('stores at a local.tee address', () => exports.teeAddress(0, 26 * 4096 - 2));
+    check('stores at constant addresses', () => exports.constAddress(0x12345678));
+    check('a store in a loop', () => exports.loop(28 * 4096 + 100, 3));
     check('a JS write into a buffer from realloc', () => {
       const p = exports.cabi_realloc(0, 0, 1, 3 * 4096) as number;
       new Uint8Array(memory.buffer).fill(0x5a, p, p + 3 * 4096);
