@@ -1,9 +1,11 @@
 /**
  * A write barrier added to a core module's code, so a restore copies back only the pages an
  * execution wrote instead of comparing the whole memory (see snapshot.ts):
- * - every store to memory 0 also writes 1 into a second memory, `__alga_marks`, at the index of the
- *   4 KiB page it wrote (a store reaching into the next page is covered by the restore: it copies
- *   16 bytes past every marked page);
+ * - every store to memory 0 is covered by a 1 written into a second memory, `__alga_marks`, at the
+ *   index of the 4 KiB page it writes (a store reaching into the next page is covered by the
+ *   restore: it copies STORE_REACH bytes past every marked page). Where the address is a local's
+ *   value, the mark is computed from that local (no temporaries), and stores from one local in one
+ *   straight-line run share one mark when their offsets are close (see planMarks);
  * - `memory.fill` and `memory.copy` on memory 0 go through a helper that marks their whole range.
  * A second memory needs multi-memory (V8 12, Node >= 22); elsewhere, and for any module with
  * instructions this pass does not know (atomics, GC, `memory.init`, more than one memory), the
