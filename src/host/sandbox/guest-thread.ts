@@ -130,18 +130,27 @@ function settle(outcome: HostOutcome): unknown {
   throw new Error(outcome.trap); // a thrown Error traps the guest, deliberately
 }
 
+/** Bridged functions (`iface#fn`) whose last answer took the main thread longer than the spin:
+ * their host work is I/O, and spinning for them only burns a core that the main thread and Postgres
+ * need. */
+const slowAnswers = new Set<string>();
+
 function bridgeCall(iface: string, fn: string, args: unknown[]): HostOutcome {
   Atomics.store(flag, WORD.reply, FLAG_WAITING);
   const msg: HostCallMessage = { taskId: currentTask, iface, fn, args };
   bridge.postMessage(msg);
-  // A reply that comes within tens of µs is caught by a short bounded spin, saving a sleep and a
-  // wake-up; but only while a core is free for it: otherwise the spin holds a core that the main
-  // thread and Postgres need to answer (docs/sandbox.md).
-  if (Atomics.load(flag, WORD.spin) === 1) {
+  // A reply that comes within tens of µs (a refusal) is caught by a short bounded spin, saving a
+  // sleep and a wake-up; but only while a core is free for it, and not for a function whose last
+  // answer took longer than the spin: otherwise the spin holds a core that the main thread and
+  // Postgres need to answer (docs/sandbox.md).
+  const key = `${iface}#${fn}`;
+  if (Atomics.load(flag, WORD.spin) === 1 && !slowAnswers.has(key)) {
     const spinUntil = performance.now() + SPIN_MS;
     while (Atomics.load(flag, WORD.reply) === FLAG_WAITING && performance.now() < spinUntil);
   }
   Atomics.wait(flag, WORD.reply, FLAG_WAITING);
+  if (Atomics.load(flag, WORD.answerUs) > SPIN_MS * 1000) slowAnswers.add(key);
+  else slowAnswers.delete(key);
   let reply = receiveMessageOnPort(bridge) as { message: HostOutcome } | undefined;
   // The flag can flip a moment before the message is visible on this side: poll briefly.
   while (!reply) {

@@ -124,6 +124,7 @@ const WORKER_URL = new URL('./guest-thread.js', import.meta.url);
  * and waking a thread that went idle costs 30–70 µs on small VMs (bench/host-call-bridge).
  */
 const HOT_POLL_MS = 0.5;
+const ANSWER_US_MAX = 2 ** 31 - 1;
 /** Polling takes a core: only while another core is free for it, among our guests (with every core
  * running a guest it would slow the guests more than it speeds their host calls) and on the machine
  * (a 1-minute load average above the cores: on a loaded 2-core machine, an I/O import with trivial
@@ -340,6 +341,7 @@ export class SandboxPool {
     // The guest now waits for this reply and sends nothing else: polling for its next call would only
     // spin against the host work (a Postgres round trip) on this machine's cores. Re-armed after the reply.
     slot.hotUntil = 0;
+    const received = performance.now();
     const job = slot.job;
     let outcome: HostOutcome;
     if (call.taskId === WARMUP_TASK) {
@@ -357,6 +359,7 @@ export class SandboxPool {
     slot.bridge.postMessage(outcome);
     const free = this.coreFree();
     Atomics.store(slot.flag, WORD.spin, free ? 1 : 0); // for the guest's next call
+    Atomics.store(slot.flag, WORD.answerUs, Math.min(ANSWER_US_MAX, Math.round((performance.now() - received) * 1000)));
     Atomics.store(slot.flag, WORD.reply, FLAG_REPLIED);
     Atomics.notify(slot.flag, WORD.reply);
     if (free) this.keepHot(slot);

@@ -94,6 +94,9 @@ export const WORD = {
   sleep: 1,
   /** 1 while the main thread sees a core free for the worker to spin on while it waits, else 0. */
   spin: 2,
+  /** How long the main thread took to answer the last call, µs (its receipt to its reply): the
+   * worker spins only for functions answered within its spin. */
+  answerUs: 3,
 } as const;
 export const BRIDGE_WORDS = 4;
 export const FLAG_WAITING = 0;
