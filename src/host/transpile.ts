@@ -113,13 +113,17 @@ export function patchGlue(js: string): string | null {
  * imports and calls between components: per call a task and a subtask (objects with promises, id
  * maps, a current-task switch) around the host function. A sync import of our world, called by a
  * sync guest, uses none of it; it cost a third of a data-only call's time in jco's glue
- * (docs/sandbox.md). This patch rewrites each `alga:extension/*` trampoline of the exact shape it
- * knows so the core module calls it directly: what stays is jco's may-leave check (a guest may not
- * call out from its allocator), the lifting and lowering, the host call through
- * `_trackHostOperation`, and the trap marking of a thrown runtime error. A trampoline that differs
- * in any part, that returns a value (jco's wrapper returns the host's value there, not the
- * trampoline's) or whose rewrite still names a task is left as jco wrote it.
+ * (docs/sandbox.md). The same goes for the WASI clocks' `now` and `resolution`, which a
+ * componentize-js guest calls at each of its garbage collections (several times per 100 import
+ * calls that allocate). This patch rewrites each such trampoline of the exact shape it knows so the
+ * core module calls it directly: what stays is jco's may-leave check (a guest may not call out from
+ * its allocator), the lifting and lowering, the host call through `_trackHostOperation`, and the
+ * trap marking of a thrown runtime error. A trampoline that returns a value returns what jco's
+ * wrapper returned: the value it resolved its task with, which must be the very expression it
+ * returns (`ret` or one of jco's integer conversions of it). A trampoline that differs in any part,
+ * or whose rewrite still names a task, is left as jco wrote it.
  */
+const DIRECT_IMPORTS = String.raw`alga:extension\/[^']+|wasi:clocks\/(?:monotonic-clock|wall-clock)@[\w.-]+#(?:now|resolution)(?:\$\d+)?`;
 const TASK_PROLOGUE = new RegExp(
   [
     String.raw`const hostProvided = true;\s*let parentTask;\s*let task;\s*let subtask;\s*`,
@@ -134,6 +138,9 @@ const TASK_PROLOGUE = new RegExp(
 const TASK_HOST_CALL = /_withGlobalCurrentTaskMeta\(\{\s*componentIdx: task\.componentIdx\(\),\s*taskID: task\.id\(\),\s*fn: \(\) => (_trackHostOperation\(\(\) => [\w$]+\([^()]*\)\)),\s*\}\)\s*;/g;
 const TASK_CATCH = /_debugLog\('\[Instruction::CallInterface\] error during sync call', \{\s*taskID: task\.id\(\),\s*subtaskID: task\.getParentSubtask\(\)\?\.id\(\),\s*err,\s*\}\);\s*(getOrCreateAsyncState\(\d+\)\.markTrapped\(err\);)\s*task\.setErrored\(err\);\s*task\.reject\(err\);\s*task\.exit\(\);\s*(throw err;)/g;
 const TASK_EPILOGUE = /task\.resolve\(\[ret\]\);\s*task\.exit\(\);\s*\}$/;
+/** A trampoline returning a value: its task's value and its return are the same pure expression. */
+const TASK_EPILOGUE_RETURN = /task\.resolve\(\[(ret|to(?:Ui|I)nt(?:8|16|32|64)\(ret\))\]\);\s*task\.exit\(\);\s*return \1;\s*\}$/;
+const DIRECT_RETURN = /\n\s*return (?:ret|to(?:Ui|I)nt(?:8|16|32|64)\(ret\));\n\}$/;
 /** What must be gone from a rewritten trampoline. */
 const TASK_NAMES = /(?<![\w$.'"])(task|subtask|parentTask|hostProvided|started|_withGlobalCurrentTaskMeta|return)(?![\w$])/;
 
@@ -145,15 +152,17 @@ function countMatches(text: string, re: RegExp): number {
  * shape above. */
 function directTrampoline(fn: string): { text: string; componentIdx: string } | null {
   const prologue = [...fn.matchAll(TASK_PROLOGUE)];
-  if (prologue.length !== 1 || countMatches(fn, TASK_HOST_CALL) !== 1 || countMatches(fn, TASK_CATCH) > 1 || !TASK_EPILOGUE.test(fn)) return null;
+  const returns = TASK_EPILOGUE_RETURN.test(fn);
+  if (prologue.length !== 1 || countMatches(fn, TASK_HOST_CALL) !== 1 || countMatches(fn, TASK_CATCH) > 1 || !(returns || TASK_EPILOGUE.test(fn))) return null;
   const componentIdx = prologue[0]![1]!;
   const open = fn.indexOf('{\n') + 1;
   const text = (fn.slice(0, open) + `\n    _checkMayLeave(${componentIdx});` + fn.slice(open))
     .replace(TASK_PROLOGUE, '')
     .replace(TASK_HOST_CALL, '$1;')
     .replace(TASK_CATCH, '$1\n      $2')
-    .replace(TASK_EPILOGUE, '}');
-  return TASK_NAMES.test(text) ? null : { text, componentIdx };
+    .replace(returns ? TASK_EPILOGUE_RETURN : TASK_EPILOGUE, returns ? 'return $1;\n}' : '}');
+  // The one return allowed is the value's, at the end.
+  return TASK_NAMES.test(returns ? text.replace(DIRECT_RETURN, '\n}') : text) ? null : { text, componentIdx };
 }
 
 /** Index just past the parenthesis that closes the one at `open`, skipping quoted strings; -1 when
@@ -173,10 +182,10 @@ function closingParen(js: string, open: number): number {
   return -1;
 }
 
-/** The glue with each `alga:extension/*` trampoline of the known shape called directly (see
- * above), and how many were rewritten and left. */
+/** The glue with each `alga:extension/*` and WASI clock trampoline of the known shape called
+ * directly (see above), and how many were rewritten and left. */
 export function patchHostImports(js: string): { js: string; direct: number; kept: number } {
-  const trampolines = [...js.matchAll(/^ *_trampoline(\d+)\.fnName = 'alga:extension\/[^']+';$/gm)];
+  const trampolines = [...js.matchAll(new RegExp(String.raw`^ *_trampoline(\d+)\.fnName = '(?:${DIRECT_IMPORTS})';$`, 'gm'))];
   // The rewrite calls jco's own may-leave check, which its wrapper called: it must be there.
   if (countMatches(js, /^ *function _checkMayLeave\(componentIdx\) \{$/gm) !== 1) return { js, direct: 0, kept: trampolines.length };
   let out = js;
@@ -244,7 +253,7 @@ function patchFiles(files: Record<string, Uint8Array>): { files: Record<string, 
 const GLUE_FILE = 'component.js';
 /** Changes whenever what transpileComponent writes for the same bytes changes (a patch added): the
  * on-disk cache keeps transpiles by content hash and this revision. */
-export const TRANSPILE_REVISION = 'r3';
+export const TRANSPILE_REVISION = 'r4';
 
 export interface TranspileResult extends GluePatches {
   files: Record<string, Uint8Array>;

@@ -15,9 +15,11 @@ const fullTranspile = () =>
     const { files } = await transpileBytes(bytes, { name: 'component', instantiation: { tag: 'async' } } as Parameters<typeof transpileBytes>[1]);
     return { files: files as Record<string, Uint8Array>, glue: Buffer.from(files['component.js']!).toString('utf8') };
   }));
-/** The `alga:extension/*` trampoline numbers of a glue. */
-const algaTrampolines = (glue: string) => [...glue.matchAll(/_trampoline(\d+)\.fnName = 'alga:extension\//g)].map((m) => m[1]!);
+/** The numbers of the trampolines patchHostImports rewrites: `alga:extension/*` and the WASI clocks' now and resolution. */
+const directTrampolines = (glue: string) =>
+  [...glue.matchAll(/_trampoline(\d+)\.fnName = '(?:alga:extension\/|wasi:clocks\/(?:monotonic-clock|wall-clock)@[^#']+#(?:now|resolution))/g)].map((m) => m[1]!);
 const CONTEXT = /_trampoline(\d+)\.fnName = 'alga:extension\/context#getContext'/;
+const MONOTONIC_NOW = /_trampoline(\d+)\.fnName = 'wasi:clocks\/monotonic-clock@[^#']+#now'/;
 
 // The probe's build (a componentize run of 95 s on a loaded machine, on a clean clone) and jco's
 // reference transpile are set-up, outside the tests' time.
@@ -32,7 +34,7 @@ test('transpileComponent: every output file is byte for byte what jco makes of t
   assert.equal(fast.gluePatched, true, 'this jco\'s glue has the debug helper the patch knows');
   const full = await fullTranspile();
   assert.equal(fast.keptImports, 0, 'this jco\'s trampolines all have the shape the patch knows');
-  assert.equal(fast.directImports, algaTrampolines(full.glue).length);
+  assert.equal(fast.directImports, directTrampolines(full.glue).length);
   assert.deepEqual(Object.keys(fast.files).sort(), Object.keys(full.files).sort());
   for (const [name, data] of Object.entries(full.files)) {
     const expected = name === 'component.js' ? Buffer.from(patchHostImports(patchGlue(full.glue)!).js, 'utf8') : Buffer.from(data);
@@ -41,7 +43,7 @@ test('transpileComponent: every output file is byte for byte what jco makes of t
   const glue = Buffer.from(fast.files['component.js']!).toString('utf8');
   assert.ok(glue.includes(PATCHED_DEBUG_LOG));
   assert.ok(!/env\?\.JCO_DEBUG\) \{ return; \}/.test(glue), 'no per-call read of process.env is left');
-  for (const n of algaTrampolines(glue)) assert.ok(glue.includes(`let trampoline${n} = _trampoline${n};`), `trampoline ${n} is bound directly`);
+  for (const n of directTrampolines(glue)) assert.ok(glue.includes(`let trampoline${n} = _trampoline${n};`), `trampoline ${n} is bound directly`);
 });
 
 test('patchHostImports: each trampoline loses its task bookkeeping and keeps the may-leave check, the host call and the trap marking', async () => {
@@ -55,9 +57,28 @@ test('patchHostImports: each trampoline loses its task bookkeeping and keeps the
   assert.doesNotMatch(fn, /\btask\b|subtask|createNewCurrentTask|_withGlobalCurrentTaskMeta/);
 });
 
+test('patchHostImports: the monotonic clock\'s now returns the value its task resolved with, without the task; another return is left to jco', async () => {
+  const { glue } = await fullTranspile();
+  const n = MONOTONIC_NOW.exec(glue)![1]!;
+  const start = glue.indexOf(`const _trampoline${n} = function(`);
+  const end = glue.indexOf(`_trampoline${n}.fnName =`);
+  assert.match(glue.slice(start, end), /task\.resolve\(\[toUint64\(ret\)\]\);\s*task\.exit\(\);\s*return toUint64\(ret\);/, 'jco\'s shape');
+  const out = patchHostImports(glue);
+  const fn = out.js.slice(out.js.indexOf(`const _trampoline${n} = function(`), out.js.indexOf(`_trampoline${n}.fnName =`));
+  assert.match(fn, /^const _trampoline\d+ = function\(\) \{\n {4}_checkMayLeave\(0\);/);
+  assert.match(fn, /ret = _trackHostOperation\(\(\) => now\(\)\);/);
+  assert.match(fn, /return toUint64\(ret\);\n\}\s*$/);
+  assert.doesNotMatch(fn, /\btask\b|subtask|createNewCurrentTask|_withGlobalCurrentTaskMeta/);
+  assert.ok(out.js.includes(`let trampoline${n} = _trampoline${n};`));
+  const other = glue.slice(0, start) + glue.slice(start, end).replace('return toUint64(ret);', 'return ret;') + glue.slice(end);
+  const kept = patchHostImports(other);
+  assert.deepEqual([kept.direct, kept.kept], [out.direct - 1, 1], 'a return that is not what the task resolved with');
+  assert.ok(kept.js.includes(other.slice(start, end)));
+});
+
 test('patchHostImports: a trampoline or binding of another shape is left as jco wrote it, and the others are still patched', async () => {
   const { glue } = await fullTranspile();
-  const all = algaTrampolines(glue).length;
+  const all = directTrampolines(glue).length;
   const n = CONTEXT.exec(glue)![1]!;
   const start = glue.indexOf(`const _trampoline${n} = function(`);
   const end = glue.indexOf(`_trampoline${n}.fnName =`);
