@@ -55,10 +55,12 @@ describe('alga-runner conformance', () => {
         stdio: 'ignore',
       });
       runnerUrl = `http://127.0.0.1:${port}`;
+      // Until it answers or exits; only a hang reaches the bound (a start-up takes seconds when loaded).
       for (let i = 0; ; i++) {
         const ok = await fetch(`${runnerUrl}/healthz`).then((r) => r.ok, () => false);
         if (ok) break;
-        if (i > 300) throw new Error('runner did not start');
+        if (runner.exitCode !== null) throw new Error(`the runner exited with ${runner.exitCode} before it answered`);
+        if (i > 6000) throw new Error('runner did not start');
         await new Promise((r) => setTimeout(r, 100));
       }
     });
