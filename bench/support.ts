@@ -63,7 +63,7 @@ export async function inThread(c: BenchComponent, alga: Record<string, Record<st
   const wasi = new WASIShim({ sandbox: { preopens: {}, env: {}, args: ['x'], enableNetwork: false } } as ConstructorParameters<typeof WASIShim>[0]).getImportObject();
   const nameOf = new Map([...Object.entries(variant.modules)].map(([n, m]) => [m, n]));
   const create = () => {
-    const cores = new CoreInstantiation((m) => variant.stateExports[nameOf.get(m)!]);
+    const cores = new CoreInstantiation((m) => variant.stateExports[nameOf.get(m)!], Object.values(variant.stateExports).some((s) => s.marks !== undefined));
     const guest = mod.instantiate((n) => variant.modules[n]!, { ...wasi, ...alga }, cores.instantiateCore);
     return { guest, cores: cores.cores, marked: cores.marked };
   };

@@ -226,8 +226,9 @@ async function load(variant: ComponentVariant): Promise<void> {
       if (!modules) throw new Error(`component variant ${variant.key} was sent without its modules`);
       const mod = (await import(pathToFileURL(join(variant.glueDir, 'component.js')).href)) as { instantiate: Instantiate };
       const nameOf = new Map<WebAssembly.Module, string>(Object.entries(modules).map(([n, m]) => [m, n]));
+      const glueMarks = Object.values(stateExports ?? {}).some((s) => s.marks !== undefined);
       const create = () => {
-        const cores = new CoreInstantiation((m) => stateExports?.[nameOf.get(m) ?? '']);
+        const cores = new CoreInstantiation((m) => stateExports?.[nameOf.get(m) ?? ''], glueMarks);
         const guest = mod.instantiate(
           (name) => {
             const m = modules[name];

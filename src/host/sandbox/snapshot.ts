@@ -63,7 +63,12 @@ export class CoreInstantiation {
   private marks: Uint8Array | undefined;
   private readonly wasmFns = new WeakSet<object>();
 
-  constructor(private readonly stateOf: (m: WebAssembly.Module) => CoreStateExports | undefined) {}
+  /** `glueMarks` false: no core module has marks (no barrier on this Node), so nothing the glue
+   * writes needs marking and its calls are left unwrapped. */
+  constructor(
+    private readonly stateOf: (m: WebAssembly.Module) => CoreStateExports | undefined,
+    private readonly glueMarks = true,
+  ) {}
 
   /** True when every write to memory is marked: by a barrier, or by this class for the glue. */
   get marked(): boolean {
@@ -72,14 +77,15 @@ export class CoreInstantiation {
 
   readonly instantiateCore = (m: WebAssembly.Module, imports?: WebAssembly.Imports): { exports: WebAssembly.Exports } => {
     const state = this.stateOf(m);
-    const instance = new WebAssembly.Instance(m, imports && state ? this.wrapImports(imports) : imports);
+    const instance = new WebAssembly.Instance(m, imports && state && this.glueMarks ? this.wrapImports(imports) : imports);
     this.cores.push({ instance, globals: state?.globals ?? [], tables: state?.tables ?? [], marks: state?.marks, unmarked: state ? state.unmarked : true });
     const exports: Record<string, unknown> = { ...instance.exports };
     for (const v of Object.values(exports)) if (typeof v === 'function') this.wasmFns.add(v);
-    if (state?.marks && instance.exports.memory instanceof WebAssembly.Memory) {
+    // Without the glue's marks, a barrier's marks alone would miss its writes: compare in full.
+    if (state?.marks && this.glueMarks && instance.exports.memory instanceof WebAssembly.Memory) {
       this.marks = new Uint8Array((instance.exports[state.marks] as WebAssembly.Memory).buffer);
     }
-    if (state) {
+    if (state && this.glueMarks) {
       for (const [name, v] of Object.entries(exports)) {
         if (typeof v !== 'function' || !name.includes('realloc')) continue;
         const realloc = v as AnyFn;
@@ -103,12 +109,14 @@ export class CoreInstantiation {
           continue;
         }
         const f = v as AnyFn;
+        // Marked before the call: the pages depend only on the arguments, and a mark stays until
+        // the restore (a try/finally around the call cost the call ~0.1 µs).
         o[name] = Object.assign((...args: unknown[]) => {
-          try {
-            return f(...args);
-          } finally {
-            for (const a of args) if (typeof a === 'number') this.markPointer(a);
+          for (let i = 0; i < args.length; i++) {
+            const a = args[i];
+            if (typeof a === 'number') this.markPointer(a);
           }
+          return f(...args);
         }, f);
       }
       out[ns] = o;
