@@ -15,6 +15,10 @@
  *    plus a local call): process CPU of an execution with N iterations minus one with 1, over N − 1
  *    (every thread of the process; not Postgres, its own process). It does not grow with the load,
  *    so it is the figure to compare across runs; it bounds the import's added CPU from above.
+ *    For the I/O import C also splits the added time: the guest's wait at the import (the runner's
+ *    `host_call_ms` per call) against the host function called directly, and the guest's own work
+ *    per call outside that wait; and, where Node reads a thread's CPU time (≥ 23.9), the main
+ *    thread's share of the CPU against the direct call's.
  * A, B are diagnostics:
  * A. The bridge alone, timed where the guest pays it: the sandbox times each import call from post
  *    to reply (the runner logs `host_calls` / `host_call_ms` per execution), against the same host
@@ -38,8 +42,16 @@ import os from 'node:os';
 import { createImportDispatch } from '../src/host/import-dispatch.js';
 import type { ExecutionContext } from '../src/host/interfaces/index.js';
 import { ReadyInstances } from '../src/host/sandbox/ready-instances.js';
-import { createLogger, silentLogger } from '../src/shared/logger.js';
+import { createLogger, silentLogger, type Logger } from '../src/shared/logger.js';
 import { CACHE_DIR, ROOT, call, check, component, fmt, inThread, median, runnerFor, stubAlga, tempDir, witRequest } from './support.js';
+
+/** This thread's CPU µs (process.threadCpuUsage: Node ≥ 23.9; 0 where absent). */
+const HAS_THREAD_CPU = typeof (process as { threadCpuUsage?: unknown }).threadCpuUsage === 'function';
+function threadCpuUs(): number {
+  if (!HAS_THREAD_CPU) return 0;
+  const u = (process as unknown as { threadCpuUsage(): NodeJS.CpuUsage }).threadCpuUsage();
+  return u.user + u.system;
+}
 
 const N = 2000;
 const ROUNDS = 15;
@@ -81,7 +93,17 @@ interface TimedCalls {
   /** Each I/O call is a Postgres round trip: fewer per execution. */
   const C_IO_N = 200;
   const UNKNOWN_SCHEDULE = '00000000-0000-4000-8000-000000000000';
-  const platform = await startPlatform({ dataDir: tempDir('alga-bench-hostcall-'), cacheDir: CACHE_DIR, logger: silentLogger });
+  // The runner's line at the end of each execution carries how long the guest waited at its imports
+  // (post to reply): read from the fields as given, no line is serialized.
+  let waited = { calls: 0, ms: 0 };
+  const waitLogger: Logger = {
+    ...silentLogger,
+    info: (msg, fields) => {
+      if (msg === 'execute done' && typeof fields?.host_calls === 'number') waited = { calls: fields.host_calls, ms: Number(fields.host_call_ms) };
+    },
+    child: () => waitLogger,
+  };
+  const platform = await startPlatform({ dataDir: tempDir('alga-bench-hostcall-'), cacheDir: CACHE_DIR, logger: waitLogger });
   try {
     const installed = await platform.installDir(join(ROOT, 'components', 'scheduler-probe'));
     const install = (await findInstall(platform.pool, installed.tenantId, installed.registryId))!;
@@ -89,10 +111,12 @@ interface TimedCalls {
       const body = new TextEncoder().encode(JSON.stringify({ fn, args, n }));
       const c = buildExecuteCall(install, { method: 'POST', path: '/time-calls', body });
       const cpu0 = process.cpuUsage();
+      const main0 = threadCpuUs();
       const out = await platform.runner.execute(c.headers, c.body);
       const cpu = process.cpuUsage(cpu0);
+      const mainUs = threadCpuUs() - main0;
       check(out);
-      return { ...(JSON.parse(Buffer.from(out.body_b64!, 'base64').toString()) as TimedCalls), cpuUs: cpu.user + cpu.system };
+      return { ...(JSON.parse(Buffer.from(out.body_b64!, 'base64').toString()) as TimedCalls), cpuUs: cpu.user + cpu.system, mainUs, waited };
     };
     /** Median guest-timed added µs per call (minus `baseline()`'s µs of the same round, when given);
      * CPU µs per iteration (import + local) into cpuUs. */
@@ -102,21 +126,32 @@ interface TimedCalls {
       const imports: number[] = [];
       const local: number[] = [];
       const cpu: number[] = [];
+      const waits: number[] = [];
+      const mainCpu: number[] = [];
       for (let i = 0; i < C_ROUNDS; i++) {
         const t = await timeCalls(fn, args, n);
         const one = await timeCalls(fn, args, 1);
         xs.push(t.addedUs - (baseline ? await baseline() : 0));
+        // The execution makes n + 1 calls of the import (the probe's first answer, then the loop).
+        if (t.waited.calls === n + 1) waits.push((t.waited.ms * 1000) / t.waited.calls);
         imports.push((t.importMs * 1000) / n);
         local.push((t.localMs * 1000) / n);
         cpu.push((t.cpuUs - one.cpuUs) / (n - 1));
+        mainCpu.push((t.mainUs - one.mainUs) / (n - 1));
       }
       importUs.set(fn, median(imports));
       localUs.set(fn, median(local));
       cpuUs.set(fn, median(cpu));
+      if (waits.length) waitUs.set(fn, median(waits));
+      mainCpuUs.set(fn, median(mainCpu));
       return median(xs);
     };
     const importUs = new Map<string, number>();
     const cpuUs = new Map<string, number>();
+    /** The guest's wait at the import per call (post to reply; for a data-only import, the host function in the worker). */
+    const waitUs = new Map<string, number>();
+    /** The main thread's share of cpuUs (where the thread's own CPU time can be read). */
+    const mainCpuUs = new Map<string, number>();
     /** The guest's local loop (no host call) per iteration, in the sandbox: against this thread below. */
     const localUs = new Map<string, number>();
     // The scheduler host function as the runner calls it, against the same service, in this thread.
@@ -130,18 +165,21 @@ interface TimedCalls {
     } as unknown as ExecutionContext);
     const directUs: number[] = [];
     const directCpuUs: number[] = [];
+    const directMainCpuUs: number[] = [];
     /** One round of the host function called directly, µs per call (interleaved with the guest's rounds). */
     const directRound = async () => {
       const t0 = performance.now();
       const cpu0 = process.cpuUsage();
+      const main0 = threadCpuUs();
       for (let i = 0; i < C_IO_N; i++) await direct('alga:extension/scheduler', 'getSchedule', [UNKNOWN_SCHEDULE], new AbortController().signal);
       const cpu = process.cpuUsage(cpu0);
+      directMainCpuUs.push((threadCpuUs() - main0) / C_IO_N);
       directUs.push(((performance.now() - t0) * 1000) / C_IO_N);
       directCpuUs.push((cpu.user + cpu.system) / C_IO_N);
       return directUs.at(-1)!;
     };
     for (let r = 0; r < 3; r++) await directRound();
-    directUs.length = directCpuUs.length = 0;
+    directUs.length = directCpuUs.length = directMainCpuUs.length = 0;
 
     console.log(`C. timed inside the guest, through the runner as exec runs it: N import calls vs N local calls in one execution (N = ${C_N}, ${C_IO_N} for I/O), median of ${C_ROUNDS} executions`);
     for (const [fn, args] of [
@@ -163,8 +201,21 @@ interface TimedCalls {
     const ioTarget = Number(process.versions.node.split('.')[0]) >= 24 ? 40 : 75;
     console.log(`     scheduler.get-schedule I/O:       ${fmt(io, 1)} µs per call over a local call; baseline the host function called directly: ${fmt(hostFnUs, 1)} µs (interleaved rounds)`);
     console.log(`                                       added: ${fmt(ioAdded, 1)} µs per call (median of the rounds' differences), ×${fmt(io / hostFnUs, 2)} the direct call  (target ≤ ${ioTarget} µs on this Node)`);
+    const ioWait = waitUs.get('scheduler.get-schedule');
+    if (ioWait !== undefined) {
+      // Where the added time goes: the guest's wait at the import (the two thread hops around the
+      // host function) and the guest's own work per call outside that wait (jco's glue, the bridge's
+      // post and read, the probe's loop), against the same for a data-only import.
+      const own = (fn: string) => importUs.get(fn)! - waitUs.get(fn)! - localUs.get(fn)!;
+      console.log(`                                       the guest's wait at the import: ${fmt(ioWait, 1)} µs per call, the host function called directly ${fmt(hostFnUs, 1)} µs (+${fmt(ioWait - hostFnUs, 1)} µs: the hops); the guest's own work per call outside its wait: ${fmt(own('scheduler.get-schedule'), 1)} µs (a data-only context.get-context: ${fmt(own('context.get-context'), 1)} µs)`);
+    }
     const ioCpu = cpuUs.get('scheduler.get-schedule')!;
     console.log(`                                       CPU of this process: ${fmt(ioCpu, 1)} µs per import + local call, the direct call ${fmt(hostFnCpuUs, 1)} µs: +${fmt(ioCpu - hostFnCpuUs, 1)} µs`);
+    if (HAS_THREAD_CPU) {
+      const mainIo = mainCpuUs.get('scheduler.get-schedule')!;
+      const mainDirect = median(directMainCpuUs);
+      console.log(`                                       of which the main thread ${fmt(mainIo, 1)} µs (the direct call's ${fmt(mainDirect, 1)}: +${fmt(mainIo - mainDirect, 1)} µs), the other threads (the sandbox worker) ${fmt(ioCpu - mainIo, 1)} µs (the direct call's ${fmt(hostFnCpuUs - mainDirect, 1)})`);
+    }
 
     // Is the guest itself slower in a sandbox worker? The same local loop, in the guest instantiated
     // in this thread (snapshot-restored, as in the sandbox) against the sandbox's figure above.
