@@ -120,6 +120,10 @@ function callInGuest(impl: AnyInGuest, fn: string, args: unknown[]): unknown {
     hostCalls.count++;
     hostCalls.ms += performance.now() - started;
   }
+  // jco's glue takes a returned `{ tag: 'err' }` as the error of a result, as it takes a thrown
+  // payload, without a throw and a catch (1–3 µs a call, in one thread on Node 20). Only functions
+  // returning a result have an error outcome (typed by the WIT).
+  if ('err' in outcome) return { tag: 'err', val: outcome.err };
   return settle(outcome);
 }
 
