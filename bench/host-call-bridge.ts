@@ -53,6 +53,8 @@ function threadCpuUs(): number {
   return u.user + u.system;
 }
 
+const signed = (x: number) => `${x >= 0 ? '+' : ''}${fmt(x, 1)}`;
+
 const N = 2000;
 const ROUNDS = 15;
 /** Executions before measuring, so V8 has optimized the code on both sides (a fresh sandbox worker
@@ -207,14 +209,14 @@ interface TimedCalls {
       // host function) and the guest's own work per call outside that wait (jco's glue, the bridge's
       // post and read, the probe's loop), against the same for a data-only import.
       const own = (fn: string) => importUs.get(fn)! - waitUs.get(fn)! - localUs.get(fn)!;
-      console.log(`                                       the guest's wait at the import: ${fmt(ioWait, 1)} µs per call, the host function called directly ${fmt(hostFnUs, 1)} µs (+${fmt(ioWait - hostFnUs, 1)} µs: the hops); the guest's own work per call outside its wait: ${fmt(own('scheduler.get-schedule'), 1)} µs (a data-only context.get-context: ${fmt(own('context.get-context'), 1)} µs)`);
+      console.log(`                                       the guest's wait at the import: ${fmt(ioWait, 1)} µs per call, the host function called directly ${fmt(hostFnUs, 1)} µs (${signed(ioWait - hostFnUs)} µs: the hops); the guest's own work per call outside its wait: ${fmt(own('scheduler.get-schedule'), 1)} µs (a data-only context.get-context: ${fmt(own('context.get-context'), 1)} µs)`);
     }
     const ioCpu = cpuUs.get('scheduler.get-schedule')!;
     console.log(`                                       CPU of this process: ${fmt(ioCpu, 1)} µs per import + local call, the direct call ${fmt(hostFnCpuUs, 1)} µs: +${fmt(ioCpu - hostFnCpuUs, 1)} µs`);
     if (HAS_THREAD_CPU) {
       const mainIo = mainCpuUs.get('scheduler.get-schedule')!;
       const mainDirect = median(directMainCpuUs);
-      console.log(`                                       of which the main thread ${fmt(mainIo, 1)} µs (the direct call's ${fmt(mainDirect, 1)}: +${fmt(mainIo - mainDirect, 1)} µs), the other threads (the sandbox worker) ${fmt(ioCpu - mainIo, 1)} µs (the direct call's ${fmt(hostFnCpuUs - mainDirect, 1)})`);
+      console.log(`                                       of which the main thread ${fmt(mainIo, 1)} µs (the direct call's ${fmt(mainDirect, 1)}: ${signed(mainIo - mainDirect)} µs), the other threads (the sandbox worker) ${fmt(ioCpu - mainIo, 1)} µs (the direct call's ${fmt(hostFnCpuUs - mainDirect, 1)})`);
     }
 
     // Is the guest itself slower in a sandbox worker? The same local loop, in the guest instantiated
