@@ -11,6 +11,9 @@
  * default: marks where the engine allows) and with the full compare, against the runner with one
  * shared instance per sandbox (`isolation: 'shared-instance'`, no isolation, no barrier), in paired
  * rounds; fresh-instance once. Target (sample GET /api/status, through the runner): ≥ 0.7 on Node 24.
+ * B also prints each mode's CPU time per execution (every thread of the process) and its ratio to
+ * the baseline's in the same round: on a loaded machine the throughput ratio of one round swings
+ * by ×2 or more, the CPU ratio far less.
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { InstanceSnapshot } from '../src/host/sandbox/snapshot.js';
@@ -114,9 +117,16 @@ const workloads = [
 type Mode = { isolation: 'shared-instance' | 'snapshot' | 'fresh-instance'; writeBarrier: boolean };
 const SLICE_MS = 500;
 const SLICES = 10;
+/** CPU time (all of this process's threads) per execution of the last slice, in ms. */
+let cpuPerExecution = 0;
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 /** Executions in `ms` through a runner, as many callers as sandboxes. */
 async function slice(runner: Runner, w: (typeof workloads)[number], ms: number): Promise<number> {
   const end = Date.now() + ms;
+  const cpu0 = cpuMs();
   let n = 0;
   await Promise.all(
     Array.from({ length: cores }, async () => {
@@ -126,6 +136,7 @@ async function slice(runner: Runner, w: (typeof workloads)[number], ms: number):
       }
     }),
   );
+  cpuPerExecution = (cpuMs() - cpu0) / n;
   return (n * 1000) / ms;
 }
 async function started(w: (typeof workloads)[number], mode: Mode): Promise<Runner> {
@@ -145,18 +156,25 @@ for (const w of workloads) {
     full: await started(w, { isolation: 'snapshot', writeBarrier: false }),
   };
   const rates: Record<keyof typeof modes, number[]> = { base: [], snapshot: [], full: [] };
+  const cpu: Record<keyof typeof modes, number[]> = { base: [], snapshot: [], full: [] };
   for (let r = 0; r < SLICES; r++) {
-    for (const k of Object.keys(modes) as (keyof typeof modes)[]) rates[k].push(await slice(modes[k], w, SLICE_MS));
+    for (const k of Object.keys(modes) as (keyof typeof modes)[]) {
+      rates[k].push(await slice(modes[k], w, SLICE_MS));
+      cpu[k].push(cpuPerExecution);
+    }
   }
   for (const runner of Object.values(modes)) await runner.close();
   const fresh = await started(w, { isolation: 'fresh-instance', writeBarrier: false });
   const freshRate = await slice(fresh, w, 2000);
   await fresh.close();
   const ratios = (k: 'snapshot' | 'full') => rates[k].map((x, i) => x / rates.base[i]!);
+  // The CPU figure: baseline CPU per execution ÷ the mode's, per round (what the ratio of
+  // throughputs is when the cores are ours alone; it moves far less with the machine's load).
+  const cpuRatio = (k: 'snapshot' | 'full') => fmt(median(cpu[k].map((x, i) => cpu.base[i]! / x)), 2);
   console.log(`   ${w.label}`);
-  console.log(`     one shared instance, no isolation (baseline): ${fmt(median(rates.base))} executions/s`);
-  console.log(`     snapshot (default${barrier ? ', marks' : ', full compare'}): ${fmt(median(rates.snapshot))} executions/s   ratio ${fmt(median(ratios('snapshot')), 2)} (rounds ${fmt(Math.min(...ratios('snapshot')), 2)}–${fmt(Math.max(...ratios('snapshot')), 2)})`);
-  console.log(`     snapshot, full compare:    ${fmt(median(rates.full))} executions/s   ratio ${fmt(median(ratios('full')), 2)} (rounds ${fmt(Math.min(...ratios('full')), 2)}–${fmt(Math.max(...ratios('full')), 2)})`);
+  console.log(`     one shared instance, no isolation (baseline): ${fmt(median(rates.base))} executions/s, CPU ${fmt(median(cpu.base), 3)} ms each`);
+  console.log(`     snapshot (default${barrier ? ', marks' : ', full compare'}): ${fmt(median(rates.snapshot))} executions/s   ratio ${fmt(median(ratios('snapshot')), 2)} (rounds ${fmt(Math.min(...ratios('snapshot')), 2)}–${fmt(Math.max(...ratios('snapshot')), 2)}); CPU ${fmt(median(cpu.snapshot), 3)} ms each, ratio ${cpuRatio('snapshot')}`);
+  console.log(`     snapshot, full compare:    ${fmt(median(rates.full))} executions/s   ratio ${fmt(median(ratios('full')), 2)} (rounds ${fmt(Math.min(...ratios('full')), 2)}–${fmt(Math.max(...ratios('full')), 2)}); CPU ${fmt(median(cpu.full), 3)} ms each, ratio ${cpuRatio('full')}`);
   console.log(`     fresh-instance:            ${fmt(freshRate)} executions/s   ratio ${fmt(freshRate / median(rates.base), 2)}`);
 }
 console.log(`   load ${load()}`);
