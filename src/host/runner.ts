@@ -20,7 +20,7 @@ import { BundleError, ComponentCache, MAX_MEMORY_MB } from './component-cache.js
 import { IdempotencyCache } from './idempotency.js';
 import { createSecretResolver, DEFAULT_VAULT_TOKEN_FILE, SecretDecryptError, type VaultOptions } from './secret-envelope.js';
 import { createImportDispatch } from './import-dispatch.js';
-import { DEFAULT_MAX_FETCH_BYTES } from './interfaces/http.js';
+import { maxFetchBytes } from './interfaces/http.js';
 import type { ExecutionContext, HostServices, RequestUser } from './interfaces/index.js';
 import type { ComponentSource } from './ports.js';
 import { failureMessage } from './sandbox/failures.js';
@@ -303,7 +303,7 @@ export function createRunner(opts: RunnerOptions): Runner {
       data: { context: ctx.context, granted: ctx.granted, user: ctx.user, secrets: ctx.secrets },
       clockOffsetMs: opts.clockOffsetMs?.(witRequest.context) ?? 0,
       maxResponseBytes,
-      maxOutgoingBodyBytes: ctx.services.maxFetchBytes ?? DEFAULT_MAX_FETCH_BYTES,
+      maxOutgoingBodyBytes: maxFetchBytes(ctx.services),
       onHostCall: createImportDispatch(ctx),
       onGuestOutput: (stream, line) => log[stream === 'stdout' ? 'info' : 'warn'](line, { source: `ext-${stream}` }),
       onLog: (level, msg, fields) => log[level](msg, fields),

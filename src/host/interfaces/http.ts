@@ -2,13 +2,19 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import type { LookupFunction } from 'node:net';
 import { Agent, request } from 'undici';
 import { addressPermitted } from '../egress/addresses.js';
-import { err, ok, type ExecutionContext, type HostInterface } from './types.js';
+import { err, ok, type ExecutionContext, type HostInterface, type HostServices } from './types.js';
 
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
 const TIMEOUT_MS = 30_000; // production's outbound client timeout
 const CONNECT_TIMEOUT_MS = 10_000; // undici's default, which http.fetch has always had
 /** Ours: an outbound response body past this is refused (`internal`) rather than buffered whole. */
-export const DEFAULT_MAX_FETCH_BYTES = 32 * 1024 * 1024;
+const DEFAULT_MAX_FETCH_BYTES = 32 * 1024 * 1024;
+
+/** ALGA_FETCH_MAX_BYTES as the services carry it: the one bound on every body an extension's
+ * outbound HTTP sends or receives (http.fetch, ui-proxy, wasi:http). */
+export function maxFetchBytes(services: HostServices): number {
+  return services.maxFetchBytes ?? DEFAULT_MAX_FETCH_BYTES;
+}
 
 /** A response body read whole, up to `max` bytes: `too-large` when it is larger (the rest is not
  * read), `failed` (with the error) when the read fails. */
@@ -166,7 +172,7 @@ export async function egress(ctx: ExecutionContext, req: EgressRequest, signal: 
   } catch (error) {
     return { fail: { kind: 'send', error } };
   }
-  const max = ctx.services.maxFetchBytes ?? DEFAULT_MAX_FETCH_BYTES;
+  const max = maxFetchBytes(ctx.services);
   const body = await readBody(res.body, max);
   if (!(body instanceof Uint8Array)) return { fail: body.fail === 'too-large' ? { kind: 'body-too-large', max } : { kind: 'body', error: body.error } };
   const headers: { name: string; value: string }[] = [];

@@ -7,7 +7,7 @@
  */
 import { request } from 'undici';
 import type { ProxyError } from '../wit-types/interfaces/alga-extension-types.js';
-import { DEFAULT_MAX_FETCH_BYTES, readBoundedBody } from './http.js';
+import { maxFetchBytes, readBoundedBody } from './http.js';
 import { err, ok, type ExecutionContext, type HostInterface } from './types.js';
 
 export const DEFAULT_UI_PROXY_TIMEOUT_MS = 5_000;
@@ -104,7 +104,7 @@ async function callRoute(ctx: ExecutionContext, route: string, payload: Uint8Arr
     ctx.logger.warn('ui proxy backend returned non-success status', { status: res.statusCode, duration_ms: Math.round(performance.now() - started) });
     return err(statusToProxyError(res.statusCode));
   }
-  const body = await readBoundedBody(res.body, ctx.services.maxFetchBytes ?? DEFAULT_MAX_FETCH_BYTES);
+  const body = await readBoundedBody(res.body, maxFetchBytes(ctx.services));
   return body ? ok(body) : err('internal' as const);
 }
 

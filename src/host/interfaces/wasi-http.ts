@@ -6,7 +6,7 @@
  * Production links this import with no check at all.
  */
 import type { ErrorCode } from '@bytecodealliance/preview2-shim/interfaces/wasi-http-types';
-import { DEFAULT_MAX_FETCH_BYTES, egress, type EgressFailure, type EgressRequest, type EgressResponse } from './http.js';
+import { egress, maxFetchBytes, type EgressFailure, type EgressRequest, type EgressResponse } from './http.js';
 import type { ExecutionContext } from './types.js';
 import type { HostOutcome } from '../sandbox/protocol.js';
 
@@ -97,7 +97,7 @@ export function errorCodeOf(f: EgressFailure): ErrorCode {
 /** The main thread's half of `handle`: one request, its response or its error-code. A request body
  * is bounded as a response body is (the guest thread refuses to keep more: wasi-http.ts). */
 export async function outgoingHandle(ctx: ExecutionContext, [call]: unknown[], signal: AbortSignal): Promise<HostOutcome> {
-  const max = ctx.services.maxFetchBytes ?? DEFAULT_MAX_FETCH_BYTES;
+  const max = maxFetchBytes(ctx.services);
   if (((call as OutgoingCall).body?.length ?? 0) > max) return { err: { tag: 'HTTP-request-body-size', val: BigInt(max) } satisfies ErrorCode };
   const out = await egress(ctx, call as OutgoingCall, signal, 'wasi:http request');
   const answer: OutgoingAnswer = 'ok' in out ? out : { err: errorCodeOf(out.fail) };
