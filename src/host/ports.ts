@@ -32,3 +32,35 @@ export interface SchedulerBackend {
 export interface ComponentSource {
   load(ref: { tenantId: string; extensionId: string; contentHash: string }): Promise<Uint8Array | null>;
 }
+
+/**
+ * How a sandbox worker builds the platform's services in its own thread, so that on the JSPI path
+ * (Node ≥ 24.20) an I/O import runs there, with no hop to the main thread (docs/sandbox.md). The
+ * spec crosses into the worker by structured clone: the worker imports `module` and calls its
+ * `createWorkerIo` export (a `WorkerIoFactory`) with `options`. The composition root names its own
+ * module (in-process: the server's services on a bounded pool of the same database; split: HTTP to
+ * the server's internal routes), so the host never imports the server.
+ */
+export interface WorkerIoSpec {
+  /** `file:` URL of an ES module exporting `createWorkerIo`. */
+  module: string;
+  /** Structured-cloneable; only the module reads it. */
+  options: unknown;
+}
+
+/** What the worker gives the factory: the clock and the log of the execution in progress. */
+export interface WorkerIoEnv {
+  /** The execution's clock (the wall clock shifted as the platform's clock is, per execution). */
+  now(): Date;
+  /** Lines logged here belong to the execution in progress, as the main thread's would. */
+  logger: import('../shared/logger.js').Logger;
+}
+
+/** The services of one sandbox worker, for its lifetime. */
+export interface WorkerIo {
+  services: import('./interfaces/types.js').HostServices;
+  /** Ends its connections (the worker is being stopped or replaced). */
+  close(): Promise<void>;
+}
+
+export type WorkerIoFactory = (options: unknown, env: WorkerIoEnv) => WorkerIo | Promise<WorkerIo>;
