@@ -39,7 +39,10 @@ export interface ComponentSource {
  * spec crosses into the worker by structured clone: the worker imports `module` and calls its
  * `createWorkerIo` export (a `WorkerIoFactory`) with `options`. The composition root names its own
  * module (in-process: the server's services on a bounded pool of the same database; split: HTTP to
- * the server's internal routes), so the host never imports the server.
+ * the server's internal routes), so the host never imports the server. The runner asks for a spec
+ * per execution (the test kit's one runner serves several platforms, each its own database); a
+ * worker keeps the services of each spec it has seen, keyed by the spec's value, and closes them
+ * when it stops.
  */
 export interface WorkerIoSpec {
   /** `file:` URL of an ES module exporting `createWorkerIo`. */
