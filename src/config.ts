@@ -10,6 +10,7 @@
  */
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import type { HostSettings } from './host/interfaces/types.js';
 import { WEAK_TOKENS } from './shared/auth.js';
 
 /** The runner↔server token, the admin token, keys: trimmed, blank = unset. */
@@ -204,8 +205,9 @@ export function requireProductionSecrets(config: Config, role: ServeRole): void 
   if (problems.length) throw new ConfigError(problems, 'refusing to start');
 }
 
-/** The runner's settings from `config`, as the host services take them (both composition roots). */
-export function runnerServices(config: Config) {
+/** The runner's settings from `config`, as the host services take them (both composition roots, and
+ * the sandbox workers' own services: plain data). */
+export function runnerServices(config: Config): HostSettings {
   return {
     egressAllowlist: config.egressAllowlist,
     uiProxy: config.uiProxy,

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import type pg from 'pg';
 import { createRunner, type Runner } from './host/runner.js';
 import { sandboxesNotReady } from './host/sandbox/readiness.js';
-import type { PlatformApiBackend, SchedulerBackend, StorageBackend } from './host/ports.js';
+import type { PlatformApiBackend, SchedulerBackend, StorageBackend, WorkerIoSpec } from './host/ports.js';
 import { runnerRoutes } from './host/http/runner-service.js';
 import { childEnv, loadConfig, runnerServices, type Config } from './config.js';
 import type { ExecuteClient } from './shared/execute-envelope.js';
@@ -23,13 +23,10 @@ import { freePort, startEmbeddedPostgres, type EmbeddedPostgresHandle } from './
 import { GATEWAY_PREFIX, handleGateway, type GatewayOptions } from './server/http/gateway.js';
 import { internalApiRoutes } from './server/http/internal-api.js';
 import { storageApiRoutes } from './server/http/storage-route.js';
-import { handleStorageOperation } from './server/internal-api/storage-operation.js';
-import { createStorageService } from './server/storage/service.js';
 import { extensionUpdateRoutes } from './server/http/extension-update.js';
 import { createHttpRunnerClient } from './server/http/runner-client.js';
-import { handleSchedulerOperation } from './server/internal-api/scheduler-operation.js';
 import { EMPTY_PLATFORM_DATA, type PlatformData } from './server/platform-data/platform-data.js';
-import { callPlatformApi } from './server/internal-api/platform-operation.js';
+import { platformBackends, platformWorkerIoSpec } from './platform-worker-io.js';
 import { findInstall, installedVersionId, installExtension, registerExtension, storeBundleBlob } from './server/registry/registry.js';
 import { contentHashOf } from './shared/content-hash.js';
 import { loadBundle } from './server/registry/registry.js';
@@ -39,8 +36,7 @@ import { clockOffsetMs, systemClock, type Clock } from './server/execution/clock
 import { startScheduleExecution, type ExecutionOptions, type ScheduleExecution } from './server/execution/index.js';
 import { createPostgresJobEngine, type JobEngine } from './server/scheduler/job-engine.js';
 import { METRICS_CONTENT_TYPE, renderMetrics } from './server/scheduler/metrics.js';
-import { createAdmission } from './server/scheduler/rate-limit.js';
-import { createSchedulerService, type SchedulerService } from './server/scheduler/service.js';
+import type { SchedulerService } from './server/scheduler/service.js';
 import { updateInstallVersion } from './server/registry/version-update.js';
 import { buildExtensionDir, PROJECT_ROOT, type BuildExtensionOptions, type LoadedExtension } from './dev/extension-dir.js';
 
@@ -121,6 +117,9 @@ export interface Platform {
   cacheDir: string;
   /** In-process: the platform's side of the runner's ports, as the runner calls them. */
   backends?: { scheduler: SchedulerBackend; storage: StorageBackend; platformApi: PlatformApiBackend };
+  /** In-process: how a sandbox worker builds the same backends in its own thread (the JSPI path);
+   * undefined when a part of them cannot be rebuilt there (an injected job engine). */
+  workerIo?: WorkerIoSpec;
   /** Builds (or reuses) an extension folder's component, registers it and installs it for a tenant. */
   installDir(dir: string, o?: InstallOptions & Pick<BuildExtensionOptions, 'build' | 'onOutput'>): Promise<InstalledExtension>;
   /**
@@ -286,10 +285,10 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
 
     const clock = opts.execution?.clock ?? systemClock;
     const jobs = opts.jobs ?? createPostgresJobEngine({ clock });
-    const service = createSchedulerService({ pool, jobs, logger, now: () => clock.now() });
-    const schedulerDeps = { service, admission: createAdmission({ pool }), logger };
-    const storageDeps = { service: createStorageService({ pool, now: () => clock.now() }), logger };
-    const platformDeps = { pool, data: opts.platformData ?? EMPTY_PLATFORM_DATA, logger, now: () => clock.now() };
+    const platformData = opts.platformData ?? EMPTY_PLATFORM_DATA;
+    const cores = platformBackends({ pool, jobs, data: platformData, logger, now: () => clock.now() });
+    const { scheduler: schedulerDeps, storage: storageDeps, platformApi: platformDeps } = cores.deps;
+    const service = schedulerDeps.service;
     const token = opts.runnerToken ?? config.runnerToken ?? (shape === 'split' && !opts.runnerUrl ? randomBytes(24).toString('hex') : undefined);
     // A runner we spawn always requires a key (a random one unless configured): its port is open.
     const runnerApiKey = config.runnerApiKey ?? (shape === 'split' && !opts.runnerUrl ? randomBytes(24).toString('hex') : undefined);
@@ -302,17 +301,16 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
     let inProcess: Runner | undefined;
     let runnerUrl: string | undefined;
     let backends: Platform['backends'];
+    let workerIo: WorkerIoSpec | undefined;
     if (shape === 'in-process') {
-      // The runner's scheduler calls go straight to the internal API's core, the function the
-      // HTTP route serves, so both shapes answer alike.
-      const scheduler: SchedulerBackend = {
-        call: async (installId, request, signal) => handleSchedulerOperation(schedulerDeps, installId, request, signal),
-      };
-      const storage: StorageBackend = { call: (installId, request, signal) => handleStorageOperation(storageDeps, installId, request, signal) };
-      const platformApi: PlatformApiBackend = {
-        call: async (api, installId, body) => ({ kind: 'answer', ...(await callPlatformApi(platformDeps, api, installId, body)) }),
-      };
+      // The runner's calls go straight to the internal API's cores, the functions the HTTP routes
+      // serve, so both shapes answer alike.
+      const { scheduler, storage, platformApi } = cores;
       backends = { scheduler, storage, platformApi };
+      // A sandbox worker rebuilds these from data (the clock comes per execution). An injected job
+      // engine is code, which cannot cross into a thread: such a platform's runner keeps the bridge.
+      const spec = opts.jobs ? undefined : platformWorkerIoSpec({ databaseUrl, platformData, settings: runnerServices(config) });
+      workerIo = spec;
       inProcess = opts.runner ?? createRunner({
         cacheDir,
         components: { load: ({ contentHash }) => loadBundle(pool, contentHash) },
@@ -324,6 +322,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
         // The guest's wasi:clocks read the platform clock (a manual one in tests). The split shape's
         // runner is another process and reads the wall clock.
         clockOffsetMs: () => clockOffsetMs(clock),
+        workerIo: spec && (() => spec),
       });
       const r = inProcess;
       if (!opts.runner) cleanup.unshift(() => r.close());
@@ -434,6 +433,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
       scheduler: service,
       cacheDir,
       backends,
+      workerIo,
       async installDir(dir, o = {}) {
         const extension = await buildExtensionDir(dir, { cacheDir, onProgress: progress, build: o.build, onOutput: o.onOutput });
         return platform.installLoaded(extension, o);

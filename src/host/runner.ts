@@ -22,7 +22,7 @@ import { createSecretResolver, DEFAULT_VAULT_TOKEN_FILE, SecretDecryptError, typ
 import { createImportDispatch } from './import-dispatch.js';
 import { maxFetchBytes } from './interfaces/http.js';
 import type { ExecutionContext, HostServices, RequestUser } from './interfaces/index.js';
-import type { ComponentSource } from './ports.js';
+import type { ComponentSource, WorkerIoSpec } from './ports.js';
 import { failureMessage } from './sandbox/failures.js';
 import { SandboxPool, stoppedResult, type SandboxPoolStats } from './sandbox/pool.js';
 import { Deadline, deadlineOf } from '../shared/deadline.js';
@@ -66,6 +66,14 @@ export interface RunnerOptions {
   /** What the guest's wall clock is shifted by (a controllable clock for tests and dev); given the
    * execution's context, so one runner can serve installs on different clocks (the test kit). */
   clockOffsetMs?: (context: ExecuteRequest['context']) => number;
+  /**
+   * How a sandbox worker builds `services` in its own thread for this execution (the JSPI path: an
+   * I/O import runs there, with no hop to the main thread; see ports.ts). undefined, or no function:
+   * its I/O imports go to `services` on the main thread (the bridge). The composition root gives one
+   * only where every part of `services` can be rebuilt from the spec's data (a test's `resolve` or
+   * injected job engine cannot).
+   */
+  workerIo?: (context: ExecuteRequest['context']) => WorkerIoSpec | undefined;
   onProgress?: (msg: string) => void;
 }
 

@@ -219,7 +219,7 @@ export async function createTestRuntime(options: TestRuntimeOptions): Promise<Te
     const installed = await platform.installLoaded(extension, { tenantId: tenant, grant: grants });
     unroute = registerRoute(
       { installId: installed.installId, registryId: installed.registryId },
-      { backends, clockOffsetMs: () => clockOffsetMs(clock), onGuestLog: (l: GuestLogLine) => guestLogs.push(l) },
+      { backends, workerIo: platform.workerIo, clockOffsetMs: () => clockOffsetMs(clock), onGuestLog: (l: GuestLogLine) => guestLogs.push(l) },
     );
     // Stored as `alga-runner secrets set` stores them: every execution carries the envelope.
     if (options.secrets) await writeInstallSecrets(platform.pool, { installId: installed.installId, tenantId: tenant }, options.secrets);

@@ -7,8 +7,8 @@
  * runtimes). Sandbox workers never hold the process open.
  */
 import { createRunner, type Runner } from '../host/runner.js';
-import type { PlatformApiBackend, SchedulerBackend, StorageBackend } from '../host/ports.js';
-import type { Config } from '../config.js';
+import type { PlatformApiBackend, SchedulerBackend, StorageBackend, WorkerIoSpec } from '../host/ports.js';
+import { runnerServices, type Config } from '../config.js';
 import { contentHashHex, contentHashOf } from '../shared/content-hash.js';
 import type { LogFields, Logger } from '../shared/logger.js';
 
@@ -22,6 +22,8 @@ export interface GuestLogLine {
 
 export interface RuntimeRoute {
   backends: { scheduler: SchedulerBackend; storage: StorageBackend; platformApi: PlatformApiBackend };
+  /** How a sandbox worker builds the same backends in its own thread (the runtime's platform's spec). */
+  workerIo?: WorkerIoSpec;
   clockOffsetMs(): number;
   onGuestLog(line: GuestLogLine): void;
 }
@@ -68,11 +70,12 @@ export function sharedRunner(cacheDir: string, config: Config): Runner {
       scheduler: { call: (installId, request, signal) => routeOf(installId).backends.scheduler.call(installId, request, signal) },
       storage: { call: (installId, request, signal) => routeOf(installId).backends.storage.call(installId, request, signal) },
       platformApi: { call: (api, installId, body, signal) => routeOf(installId).backends.platformApi.call(api, installId, body, signal) },
-      egressAllowlist: config.egressAllowlist,
-      uiProxy: config.uiProxy,
+      // The settings each platform's worker spec carries (runnerServices of the same configuration).
+      ...runnerServices(config),
     },
     vault: config.vault,
     clockOffsetMs: (context) => (context.installId ? (byInstall.get(context.installId)?.clockOffsetMs() ?? 0) : 0),
+    workerIo: (context) => (context.installId ? byInstall.get(context.installId)?.workerIo : undefined),
   });
   return runner;
 }

@@ -58,6 +58,10 @@ export interface HostServices {
   resolve?: (host: string) => Promise<{ address: string; family: number }[]>;
 }
 
+/** The plain-data part of HostServices (structured-cloneable): what a sandbox worker's own services
+ * are given as they are (see ports.ts, WorkerIoSpec). */
+export type HostSettings = Pick<HostServices, 'egressAllowlist' | 'uiProxy' | 'maxFetchBytes' | 'refuseInternalAddresses'>;
+
 /** How a host function ends, as the guest must see it: its WIT success value, the error case of its
  * `result`, or a deliberate trap (production panics, e.g. context without its capability). */
 export type Outcome<T, E> = { ok: T } | { err: E } | { trap: string };

@@ -4,8 +4,9 @@ import { migrations } from './migrations/index.js';
 
 export type Queryable = pg.Pool | pg.PoolClient;
 
-export function createPool(connectionString: string, max = 10): pg.Pool {
-  const pool = new pg.Pool({ connectionString, max });
+/** `more`: a sandbox worker's pool closes idle connections, names itself and never holds its thread open. */
+export function createPool(connectionString: string, max = 10, more: Pick<pg.PoolConfig, 'idleTimeoutMillis' | 'allowExitOnIdle' | 'application_name'> = {}): pg.Pool {
+  const pool = new pg.Pool({ connectionString, max, ...more });
   // An idle client losing its connection (server restart) must not crash the process.
   pool.on('error', () => {});
   // Nor one between owners: a read that brings a query's last answer and the server's goodbye hands
