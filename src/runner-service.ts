@@ -9,7 +9,9 @@ import { runnerRoutes } from './host/http/runner-service.js';
 import { createHttpSchedulerBackend } from './host/http/scheduler-client.js';
 import { createHttpStorageBackend } from './host/http/storage-client.js';
 import { createHttpPlatformApiBackend } from './host/http/platform-api-client.js';
+import { httpWorkerIoSpec } from './host/http/worker-io.js';
 import { loadConfig, runnerServices, type Config } from './config.js';
+import type { WorkerIoSpec } from './host/ports.js';
 import { createHttpServer, listen } from './shared/http-server.js';
 import { createLogger, type Logger } from './shared/logger.js';
 
@@ -32,6 +34,8 @@ export interface RunnerServiceOptions {
 export interface RunnerService {
   url: string;
   runner: Runner;
+  /** What each execution's sandbox worker builds its services from (the same for every execution). */
+  workerIo: WorkerIoSpec;
   stop(): Promise<void>;
 }
 
@@ -45,10 +49,14 @@ export async function startRunnerService(opts: RunnerServiceOptions): Promise<Ru
   const scheduler = createHttpSchedulerBackend({ baseUrl: base, token });
   const storage = createHttpStorageBackend({ baseUrl: base, token });
   const platformApi = createHttpPlatformApiBackend({ baseUrl: base, token });
+  const settings = runnerServices(config);
+  // A sandbox worker makes the same calls from its own thread, on its own connections.
+  const workerIo = httpWorkerIoSpec({ callbackBase: base, token, settings });
   const runner = createRunner({
     cacheDir,
     components,
-    services: { scheduler, storage, platformApi, ...runnerServices(config) },
+    services: { scheduler, storage, platformApi, ...settings },
+    workerIo: () => workerIo,
     vault: config.vault,
     maxTimeoutMs: config.executeMaxTimeoutMs,
     logger,
@@ -60,6 +68,7 @@ export async function startRunnerService(opts: RunnerServiceOptions): Promise<Ru
   return {
     url: `http://${host}:${port}`,
     runner,
+    workerIo,
     async stop() {
       // Stop accepting, drop open connections (an execution in flight is abandoned), then close.
       const closed = new Promise((r) => server.close(() => r(undefined)));

@@ -3,6 +3,7 @@
  * `POST {base}/api/internal/ext-{api}/install/{id}` with `x-runner-auth`, as production's runner calls
  * them (30 s), on a keep-alive undici pool. The status and raw text go to the interface's mapping.
  */
+import type { Agent } from 'undici';
 import type { PlatformApiBackend, PlatformReply } from '../ports.js';
 import { platformApiRoutePrefix } from '../../shared/platform-api.js';
 import { createCallbackPoster } from './callback.js';
@@ -12,6 +13,8 @@ export interface HttpPlatformApiOptions {
   token: string | undefined;
   /** Production's callback timeout. */
   timeoutMs?: number;
+  /** A pool owned by the caller (not closed here). */
+  dispatcher?: Agent;
 }
 
 export function createHttpPlatformApiBackend(opts: HttpPlatformApiOptions): PlatformApiBackend & { close(): Promise<void> } {

@@ -4,6 +4,7 @@
  * the same mapping as in-process replies; an execution that stops aborts the request, and the server
  * rolls the write back.
  */
+import type { Agent } from 'undici';
 import type { StorageBackend, StorageReply } from '../ports.js';
 import { STORAGE_ROUTE_PREFIX } from '../../shared/storage-api.js';
 import { createCallbackPoster, jsonReply } from './callback.js';
@@ -13,6 +14,8 @@ export interface HttpStorageOptions {
   token: string | undefined;
   /** Production's callback timeout. */
   timeoutMs?: number;
+  /** A pool owned by the caller (not closed here). */
+  dispatcher?: Agent;
 }
 
 export function createHttpStorageBackend(opts: HttpStorageOptions): StorageBackend & { close(): Promise<void> } {
