@@ -14,6 +14,7 @@ import { createWorkerIo, WORKER_IO_APPLICATION_NAME, WORKER_POOL_MAX, type Platf
 import { clockOffsetMs, createManualClock } from '../src/server/execution/clock.js';
 import { parsePlatformData } from '../src/server/platform-data/platform-data.js';
 import { createPostgresJobEngine } from '../src/server/scheduler/job-engine.js';
+import { schedulerApiCalls } from '../src/server/scheduler/metrics.js';
 import { silentLogger } from '../src/shared/logger.js';
 import { createTestDatabase, type TestDatabase } from './support/db.js';
 import { insertInstall, type InstalledExtension } from './support/fixtures.js';
@@ -131,6 +132,13 @@ describe('answers as the main thread\'s backends', () => {
     const dup = await worker.call('scheduler', install.installId, create);
     assert.deepEqual(dup, await main().scheduler.call(install.installId, create as never));
     assert.equal(dup.status, 400);
+  });
+
+  test('scheduler metrics: the worker\'s calls are counted in the main thread\'s registry (GET /metrics), once each', async () => {
+    const gets = async () => (await schedulerApiCalls.get()).values.find((v) => v.labels.operation === 'get' && v.labels.outcome === 'ok')?.value ?? 0;
+    const before = await gets();
+    await worker.concurrently('scheduler', [1, 2, 3].map(() => [install.installId, { operation: 'get', scheduleId: UNKNOWN }]));
+    assert.equal(await pollUntil(gets, (n) => n >= before + 3), before + 3);
   });
 
   test('storage: put on the execution\'s clock, get, conflicts and delete answer alike', async () => {

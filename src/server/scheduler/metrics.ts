@@ -1,3 +1,4 @@
+import { BroadcastChannel, isMainThread } from 'node:worker_threads';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { silentLogger, type Logger } from '../../shared/logger.js';
 
@@ -57,13 +58,39 @@ export interface CallRecord {
   error?: string;
 }
 
+type Observation = Pick<CallRecord, 'operation' | 'outcome' | 'durationMs'>;
+
+function observe(call: Observation): void {
+  const labels = { operation: call.operation, outcome: call.outcome };
+  schedulerApiCalls.inc(labels);
+  schedulerApiDuration.observe(labels, call.durationMs / 1000);
+  if (call.outcome !== 'ok') schedulerApiErrors.inc(labels);
+}
+
+/**
+ * A sandbox worker that runs the scheduler service itself (docs/sandbox.md#services-in-the-sandbox-worker)
+ * has a registry of its own that nothing serves: it sends its observations to the main thread's.
+ * Neither end holds its thread open.
+ */
+const CHANNEL = 'alga:scheduler-metrics';
+const channel = new BroadcastChannel(CHANNEL);
+if (isMainThread) {
+  channel.onmessage = (e) => {
+    try {
+      observe(e.data as Observation);
+    } catch {
+      /* a malformed observation is dropped */
+    }
+  };
+}
+(channel as unknown as { unref(): void }).unref();
+
 /** Metrics plus one structured log line per call. Never throws: observability must not fail a call. */
 export function recordSchedulerCall(logger: Logger | undefined, call: CallRecord): void {
   try {
-    const labels = { operation: call.operation, outcome: call.outcome };
-    schedulerApiCalls.inc(labels);
-    schedulerApiDuration.observe(labels, call.durationMs / 1000);
-    if (call.outcome !== 'ok') schedulerApiErrors.inc(labels);
+    const seen: Observation = { operation: call.operation, outcome: call.outcome, durationMs: call.durationMs };
+    if (isMainThread) observe(seen);
+    else channel.postMessage(seen);
   } catch {
     /* swallowed, as production does */
   }
