@@ -58,6 +58,11 @@ function routingLogger(fields: LogFields = {}): Logger {
   return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error'), child: (f) => routingLogger({ ...fields, ...f }) };
 }
 
+/** What the runner asks per execution: the spec of the runtime that owns the install (none: the bridge). */
+export function workerIoOf(context: { installId?: string }): WorkerIoSpec | undefined {
+  return context.installId ? byInstall.get(context.installId)?.workerIo : undefined;
+}
+
 /** Created by the first runtime of the process, with its cache folder and configuration. */
 export function sharedRunner(cacheDir: string, config: Config): Runner {
   runner ??= createRunner({
@@ -75,7 +80,7 @@ export function sharedRunner(cacheDir: string, config: Config): Runner {
     },
     vault: config.vault,
     clockOffsetMs: (context) => (context.installId ? (byInstall.get(context.installId)?.clockOffsetMs() ?? 0) : 0),
-    workerIo: (context) => (context.installId ? byInstall.get(context.installId)?.workerIo : undefined),
+    workerIo: workerIoOf,
   });
   return runner;
 }
