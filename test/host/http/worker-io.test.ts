@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -141,6 +142,54 @@ describe('answers as the main thread\'s clients and the in-process backends', ()
     } finally {
       await mainWrong.close();
       await wrong.terminate();
+    }
+  });
+});
+
+describe('connections', () => {
+  test(`${WORKER_HTTP_CONNECTIONS * 5} concurrent calls from the worker use at most ${WORKER_HTTP_CONNECTIONS} connections to the platform`, async () => {
+    // A platform that holds every request until told: the worker's pool is full while they wait.
+    let sockets = 0;
+    let most = 0;
+    const held: ServerResponse[] = [];
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => held.push(res));
+    });
+    server.on('connection', (s) => {
+      most = Math.max(most, ++sockets);
+      s.on('close', () => sockets--);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const spec = service.workerIo;
+    const w = await startWorkerIo({ module: spec.module, options: { ...(spec.options as HttpWorkerIoOptions), callbackBase: `http://127.0.0.1:${(server.address() as { port: number }).port}` } });
+    try {
+      const n = WORKER_HTTP_CONNECTIONS * 5;
+      const answers = w.concurrently('scheduler', Array.from({ length: n }, () => [install.installId, { operation: 'list' }]));
+      for (let i = 0; i < 500 && held.length < WORKER_HTTP_CONNECTIONS; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(held.length, WORKER_HTTP_CONNECTIONS, 'the pool filled up');
+      // An unbounded pool opens more while these wait; look a while longer.
+      for (let i = 0; i < 25; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(most, WORKER_HTTP_CONNECTIONS);
+      // Then every request is answered, on those connections.
+      let answered = 0;
+      while (answered < n) {
+        const res = held.shift();
+        if (!res) {
+          await new Promise((r) => setTimeout(r, 5));
+          continue;
+        }
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"schedules":[]}');
+        answered++;
+      }
+      for (const a of await answers) assert.deepEqual(a, { status: 200, body: { schedules: [] } });
+      assert.equal(most, WORKER_HTTP_CONNECTIONS);
+      await w.close();
+    } finally {
+      await w.terminate();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
     }
   });
 });
