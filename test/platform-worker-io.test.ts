@@ -54,6 +54,12 @@ async function workerConnections(): Promise<{ all: number; locked: number }> {
   return r.rows[0]!;
 }
 
+/** The backend pids of this database's sandbox-worker connections. */
+async function workerPids(): Promise<Set<number>> {
+  const r = await db.pool.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1`, [WORKER_IO_APPLICATION_NAME]);
+  return new Set(r.rows.map((x) => x.pid));
+}
+
 /** Polls until `done` (at most `tries` polls, 20 ms apart); returns the last value. */
 async function pollUntil<T>(read: () => Promise<T>, done: (v: T) => boolean, tries = 500): Promise<T> {
   let v = await read();
@@ -223,12 +229,27 @@ describe('connections', () => {
     assert.deepEqual(await pollUntil(workerConnections, (c) => c.all === 0), { all: 0, locked: 0 });
   });
 
-  test('an idle worker holds none once its idle timeout passes (without close)', async () => {
+  test('an idle worker releases its connections after its own idle timeout, not the pool library\'s default (without close)', async () => {
+    // pg's pool closes idle connections after 10 s when not told otherwise: a worker that ignored its
+    // idle timeout would still end at none. So a worker told to keep them (10 min) opens first, and
+    // must still hold its own when the 50 ms worker's are gone.
     const spec = platform.workerIo!;
-    const idle = await thread({ module: spec.module, options: { ...(spec.options as PlatformWorkerIoOptions), idleTimeoutMs: 50 } });
+    const options = spec.options as PlatformWorkerIoOptions;
     const get = { operation: 'get', namespace: 'n', key: 'k' };
+    const keeper = await thread({ module: spec.module, options: { ...options, idleTimeoutMs: 600_000 } });
+    await keeper.concurrently('storage', [[install.installId, get], [install.installId, get]]);
+    const kept = await workerPids();
+    assert.ok(kept.size > 0, 'the keeping worker opened connections');
+    const idle = await thread({ module: spec.module, options: { ...options, idleTimeoutMs: 50 } });
     await idle.concurrently('storage', [[install.installId, get], [install.installId, get]]);
-    assert.equal((await pollUntil(workerConnections, (c) => c.all === 0)).all, 0);
+    const short = [...(await workerPids())].filter((p) => !kept.has(p));
+    assert.ok(short.length > 0, 'the idle worker opened connections');
+
+    const left = await pollUntil(workerPids, (pids) => short.every((p) => !pids.has(p)));
+    assert.deepEqual(short.filter((p) => left.has(p)), [], 'the idle worker released its connections');
+    assert.deepEqual([...kept].filter((p) => !left.has(p)), [], 'the keeping worker still holds its own');
     await idle.close();
+    await keeper.close();
+    assert.equal((await pollUntil(workerConnections, (c) => c.all === 0)).all, 0);
   });
 });
