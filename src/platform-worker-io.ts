@@ -15,6 +15,7 @@ import { handleSchedulerOperation, type SchedulerOperationDeps } from './server/
 import { handleStorageOperation, type StorageOperationDeps } from './server/internal-api/storage-operation.js';
 import type { PlatformData } from './server/platform-data/platform-data.js';
 import { createPostgresJobEngine, type JobEngine } from './server/scheduler/job-engine.js';
+import { forwardSchedulerMetrics, schedulerMetricsChannel } from './server/scheduler/metrics.js';
 import { createAdmission } from './server/scheduler/rate-limit.js';
 import { createSchedulerService } from './server/scheduler/service.js';
 import { createStorageService } from './server/storage/service.js';
@@ -64,6 +65,8 @@ export interface PlatformWorkerIoOptions {
   settings: HostSettings;
   poolMax: number;
   idleTimeoutMs: number;
+  /** Where the worker's scheduler metrics go: the registry of the thread that made the spec. */
+  metricsChannel: string;
 }
 
 /**
@@ -77,6 +80,7 @@ export function platformWorkerIoSpec(o: { databaseUrl: string; platformData: Pla
     settings: o.settings,
     poolMax: o.poolMax ?? WORKER_POOL_MAX,
     idleTimeoutMs: o.idleTimeoutMs ?? WORKER_POOL_IDLE_MS,
+    metricsChannel: schedulerMetricsChannel(),
   };
   return { module: import.meta.url, options };
 }
@@ -88,12 +92,14 @@ function checkedOptions(options: unknown): PlatformWorkerIoOptions {
   if (!Array.isArray(o.platformData?.clients) || !Array.isArray(o.platformData?.services)) throw bad('platformData must hold clients and services');
   if (!Number.isInteger(o.poolMax) || o.poolMax! < 1) throw bad('poolMax must be a positive integer');
   if (!Number.isInteger(o.idleTimeoutMs) || o.idleTimeoutMs! < 1) throw bad('idleTimeoutMs must be a positive integer');
+  if (typeof o.metricsChannel !== 'string' || !o.metricsChannel) throw bad('metricsChannel must be a channel name');
   return o as PlatformWorkerIoOptions;
 }
 
 /** The sandbox worker's services: the platform's cores on the execution's clock and log. */
 export const createWorkerIo: WorkerIoFactory = (options, env): WorkerIo => {
   const o = checkedOptions(options);
+  forwardSchedulerMetrics(o.metricsChannel);
   const pool = createPool(o.databaseUrl, o.poolMax, { idleTimeoutMillis: o.idleTimeoutMs, allowExitOnIdle: true, application_name: WORKER_IO_APPLICATION_NAME });
   const now = () => env.now();
   const b = platformBackends({ pool, jobs: createPostgresJobEngine({ clock: { now } }), data: o.platformData, logger: env.logger, now });

@@ -14,7 +14,7 @@ import { createWorkerIo, WORKER_IO_APPLICATION_NAME, WORKER_POOL_MAX, type Platf
 import { clockOffsetMs, createManualClock } from '../src/server/execution/clock.js';
 import { parsePlatformData } from '../src/server/platform-data/platform-data.js';
 import { createPostgresJobEngine } from '../src/server/scheduler/job-engine.js';
-import { schedulerApiCalls } from '../src/server/scheduler/metrics.js';
+import { schedulerApiCalls, schedulerMetricsChannel } from '../src/server/scheduler/metrics.js';
 import { silentLogger } from '../src/shared/logger.js';
 import { createTestDatabase, type TestDatabase } from './support/db.js';
 import { insertInstall, type InstalledExtension } from './support/fixtures.js';
@@ -94,6 +94,7 @@ describe('the spec', () => {
     assert.equal(o.databaseUrl, db.url);
     assert.deepEqual(o.platformData, DATA);
     assert.equal(o.poolMax, WORKER_POOL_MAX);
+    assert.equal(o.metricsChannel, schedulerMetricsChannel());
     assert.deepEqual(worker.settings, runnerServices(loadConfig()));
   });
 
@@ -140,11 +141,17 @@ describe('answers as the main thread\'s backends', () => {
     assert.equal(dup.status, 400);
   });
 
-  test('scheduler metrics: the worker\'s calls are counted in the main thread\'s registry (GET /metrics), once each', async () => {
-    const gets = async () => (await schedulerApiCalls.get()).values.find((v) => v.labels.operation === 'get' && v.labels.outcome === 'ok')?.value ?? 0;
-    const before = await gets();
+  test('scheduler metrics: the worker\'s calls are counted in the registry of the thread that made the spec (GET /metrics), once each', async () => {
+    const count = (operation: string, outcome: string) => async () =>
+      (await schedulerApiCalls.get()).values.find((v) => v.labels.operation === operation && v.labels.outcome === outcome)?.value ?? 0;
+    const gets = count('get', 'ok');
+    const lists = count('list', 'not_found');
+    const [getsBefore, listsBefore] = [await gets(), await lists()];
     await worker.concurrently('scheduler', [1, 2, 3].map(() => [install.installId, { operation: 'get', scheduleId: UNKNOWN }]));
-    assert.equal(await pollUntil(gets, (n) => n >= before + 3), before + 3);
+    // The worker's observations arrive in order: once its last call is counted, so is every earlier one.
+    await worker.call('scheduler', UNKNOWN, { operation: 'list' });
+    assert.equal(await pollUntil(lists, (n) => n > listsBefore), listsBefore + 1);
+    assert.equal(await gets(), getsBefore + 3);
   });
 
   test('storage: put on the execution\'s clock, get, conflicts and delete answer alike', async () => {

@@ -1,4 +1,4 @@
-import { BroadcastChannel, isMainThread } from 'node:worker_threads';
+import { BroadcastChannel, threadId } from 'node:worker_threads';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { silentLogger, type Logger } from '../../shared/logger.js';
 
@@ -69,28 +69,48 @@ function observe(call: Observation): void {
 
 /**
  * A sandbox worker that runs the scheduler service itself (docs/sandbox.md#services-in-the-sandbox-worker)
- * has a registry of its own that nothing serves: it sends its observations to the main thread's.
- * Neither end holds its thread open.
+ * has a registry of its own that nothing serves: it sends its observations to the thread that made
+ * its spec, whose registry GET /metrics serves. The channel is named by that thread, so only that
+ * thread counts them, once, whichever thread a platform runs in. Neither end holds its thread open.
  */
-const CHANNEL = 'alga:scheduler-metrics';
-const channel = new BroadcastChannel(CHANNEL);
-if (isMainThread) {
-  channel.onmessage = (e) => {
-    try {
-      observe(e.data as Observation);
-    } catch {
-      /* a malformed observation is dropped */
-    }
-  };
+const ownChannel = `alga:scheduler-metrics:${threadId}`;
+let listening: BroadcastChannel | undefined;
+/** Where sandbox workers send this thread's observations (this thread listens from the first call). */
+export function schedulerMetricsChannel(): string {
+  if (!listening) {
+    listening = new BroadcastChannel(ownChannel);
+    listening.onmessage = (e) => {
+      try {
+        observe(e.data as Observation);
+      } catch {
+        /* a malformed observation is dropped */
+      }
+    };
+    unref(listening);
+  }
+  return ownChannel;
 }
-(channel as unknown as { unref(): void }).unref();
+
+let forwarding: BroadcastChannel | undefined;
+/** From now on this thread's observations go to `channel` (another thread's), not to its registry.
+ * Per thread: a sandbox worker serves one runner, which lives in one thread. */
+export function forwardSchedulerMetrics(channel: string): void {
+  if (channel === ownChannel || forwarding?.name === channel) return;
+  forwarding?.close();
+  forwarding = new BroadcastChannel(channel);
+  unref(forwarding);
+}
+
+function unref(c: BroadcastChannel): void {
+  (c as unknown as { unref(): void }).unref();
+}
 
 /** Metrics plus one structured log line per call. Never throws: observability must not fail a call. */
 export function recordSchedulerCall(logger: Logger | undefined, call: CallRecord): void {
   try {
     const seen: Observation = { operation: call.operation, outcome: call.outcome, durationMs: call.durationMs };
-    if (isMainThread) observe(seen);
-    else channel.postMessage(seen);
+    if (forwarding) forwarding.postMessage(seen);
+    else observe(seen);
   } catch {
     /* swallowed, as production does */
   }

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import { createLogger } from '../../../src/shared/logger.js';
 import { createPostgresJobEngine } from '../../../src/server/scheduler/job-engine.js';
-import { renderMetrics, schedulerApiCalls, schedulerApiErrors } from '../../../src/server/scheduler/metrics.js';
+import { renderMetrics, schedulerApiCalls, schedulerApiErrors, schedulerMetricsChannel } from '../../../src/server/scheduler/metrics.js';
 import { createSchedulerService } from '../../../src/server/scheduler/service.js';
 import { createTestDatabase, type TestDatabase } from '../../support/db.js';
 import { insertInstall } from '../../support/fixtures.js';
+import type { MetricsAsk } from '../../support/metrics-thread.js';
 
 let db: TestDatabase;
 before(async () => {
@@ -60,4 +62,63 @@ test('metrics: renderMetrics gives Prometheus text with the three metric familie
   assert.match(text, /extension_scheduler_api_calls_total\{operation="create",outcome="ok"\} \d+/);
   assert.match(text, /extension_scheduler_api_duration_seconds_bucket\{le="0\.005",operation="create",outcome="ok"\} \d+/);
   assert.doesNotMatch(text, /tenant_id=/);
+});
+
+/** A thread running metrics-thread.ts. */
+function metricsThread() {
+  const worker = new Worker(new URL('../../support/metrics-thread.js', import.meta.url));
+  let next = 0;
+  const waiting = new Map<number, (v: unknown) => void>();
+  worker.on('message', (m: { id: number; value: unknown }) => waiting.get(m.id)?.(m.value));
+  return {
+    ask: (m: MetricsAsk) =>
+      new Promise<any>((resolve) => {
+        const id = next++;
+        waiting.set(id, resolve);
+        worker.postMessage({ ...m, id });
+      }),
+    stop: () => worker.terminate(),
+  };
+}
+
+test('metrics: a thread other than the main one counts its own calls (a platform may run in any thread)', async () => {
+  const t = metricsThread();
+  try {
+    await t.ask({ op: 'record', operation: 'own-thread', outcome: 'ok', times: 2 });
+    assert.equal(await t.ask({ op: 'count', operation: 'own-thread', outcome: 'ok' }), 2);
+  } finally {
+    await t.stop();
+  }
+});
+
+test('metrics: a sandbox worker\'s calls count once in the registry of the thread whose channel it was given, whichever thread that is', async () => {
+  // `last` is the sandbox worker's last call: its observations arrive in order, so once it is
+  // counted every earlier one is too.
+  const here = schedulerMetricsChannel();
+  const mainBefore = await value(schedulerApiCalls, { operation: 'forwarded', outcome: 'ok' });
+  const owner = metricsThread(); // a platform's thread that is not the main one
+  const sandbox = metricsThread();
+  const toMain = metricsThread();
+  try {
+    const ownerChannel: string = await owner.ask({ op: 'channel' });
+    assert.notEqual(ownerChannel, here);
+    await sandbox.ask({ op: 'forward', channel: ownerChannel });
+    await sandbox.ask({ op: 'record', operation: 'forwarded', outcome: 'ok', times: 3 });
+    await sandbox.ask({ op: 'record', operation: 'forwarded-last', outcome: 'ok', times: 1 });
+    assert.equal(await owner.ask({ op: 'count', operation: 'forwarded-last', outcome: 'ok', atLeast: 1 }), 1);
+    assert.equal(await owner.ask({ op: 'count', operation: 'forwarded', outcome: 'ok' }), 3);
+    assert.equal(await sandbox.ask({ op: 'count', operation: 'forwarded', outcome: 'ok' }), 0, 'not in the sandbox worker\'s own registry');
+
+    // Another worker forwarding to this thread: counted here, once; the owner's calls never were.
+    await toMain.ask({ op: 'forward', channel: here });
+    await toMain.ask({ op: 'record', operation: 'forwarded', outcome: 'ok', times: 2 });
+    await toMain.ask({ op: 'record', operation: 'forwarded-last', outcome: 'ok', times: 1 });
+    const last = async () => value(schedulerApiCalls, { operation: 'forwarded-last', outcome: 'ok' });
+    for (let i = 0; i < 500 && (await last()) < 1; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(await last(), 1);
+    assert.equal(await value(schedulerApiCalls, { operation: 'forwarded', outcome: 'ok' }), mainBefore + 2);
+    assert.equal(await owner.ask({ op: 'count', operation: 'forwarded', outcome: 'ok' }), 3);
+  } finally {
+    await Promise.all([owner.stop(), sandbox.stop(), toMain.stop()]);
+  }
 });
