@@ -110,12 +110,18 @@ describe('the spec', () => {
     }
   });
 
-  test('options that are not the spec\'s: a TypeError naming the field, before any connection', () => {
+  test('options that are not the spec\'s: a TypeError naming the field, never the database password', () => {
     const env = { now: () => new Date(), logger: silentLogger };
     const good = platform.workerIo!.options as PlatformWorkerIoOptions;
     assert.throws(() => createWorkerIo(null, env), { name: 'TypeError', message: /options\.databaseUrl/ });
     assert.throws(() => createWorkerIo({ ...good, platformData: undefined }, env), { name: 'TypeError', message: /options\.platformData/ });
     assert.throws(() => createWorkerIo({ ...good, poolMax: 0 }, env), { name: 'TypeError', message: /options\.poolMax/ });
+    // The sandbox reports a factory's error as the execution's failure: it must not carry the password.
+    const secret = 'pw-never-in-an-error';
+    const withPassword = { ...good, databaseUrl: `postgres://alga:${secret}@127.0.0.1:1/x` };
+    for (const bad of [{ poolMax: 0 }, { idleTimeoutMs: -1 }, { platformData: null }, { metricsChannel: '' }]) {
+      assert.throws(() => createWorkerIo({ ...withPassword, ...bad }, env), (e: Error) => e instanceof TypeError && !`${e.message} ${e.stack}`.includes(secret));
+    }
   });
 });
 

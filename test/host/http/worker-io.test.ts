@@ -73,10 +73,15 @@ describe('the spec', () => {
     assert.deepEqual(worker.settings, runnerServices(loadConfig({})));
   });
 
-  test('options that are not the spec\'s: a TypeError naming the field', () => {
+  test('options that are not the spec\'s: a TypeError naming the field, never the token', () => {
     const env = { now: () => new Date(), logger: silentLogger };
     assert.throws(() => createWorkerIo(null, env), { name: 'TypeError', message: /options must be an object/ });
     assert.throws(() => createWorkerIo({ ...(service.workerIo.options as object), connections: 0 }, env), { name: 'TypeError', message: /options\.connections/ });
+    // The sandbox reports a factory's error as the execution's failure: it must not carry the token.
+    const withToken = { ...(service.workerIo.options as HttpWorkerIoOptions), token: 'tok-never-in-an-error' };
+    for (const bad of [{ connections: 0 }, { callbackBase: 7 }, { token: 7, callbackBase: 'http://u:tok-never-in-an-error@127.0.0.1:1' }]) {
+      assert.throws(() => createWorkerIo({ ...withToken, ...bad }, env), (e: Error) => e instanceof TypeError && !`${e.message} ${e.stack}`.includes('tok-never-in-an-error'));
+    }
   });
 });
 
