@@ -6,10 +6,7 @@ import { join, resolve } from 'node:path';
 import { createRunner, type Runner } from './host/runner.js';
 import { createHttpComponentSource } from './host/http/component-client.js';
 import { runnerRoutes } from './host/http/runner-service.js';
-import { createHttpSchedulerBackend } from './host/http/scheduler-client.js';
-import { createHttpStorageBackend } from './host/http/storage-client.js';
-import { createHttpPlatformApiBackend } from './host/http/platform-api-client.js';
-import { httpWorkerIoSpec } from './host/http/worker-io.js';
+import { httpBackends, httpWorkerIoSpec } from './host/http/worker-io.js';
 import { loadConfig, runnerServices, type Config } from './config.js';
 import type { WorkerIoSpec } from './host/ports.js';
 import { createHttpServer, listen } from './shared/http-server.js';
@@ -46,9 +43,8 @@ export async function startRunnerService(opts: RunnerServiceOptions): Promise<Ru
   const token = opts.token ?? config.runnerToken;
   const cacheDir = join(resolve(opts.dataDir), 'cache');
   const components = createHttpComponentSource({ baseUrl: base, token });
-  const scheduler = createHttpSchedulerBackend({ baseUrl: base, token });
-  const storage = createHttpStorageBackend({ baseUrl: base, token });
-  const platformApi = createHttpPlatformApiBackend({ baseUrl: base, token });
+  const backends = httpBackends({ baseUrl: base, token });
+  const { scheduler, storage, platformApi } = backends;
   const settings = runnerServices(config);
   // A sandbox worker makes the same calls from its own thread, on its own connections.
   const workerIo = httpWorkerIoSpec({ callbackBase: base, token, settings });
@@ -76,9 +72,7 @@ export async function startRunnerService(opts: RunnerServiceOptions): Promise<Ru
       await runner.close();
       await closed;
       await components.close();
-      await scheduler.close();
-      await storage.close();
-      await platformApi.close();
+      await backends.close();
     },
   };
 }

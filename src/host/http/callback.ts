@@ -24,9 +24,16 @@ export interface CallbackPoster {
   close(): Promise<void>;
 }
 
+/** Production's callback timeout. */
+export const CALLBACK_TIMEOUT_MS = 30_000;
+
+/** A keep-alive pool of at most `connections` to the platform, with the callback timeout. */
+export function createCallbackAgent(connections: number, timeoutMs = CALLBACK_TIMEOUT_MS): Agent {
+  return new Agent({ keepAliveTimeout: 30_000, connections, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+}
+
 export function createCallbackPoster(opts: CallbackOptions): CallbackPoster {
-  const timeoutMs = opts.timeoutMs ?? 30_000;
-  const agent = opts.dispatcher ?? new Agent({ keepAliveTimeout: 30_000, connections: 32, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+  const agent = opts.dispatcher ?? createCallbackAgent(32, opts.timeoutMs);
   return {
     async post(route, body, signal) {
       if (!opts.baseUrl) return { kind: 'unconfigured', missing: 'base URL' };

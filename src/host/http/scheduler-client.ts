@@ -12,6 +12,7 @@ export interface HttpSchedulerOptions {
   token: string | undefined;
   /** Production's callback timeout. */
   timeoutMs?: number;
+  /** A pool owned by the caller (not closed here). */
   dispatcher?: Agent;
 }
 

@@ -1,20 +1,19 @@
 /**
- * The split runner's services as a sandbox worker builds them in its own thread (the JSPI path,
- * docs/sandbox.md#services-in-the-sandbox-worker): the same HTTP clients to the platform's internal
- * routes the main thread uses, on one small keep-alive pool per worker. A worker imports this module
- * by the URL of the spec `httpWorkerIoSpec` makes.
+ * The split runner's scheduler, storage and platform-API clients to the platform's internal routes,
+ * built alike on the main thread (`startRunnerService`) and in a sandbox worker (`createWorkerIo`,
+ * the JSPI path: docs/sandbox.md#services-in-the-sandbox-worker), where they share one small
+ * keep-alive pool. A worker imports this module by the URL of the spec `httpWorkerIoSpec` makes.
  */
-import { Agent } from 'undici';
+import type { Agent } from 'undici';
 import type { HostSettings } from '../interfaces/types.js';
-import type { WorkerIo, WorkerIoFactory, WorkerIoSpec } from '../ports.js';
+import type { PlatformApiBackend, SchedulerBackend, StorageBackend, WorkerIo, WorkerIoFactory, WorkerIoSpec } from '../ports.js';
+import { createCallbackAgent } from './callback.js';
 import { createHttpPlatformApiBackend } from './platform-api-client.js';
 import { createHttpSchedulerBackend } from './scheduler-client.js';
 import { createHttpStorageBackend } from './storage-client.js';
 
 /** Connections of one worker to the platform: at most sandboxes × this many in all. */
 export const WORKER_HTTP_CONNECTIONS = 2;
-/** Production's callback timeout, as the main thread's clients have it. */
-const CALLBACK_TIMEOUT_MS = 30_000;
 
 /** What crosses into the worker: plain data only (structured clone). */
 export interface HttpWorkerIoOptions {
@@ -40,19 +39,38 @@ function checkedOptions(options: unknown): HttpWorkerIoOptions {
   return o as HttpWorkerIoOptions;
 }
 
+export interface HttpBackends {
+  scheduler: SchedulerBackend;
+  storage: StorageBackend;
+  platformApi: PlatformApiBackend;
+  /** Ends the clients' own pools (a `dispatcher` given is the caller's to close). */
+  close(): Promise<void>;
+}
+
+/** The split runner's scheduler, storage and platform-API clients, alike on the main thread
+ * (`startRunnerService`) and in a sandbox worker; on `dispatcher` when given, else each on its own pool. */
+export function httpBackends(o: { baseUrl: string | undefined; token: string | undefined; dispatcher?: Agent }): HttpBackends {
+  const scheduler = createHttpSchedulerBackend(o);
+  const storage = createHttpStorageBackend(o);
+  const platformApi = createHttpPlatformApiBackend(o);
+  return {
+    scheduler,
+    storage,
+    platformApi,
+    close: async () => {
+      await Promise.all([scheduler.close(), storage.close(), platformApi.close()]);
+    },
+  };
+}
+
 /** The sandbox worker's scheduler, storage and platform-API clients (the clock and log are the server's). */
 export const createWorkerIo: WorkerIoFactory = (options): WorkerIo => {
   const o = checkedOptions(options);
-  const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: o.connections, headersTimeout: CALLBACK_TIMEOUT_MS, bodyTimeout: CALLBACK_TIMEOUT_MS });
-  const base = { baseUrl: o.callbackBase, token: o.token, dispatcher };
+  const dispatcher = createCallbackAgent(o.connections);
+  const { scheduler, storage, platformApi } = httpBackends({ baseUrl: o.callbackBase, token: o.token, dispatcher });
   let closed: Promise<void> | undefined;
   return {
-    services: {
-      scheduler: createHttpSchedulerBackend(base),
-      storage: createHttpStorageBackend(base),
-      platformApi: createHttpPlatformApiBackend(base),
-      ...o.settings,
-    },
+    services: { scheduler, storage, platformApi, ...o.settings },
     close: () => (closed ??= dispatcher.close()),
   };
 };
