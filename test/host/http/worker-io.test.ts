@@ -178,9 +178,11 @@ describe('connections', () => {
       assert.equal(most, WORKER_HTTP_CONNECTIONS);
       // Then every request is answered, on those connections.
       let answered = 0;
-      while (answered < n) {
+      // Bounded, so that a worker that loses a request fails here instead of hanging the suite.
+      for (let idle = 0; answered < n && idle < 2000; ) {
         const res = held.shift();
         if (!res) {
+          idle++;
           await new Promise((r) => setTimeout(r, 5));
           continue;
         }
@@ -188,6 +190,7 @@ describe('connections', () => {
         res.end('{"schedules":[]}');
         answered++;
       }
+      assert.equal(answered, n, 'every request reached the platform');
       for (const a of await answers) assert.deepEqual(a, { status: 200, body: { schedules: [] } });
       assert.equal(most, WORKER_HTTP_CONNECTIONS);
       await w.close();
