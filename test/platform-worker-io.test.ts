@@ -145,6 +145,14 @@ describe('answers as the main thread\'s backends', () => {
     const dup = await worker.call('scheduler', install.installId, create);
     assert.deepEqual(dup, await main().scheduler.call(install.installId, create as never));
     assert.equal(dup.status, 400);
+
+    // And the other way: what the main thread made, the worker reads alike.
+    const theirs = await main().scheduler.call(install.installId, { ...create, cron: '30 * * * *', name: 'from-main' } as never);
+    assert.equal(theirs.status, 201, JSON.stringify(theirs));
+    const theirId = (theirs.body as { scheduleId: string }).scheduleId;
+    const read = await worker.call('scheduler', install.installId, get(theirId));
+    assert.equal(read.body.schedule.name, 'from-main');
+    assert.deepEqual(read, await main().scheduler.call(install.installId, get(theirId) as never));
   });
 
   test('scheduler metrics: the worker\'s calls are counted in the registry of the thread that made the spec (GET /metrics), once each', async () => {
