@@ -13,6 +13,8 @@
  */
 import { transpileBytes } from '@bytecodealliance/jco-transpile';
 import { Reader, section, sections, u32Bytes } from './sandbox/wasm-binary.js';
+import { WORLD_IMPORTS, type InterfaceName } from './world.js';
+import { IN_GUEST_INTERFACES } from './interfaces/in-guest.js';
 
 const TRANSPILE_OPTIONS = { name: 'component', instantiation: { tag: 'async' } } as Parameters<typeof transpileBytes>[1];
 /** Core modules smaller than this are left in place (not worth it). */
@@ -259,22 +261,97 @@ export interface TranspileResult extends GluePatches {
   files: Record<string, Uint8Array>;
   /** False when the stubbed transpile failed or did not verify and the whole component was read. */
   stubbed: boolean;
+  /** The glue is jco's JSPI glue, verified (verifyJspiGlue); false: the sync glue. */
+  jspi: boolean;
+  /** I/O trampolines bound as suspending (0 in the sync glue). */
+  asyncImports: number;
 }
 
-/** jco's transpile output (glue + core modules) for a component's bytes. */
-export async function transpileComponent(bytes: Uint8Array): Promise<TranspileResult> {
+/**
+ * The JSPI glue (Node ≥ 24.20, `WebAssembly.Suspending`): every function of the world's I/O
+ * interfaces is an async import that suspends the guest, and the handler export returns a promise,
+ * so the sandbox worker can run those imports itself, async, with no hop to the main thread
+ * (docs/sandbox.md). The data-only interfaces stay synchronous (and patched as above). Its own
+ * revision: a cache folder never holds one glue for the other.
+ */
+export const JSPI_REVISION = 'j1';
+
+/** `alga:extension/<iface>#<fn>` (WIT names) of every function of the world's I/O interfaces. */
+export const IO_IMPORTS: readonly string[] = Object.entries(WORLD_IMPORTS)
+  .filter(([iface]) => !IN_GUEST_INTERFACES[iface as InterfaceName])
+  .flatMap(([iface, fns]) => fns.map((fn) => `${iface}#${fn.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`));
+export const HANDLER_EXPORT = 'handler';
+
+const JSPI_OPTIONS = { ...TRANSPILE_OPTIONS, asyncMode: 'jspi', asyncImports: [...IO_IMPORTS], asyncExports: [HANDLER_EXPORT] } as Parameters<typeof transpileBytes>[1];
+
+/** jco's function names of the I/O interfaces as its glue spells them (`iface#fnName`, maybe `$n`). */
+const IO_GLUE_NAMES = new Set(
+  Object.entries(WORLD_IMPORTS)
+    .filter(([iface]) => !IN_GUEST_INTERFACES[iface as InterfaceName])
+    .flatMap(([iface, fns]) => fns.map((fn) => `${iface}#${fn === 'delete' ? '_delete' : fn}`)),
+);
+
+/**
+ * Whether jco's JSPI glue has the shape the worker relies on: every `alga:extension/*` trampoline of
+ * an I/O function is async and marked manually async (bound through a `WebAssembly.Suspending`),
+ * no other trampoline is, and the handler is the one export wrapped by `WebAssembly.promising`.
+ * Anything else (a newer jco): the sync glue is used, and the bridge with it.
+ */
+export function verifyJspiGlue(js: string): { ok: true; asyncImports: number } | { ok: false; reason: string } {
+  const asyncMarks = [...js.matchAll(/^ *_trampoline(\d+)\.manuallyAsync = true;$/gm)].map((m) => m[1]!);
+  const named = new Map([...js.matchAll(/^ *_trampoline(\d+)\.fnName = '([^']+)';$/gm)].map((m) => [m[1]!, m[2]!.replace(/\$\d+$/, '')]));
+  let io = 0;
+  for (const [n, name] of named) {
+    const isIo = IO_GLUE_NAMES.has(name);
+    const isAsync = asyncMarks.includes(n);
+    if (isIo !== isAsync) return { ok: false, reason: `trampoline ${name} is ${isAsync ? '' : 'not '}async` };
+    if (isIo) {
+      io++;
+      if (!new RegExp(String.raw`^ *const _trampoline${n} = async function\(`, 'm').test(js)) return { ok: false, reason: `trampoline ${name} is not an async function` };
+      if (!js.includes(`let trampoline${n} = _trampoline${n}.manuallyAsync ? new WebAssembly.Suspending(`)) return { ok: false, reason: `trampoline ${name} is not bound as suspending` };
+    }
+  }
+  if (asyncMarks.length !== io) return { ok: false, reason: 'an async trampoline that is not an I/O import' };
+  if (countMatches(js, /\bWebAssembly\.promising\([\w$.]*\.handler\)/g) !== 1 || countMatches(js, /^ *exports\d+Handler = WebAssembly\.promising\(exports\d+\.handler\);$/gm) !== 1) {
+    return { ok: false, reason: 'the handler is not the one promising export' };
+  }
+  if (countMatches(js, /^ *async function handler\(/gm) !== 1) return { ok: false, reason: 'the handler is not async' };
+  return { ok: true, asyncImports: io };
+}
+
+export interface TranspileOptions {
+  /** The JSPI glue (see JSPI_REVISION); falls back to the sync glue when jco's output is not verified. */
+  jspi?: boolean;
+}
+
+async function transpileWith(bytes: Uint8Array, options: Parameters<typeof transpileBytes>[1]): Promise<{ files: Record<string, Uint8Array>; stubbed: boolean }> {
   try {
     const { component, swaps } = stubComponent(bytes);
     if (swaps.length) {
-      const { files } = await transpileBytes(component, TRANSPILE_OPTIONS);
+      const { files } = await transpileBytes(component, options);
       const restored = unstub(files as Record<string, Uint8Array>, swaps);
-      if (restored) {
-        return { ...patchFiles(restored), stubbed: true };
-      }
+      if (restored) return { files: restored, stubbed: true };
     }
   } catch {
     // Fall through: jco reports the real problem on the real component.
   }
-  const { files } = await transpileBytes(bytes, TRANSPILE_OPTIONS);
-  return { ...patchFiles(files as Record<string, Uint8Array>), stubbed: false };
+  const { files } = await transpileBytes(bytes, options);
+  return { files: files as Record<string, Uint8Array>, stubbed: false };
+}
+
+/** jco's transpile output (glue + core modules) for a component's bytes. */
+export async function transpileComponent(bytes: Uint8Array, opts: TranspileOptions = {}): Promise<TranspileResult> {
+  if (opts.jspi) {
+    const { files, stubbed } = await transpileWith(bytes, JSPI_OPTIONS);
+    const glue = files[GLUE_FILE];
+    const verified = glue ? verifyJspiGlue(Buffer.from(glue).toString('utf8')) : { ok: false as const, reason: 'no glue' };
+    if (verified.ok) {
+      const patched = patchFiles(files);
+      // The patches must leave every I/O trampoline async (the rewrite knows only sync ones).
+      const after = verifyJspiGlue(Buffer.from(patched.files[GLUE_FILE]!).toString('utf8'));
+      if (after.ok && after.asyncImports === verified.asyncImports) return { ...patched, stubbed, jspi: true, asyncImports: verified.asyncImports };
+    }
+  }
+  const { files, stubbed } = await transpileWith(bytes, TRANSPILE_OPTIONS);
+  return { ...patchFiles(files), stubbed, jspi: false, asyncImports: 0 };
 }

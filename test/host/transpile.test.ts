@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { before, test } from 'node:test';
 import { transpileBytes } from '@bytecodealliance/jco-transpile';
-import { PATCHED_DEBUG_LOG, patchGlue, patchHostImports, stubComponent, stubCoreModule, transpileComponent, unstub } from '../../src/host/transpile.js';
+import { IO_IMPORTS, PATCHED_DEBUG_LOG, patchGlue, patchHostImports, stubComponent, stubCoreModule, transpileComponent, unstub, verifyJspiGlue } from '../../src/host/transpile.js';
 import { buildTestComponent } from '../support/components.js';
 import { u32Bytes } from '../../src/host/sandbox/wasm-binary.js';
 
@@ -44,6 +44,39 @@ test('transpileComponent: every output file is byte for byte what jco makes of t
   assert.ok(glue.includes(PATCHED_DEBUG_LOG));
   assert.ok(!/env\?\.JCO_DEBUG\) \{ return; \}/.test(glue), 'no per-call read of process.env is left');
   for (const n of directTrampolines(glue)) assert.ok(glue.includes(`let trampoline${n} = _trampoline${n};`), `trampoline ${n} is bound directly`);
+});
+
+test('transpileComponent with jspi: jco\'s JSPI glue, verified: every I/O import suspends, the data-only ones stay sync and patched, the handler is async', { timeout: 120_000 }, async () => {
+  const bytes = await probe();
+  const sync = await transpileComponent(bytes);
+  const jspi = await transpileComponent(bytes, { jspi: true });
+  assert.equal(jspi.jspi, true, 'this jco\'s JSPI output has the shape the worker relies on');
+  assert.equal(sync.jspi, false);
+  assert.equal(jspi.asyncImports, IO_IMPORTS.length, 'the probe imports every I/O function of the world');
+  assert.equal(jspi.stubbed, true);
+  // The data-only trampolines and the clocks are patched as in the sync glue; the I/O ones are async, left to jco.
+  assert.equal(jspi.gluePatched, true);
+  assert.equal(jspi.directImports, sync.directImports - IO_IMPORTS.length);
+  assert.equal(jspi.keptImports, IO_IMPORTS.length);
+  const glue = Buffer.from(jspi.files['component.js']!).toString('utf8');
+  assert.ok(glue.includes(PATCHED_DEBUG_LOG));
+  assert.deepEqual(verifyJspiGlue(glue), { ok: true, asyncImports: IO_IMPORTS.length });
+  const n = CONTEXT.exec(glue)![1]!;
+  assert.ok(glue.includes(`let trampoline${n} = _trampoline${n};`), 'context.get-context is bound directly, synchronously');
+  // Same core modules: only the glue differs.
+  for (const [name, data] of Object.entries(sync.files)) if (name.endsWith('.wasm')) assert.ok(Buffer.from(data).equals(Buffer.from(jspi.files[name]!)), name);
+});
+
+test('verifyJspiGlue: glue of another shape is refused (the sync glue and the bridge are used)', async () => {
+  const jspi = Buffer.from((await transpileComponent(await probe(), { jspi: true })).files['component.js']!).toString('utf8');
+  const { glue: syncGlue } = await fullTranspile();
+  assert.equal(verifyJspiGlue(syncGlue).ok, false, 'the sync glue');
+  const oneSync = jspi.replace(/^( *_trampoline\d+\.manuallyAsync = true;)$/m, '');
+  assert.match((verifyJspiGlue(oneSync) as { reason: string }).reason, /is not async/);
+  const handlerSync = jspi.replace(/WebAssembly\.promising\((exports\d+\.handler)\)/, '$1');
+  assert.match((verifyJspiGlue(handlerSync) as { reason: string }).reason, /promising/);
+  const dataAsync = jspi.replace(/^( *)(_trampoline(\d+)\.fnName = 'alga:extension\/context#getContext';)$/m, '$1$2\n$1_trampoline$3.manuallyAsync = true;');
+  assert.match((verifyJspiGlue(dataAsync) as { reason: string }).reason, /getContext is async/);
 });
 
 test('patchHostImports: each trampoline loses its task bookkeeping and keeps the may-leave check, the host call and the trap marking', async () => {
