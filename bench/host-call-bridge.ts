@@ -224,10 +224,10 @@ interface TimedCalls {
     const { create } = await inThread(probe, stubAlga({ 'alga:extension/context': { getContext: () => ctx } }));
     const ready = new ReadyInstances('snapshot');
     ready.register('probe', create, (g) => (g.handler(witRequest('GET', '/.well-known/alga-runner/warmup')), true));
-    ready.fill('probe');
+    await ready.fill('probe');
     const here: number[] = [];
     for (let i = 0; i < C_ROUNDS + 3; i++) {
-      const inst = ready.take('probe');
+      const inst = await ready.take('probe');
       const r = inst.guest.handler(witRequest('POST', '/time-calls', { fn: 'context.get-context', args: [], n: C_N })) as { body: Uint8Array };
       ready.release('probe', inst, true);
       here.push((((JSON.parse(new TextDecoder().decode(r.body)) as TimedCalls).localMs) * 1000) / C_N);
@@ -287,9 +287,9 @@ for (const m of [
 ]) {
   const ready = new ReadyInstances(m.isolation);
   ready.register('probe', create, warmUp);
-  ready.fill('probe');
-  const inThreadPerCall = await perCall((n) => {
-    const inst = ready.take('probe');
+  await ready.fill('probe');
+  const inThreadPerCall = await perCall(async (n) => {
+    const inst = await ready.take('probe');
     inst.guest.handler(witRequest('POST', '/probe', body(n)));
     ready.release('probe', inst, true);
   });

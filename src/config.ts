@@ -72,6 +72,7 @@ export const VARIABLES = {
   ALGA_VAULT_TOKEN_FILE: { schema: text, doc: 'file holding the Vault token, read at each decrypt (default /run/secrets/alga_vault_token)' },
   ALGA_VAULT_TRANSIT_MOUNT: { schema: text, doc: 'transit mount when an envelope names none (default `transit`)' },
   VAULT_NAMESPACE: { schema: text, doc: 'Vault namespace, sent as X-Vault-Namespace' },
+  ALGA_SANDBOX_PATH: { schema: z.enum(['jspi', 'bridge']).optional(), doc: 'how a guest\'s I/O imports reach the host: `jspi` (default where the Node has `WebAssembly.Suspending`, from 24.20: in the sandbox worker) or `bridge` (to the main thread; the only path on Node 20 and 22)' },
 } as const;
 
 export type VariableName = keyof typeof VARIABLES;
@@ -214,4 +215,21 @@ export function runnerServices(config: Config): HostSettings {
     maxFetchBytes: config.fetchMaxBytes,
     refuseInternalAddresses: config.production,
   };
+}
+
+export type SandboxPath = 'jspi' | 'bridge';
+
+/** ALGA_SANDBOX_PATH, validated (a runner built without an explicit path reads it once, at start):
+ * `jspi` on a Node without JSPI is refused, naming the variable. */
+export function sandboxPathFromEnv(env: Record<string, string | undefined> = process.env): SandboxPath | undefined {
+  const raw = env.ALGA_SANDBOX_PATH?.trim();
+  if (!raw) return undefined;
+  if (raw !== 'jspi' && raw !== 'bridge') throw new ConfigError([{ variable: 'ALGA_SANDBOX_PATH', message: `expected jspi or bridge, got ${JSON.stringify(raw.slice(0, SHOWN_CHARS))}` }]);
+  if (raw === 'jspi' && !jspiAvailable()) throw new ConfigError([{ variable: 'ALGA_SANDBOX_PATH', message: `jspi needs WebAssembly.Suspending (Node >= 24.20); this is Node ${process.versions.node}` }]);
+  return raw;
+}
+
+/** This Node has JSPI (`WebAssembly.Suspending`, unflagged from Node 24.20). */
+export function jspiAvailable(): boolean {
+  return typeof (WebAssembly as unknown as { Suspending?: unknown }).Suspending === 'function';
 }

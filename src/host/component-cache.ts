@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { dirname, join } from 'node:path';
 import { contentHashHex, sha256Hex } from '../shared/content-hash.js';
 import type { ComponentSource } from './ports.js';
-import { TRANSPILE_REVISION, transpileComponent } from './transpile.js';
+import { JSPI_REVISION, TRANSPILE_REVISION, transpileComponent } from './transpile.js';
 import type { ComponentVariant } from './sandbox/protocol.js';
 import { rewriteCoreModule, WASM_PAGE } from './sandbox/wasm-binary.js';
 import { addWriteBarrier, BARRIER_REVISION, MARKS_EXPORT, multiMemorySupported } from './sandbox/write-barrier.js';
@@ -18,6 +18,8 @@ export interface LoadedComponent {
   /** Lowercase hex sha256, without the `sha256:` prefix. */
   hash: string;
   glueDir: string;
+  /** The glue is jco's JSPI glue (its I/O imports suspend the guest); false: the sync glue. */
+  jspi: boolean;
   /** Compiled core modules whose memories are capped at `memoryMb` (compiled on first use). */
   variant(memoryMb: number): Promise<Required<ComponentVariant>>;
 }
@@ -35,7 +37,14 @@ export interface ComponentCacheOptions {
   onProgress?: (msg: string) => void;
   /** Add the write barrier (sandbox/write-barrier.ts) where the engine allows; false only for benches. */
   writeBarrier?: boolean;
+  /** Transpile with jco's JSPI glue (transpile.ts), where jco's output verifies; default false. */
+  jspi?: boolean;
+  /** Each component as it is loaded (which glue it got). */
+  onLoaded?: (c: LoadedComponent) => void;
 }
+
+/** Which glue a transpiled folder holds (a JSPI transpile may have fallen back to the sync glue). */
+const GLUE_MODE = 'glue-mode';
 
 export class ComponentCache {
   /** Each loaded component's compiled memory-cap variants (counted by `variantCount`). */
@@ -64,29 +73,34 @@ export class ComponentCache {
 
   private async load(hash: string, ref: { tenantId: string; extensionId: string }): Promise<LoadedComponent> {
     if (!/^[0-9a-f]{64}$/.test(hash)) throw new BundleError(`invalid content hash ${JSON.stringify(hash)}`);
-    const glueDir = join(this.opts.cacheDir, 'transpiled', `${hash}.${TRANSPILE_REVISION}`);
-    if (!existsSync(join(glueDir, COMPLETE))) await this.transpile(hash, ref, glueDir);
+    const wantJspi = this.opts.jspi === true;
+    const glueDir = join(this.opts.cacheDir, 'transpiled', `${hash}.${TRANSPILE_REVISION}${wantJspi ? `.${JSPI_REVISION}` : ''}`);
+    if (!existsSync(join(glueDir, COMPLETE))) await this.transpile(hash, ref, glueDir, wantJspi);
+    const jspi = wantJspi && existsSync(join(glueDir, GLUE_MODE)) && readFileSync(join(glueDir, GLUE_MODE), 'utf8') === 'jspi';
     const files = readdirSync(glueDir).filter((n) => n.endsWith('.wasm'));
     const variants = new Map<number, Promise<Required<ComponentVariant>>>();
     this.variantMaps.push(variants);
     const variant = (memoryMb: number) => {
       let v = variants.get(memoryMb);
       if (!v) {
-        v = compileVariant(hash, glueDir, files, memoryMb, this.opts.writeBarrier ?? true);
+        v = compileVariant(hash, glueDir, files, memoryMb, this.opts.writeBarrier ?? true, jspi);
         variants.set(memoryMb, v);
         v.catch(() => variants.delete(memoryMb));
       }
       return v;
     };
-    return { hash, glueDir, variant };
+    const loaded = { hash, glueDir, jspi, variant };
+    this.opts.onLoaded?.(loaded);
+    return loaded;
   }
 
-  private async transpile(hash: string, ref: { tenantId: string; extensionId: string }, glueDir: string): Promise<void> {
+  private async transpile(hash: string, ref: { tenantId: string; extensionId: string }, glueDir: string, jspi: boolean): Promise<void> {
     const bytes = await this.opts.source.load({ ...ref, contentHash: `sha256:${hash}` });
     if (!bytes) throw new BundleError(`bundle not found for content hash sha256:${hash}`);
     if (sha256Hex(bytes) !== hash) throw new BundleError(`bundle content does not match sha256:${hash}`);
     this.opts.onProgress?.(`transpiling component sha256:${hash.slice(0, 12)}… with jco`);
-    const { files } = await transpileComponent(bytes);
+    const result = await transpileComponent(bytes, { jspi });
+    const { files } = result;
     // Write beside the final folder and rename, so a concurrent process never sees half a transpile.
     const tmp = `${glueDir}.tmp-${process.pid}-${Date.now()}`;
     for (const [name, data] of Object.entries(files)) {
@@ -96,6 +110,7 @@ export class ComponentCache {
       writeFileSync(out, data);
     }
     writeFileSync(join(tmp, 'package.json'), '{"type":"module"}\n');
+    writeFileSync(join(tmp, GLUE_MODE), result.jspi ? 'jspi' : 'sync');
     writeFileSync(join(tmp, COMPLETE), '');
     mkdirSync(dirname(glueDir), { recursive: true });
     try {
@@ -108,7 +123,7 @@ export class ComponentCache {
 }
 
 /** Rewrites (memory cap, state exports) and compiles each core module of a transpiled component. */
-async function compileVariant(hash: string, glueDir: string, files: string[], memoryMb: number, writeBarrier: boolean): Promise<Required<ComponentVariant>> {
+async function compileVariant(hash: string, glueDir: string, files: string[], memoryMb: number, writeBarrier: boolean, jspi: boolean): Promise<Required<ComponentVariant>> {
   const maxPages = Math.floor((memoryMb * 2 ** 20) / WASM_PAGE);
   const modules: Record<string, WebAssembly.Module> = {};
   const stateExports: Record<string, CoreStateExports> = {};
@@ -123,7 +138,7 @@ async function compileVariant(hash: string, glueDir: string, files: string[], me
     else if (barrier?.reason !== 'no memory') state.unmarked = true;
     stateExports[name] = state;
   }
-  return { key: `${hash}:${memoryMb}`, glueDir, modules, stateExports };
+  return { key: `${hash}${jspi ? '.jspi' : ''}:${memoryMb}`, glueDir, jspi, modules, stateExports };
 }
 
 /** The module with the write barrier (sandbox/write-barrier.ts), or why it has none: the pass takes

@@ -23,6 +23,7 @@ import { createImportDispatch } from './import-dispatch.js';
 import { maxFetchBytes } from './interfaces/http.js';
 import type { ExecutionContext, HostServices, RequestUser } from './interfaces/index.js';
 import type { ComponentSource, WorkerIoSpec } from './ports.js';
+import { jspiAvailable, sandboxPathFromEnv, type SandboxPath } from '../config.js';
 import { failureMessage } from './sandbox/failures.js';
 import { SandboxPool, stoppedResult, type SandboxPoolStats } from './sandbox/pool.js';
 import { Deadline, deadlineOf } from '../shared/deadline.js';
@@ -74,6 +75,10 @@ export interface RunnerOptions {
    * injected job engine cannot).
    */
   workerIo?: (context: ExecuteRequest['context']) => WorkerIoSpec | undefined;
+  /** `jspi`: jco's JSPI glue, and the I/O imports of an execution with a `workerIo` spec run in its
+   * sandbox worker; `bridge`: the sync glue, every I/O import on the main thread. Default:
+   * ALGA_SANDBOX_PATH, else `jspi` where the Node has it (sandbox/guest-thread.ts). */
+  sandboxPath?: SandboxPath;
   onProgress?: (msg: string) => void;
 }
 
@@ -81,7 +86,14 @@ export interface Runner extends ExecuteClient {
   /** Transpiles and compiles a component ahead of its first request. */
   warm(contentHash: string, tenantId: string, extensionId: string): Promise<{ glueDir: string }>;
   /** The sandbox pool now: workers, those running an execution, executions waiting, those past their deadline. */
-  stats(): SandboxPoolStats & { compiledVariants: number };
+  stats(): SandboxPoolStats & {
+    compiledVariants: number;
+    /** The path this runner takes (RunnerOptions.sandboxPath); `jspi` also needs the component's JSPI glue. */
+    sandboxPath: SandboxPath;
+    /** Components loaded with the JSPI glue, and with the sync glue (a JSPI transpile that fell back). */
+    jspiGlue: number;
+    syncGlue: number;
+  };
   close(): Promise<void>;
 }
 
@@ -132,7 +144,17 @@ function toUser(tenantId: string, u: NonNullable<ParsedExecuteRequest['user']>):
 
 export function createRunner(opts: RunnerOptions): Runner {
   const logger = opts.logger ?? silentLogger;
-  const cache = new ComponentCache({ cacheDir: opts.cacheDir, source: opts.components, onProgress: opts.onProgress, writeBarrier: opts.writeBarrier });
+  const sandboxPath: SandboxPath = opts.sandboxPath ?? sandboxPathFromEnv() ?? (jspiAvailable() ? 'jspi' : 'bridge');
+  if (sandboxPath === 'jspi' && !jspiAvailable()) throw new Error(`sandbox path jspi needs WebAssembly.Suspending (Node >= 24.20); this is Node ${process.versions.node}`);
+  const glues = { jspi: 0, sync: 0 };
+  const cache = new ComponentCache({
+    cacheDir: opts.cacheDir,
+    source: opts.components,
+    onProgress: opts.onProgress,
+    writeBarrier: opts.writeBarrier,
+    jspi: sandboxPath === 'jspi',
+    onLoaded: (c) => glues[c.jspi ? 'jspi' : 'sync']++,
+  });
   const pool = new SandboxPool({
     size: opts.concurrency,
     maxQueue: opts.maxQueue,
@@ -313,12 +335,19 @@ export function createRunner(opts: RunnerOptions): Runner {
       maxResponseBytes,
       maxOutgoingBodyBytes: maxFetchBytes(ctx.services),
       onHostCall: createImportDispatch(ctx),
+      workerIo: variant.jspi ? opts.workerIo?.(witRequest.context) : undefined,
       onGuestOutput: (stream, line) => log[stream === 'stdout' ? 'info' : 'warn'](line, { source: `ext-${stream}` }),
       onLog: (level, msg, fields) => log[level](msg, fields),
     });
     const duration_ms = Date.now() - started;
     // Where the time went: host calls as the guest waited for them (bridge + host work).
-    const calls = result.hostCalls ? { host_calls: result.hostCalls.count, host_call_ms: Math.round(result.hostCalls.ms * 1000) / 1000 } : {};
+    const calls = result.hostCalls
+      ? {
+          host_calls: result.hostCalls.count,
+          host_call_ms: Math.round(result.hostCalls.ms * 1000) / 1000,
+          ...(result.hostCalls.inWorker ? { host_calls_in_worker: result.hostCalls.inWorker } : {}),
+        }
+      : {};
     if (!result.ok) {
       log.warn('execute failed', { duration_ms, ...calls, reason: result.reason, error: result.message });
       if (result.reason === 'busy') return envelopeError(503, `runner_busy: ${result.message}`);
@@ -344,7 +373,7 @@ export function createRunner(opts: RunnerOptions): Runner {
   return {
     execute,
     warm,
-    stats: () => ({ ...pool.stats(), compiledVariants: cache.variantCount() }),
+    stats: () => ({ ...pool.stats(), compiledVariants: cache.variantCount(), sandboxPath, jspiGlue: glues.jspi, syncGlue: glues.sync }),
     close: async () => {
       idempotency.close();
       await pool.close();

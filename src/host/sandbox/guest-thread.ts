@@ -1,11 +1,12 @@
 /**
- * Sandbox worker: runs guest components on its own thread. The guest calls its imports
- * synchronously. Imports answered from the execution's own data (interfaces/in-guest.ts) run right
- * here, on the data that came with the task. The others do I/O, which is async on the main thread
- * (Postgres, HTTP): such an import posts the call on the bridge port and blocks on a shared flag
- * (Atomics.wait) until the main thread replies. Blocking a worker is what makes that safe, and a
- * stuck guest can be stopped by terminating the worker. Instances come from `ReadyInstances` (fresh
- * state for every execution, instantiated ahead of requests).
+ * Sandbox worker: runs guest components on its own thread. Imports answered from the execution's
+ * own data (interfaces/in-guest.ts) run right here, synchronously, on the data that came with the
+ * task. The others do I/O. With jco's JSPI glue and a task that carries a `WorkerIoSpec`, they run
+ * here too, async, on this worker's own services for that spec: the import suspends the guest until
+ * the host function settles. Otherwise such an import posts the call on the bridge port and blocks
+ * on a shared flag (Atomics.wait) until the main thread replies. Either way a stuck guest is stopped
+ * by terminating the worker. Instances come from `ReadyInstances` (fresh state for every execution,
+ * instantiated ahead of requests).
  */
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
@@ -34,7 +35,9 @@ import {
   type WorkerToMain,
 } from './protocol.js';
 import { ReadyInstances, type GuestExports, type IsolationMode } from './ready-instances.js';
-import { CoreInstantiation } from './snapshot.js';
+import { CoreInstantiation, trackSuspending } from './snapshot.js';
+import type { WorkerIo, WorkerIoEnv, WorkerIoFactory, WorkerIoSpec } from '../ports.js';
+import type { HostCallHandler } from './pool.js';
 import type { ExecuteRequest, ExecuteResponse } from '../wit-types/interfaces/alga-extension-types.js';
 
 export interface GuestThreadData {
@@ -66,7 +69,12 @@ const lineSender = new LineSender(new LineRing(lines), (line) =>
 );
 const emitLine = (line: RingLine) => lineSender.send(line);
 
-const instances = new ReadyInstances(isolation);
+// Refills run in the worker's one queue of work (below): an async warm-up never interleaves with an execution.
+// One piece of work at a time (a message, a refill): an execution never overlaps another in this thread.
+let chain: Promise<void> = Promise.resolve();
+const instances = new ReadyInstances(isolation, (work) => {
+  chain = chain.then(work);
+});
 const loading = new Map<string, Promise<void>>();
 let currentTask = WARMUP_TASK;
 let clockOffsetMs = 0;
@@ -76,7 +84,73 @@ const dropLines: LineSink = () => {};
 const stdio = new GuestStdio(dropLines);
 
 const SPIN_MS = 0.05;
-let hostCalls: HostCallStats = { count: 0, ms: 0 };
+let hostCalls: HostCallStats = { count: 0, ms: 0, inWorker: 0 };
+
+// Before any glue runs: the write barrier must see through the JSPI glue's Suspending imports.
+trackSuspending();
+
+/** Where the I/O imports of the execution in progress run in this worker (JSPI glue only);
+ * undefined: over the bridge. */
+interface InWorkerIo {
+  dispatch: HostCallHandler;
+  signal: AbortSignal;
+}
+let currentIo: InWorkerIo | undefined;
+
+type Dispatch = typeof import('../import-dispatch.js');
+let dispatchModule: Promise<Dispatch> | undefined;
+/** The host interfaces, loaded only by a worker that runs I/O imports itself. */
+const hostInterfaces = () => (dispatchModule ??= import('../import-dispatch.js'));
+let warmupIo: InWorkerIo | undefined;
+
+/** An I/O import run here: the same interface code, capability checks and WIT values as on the
+ * main thread (import-dispatch.ts); the guest is suspended until it settles. */
+async function callInWorker(io: InWorkerIo, iface: string, fn: string, args: unknown[]): Promise<unknown> {
+  const started = performance.now();
+  let outcome: HostOutcome;
+  try {
+    outcome = await io.dispatch(iface, fn, args, io.signal);
+  } finally {
+    hostCalls.count++;
+    hostCalls.inWorker++;
+    hostCalls.ms += performance.now() - started;
+  }
+  if ('err' in outcome) return { tag: 'err', val: outcome.err };
+  return settle(outcome);
+}
+
+/** This worker's services, one per spec (by value), for the worker's lifetime. */
+const workerIos = new Map<string, Promise<WorkerIo>>();
+const ioEnv: WorkerIoEnv = {
+  now: () => new Date(Date.now() + clockOffsetMs),
+  logger: {
+    debug: (m, f) => guestContext.logger.debug(m, f),
+    info: (m, f) => guestContext.logger.info(m, f),
+    warn: (m, f) => guestContext.logger.warn(m, f),
+    error: (m, f) => guestContext.logger.error(m, f),
+    child: () => ioEnv.logger,
+  },
+};
+function workerIoFor(spec: WorkerIoSpec): Promise<WorkerIo> {
+  const key = JSON.stringify([spec.module, spec.options]);
+  let p = workerIos.get(key);
+  if (!p) {
+    p = (async () => {
+      const mod = (await import(spec.module)) as { createWorkerIo?: WorkerIoFactory };
+      if (typeof mod.createWorkerIo !== 'function') throw new Error(`${spec.module} exports no createWorkerIo`);
+      return mod.createWorkerIo(spec.options, ioEnv);
+    })();
+    workerIos.set(key, p);
+    p.catch(() => workerIos.delete(key));
+  }
+  return p;
+}
+
+async function closeWorkerIos(): Promise<void> {
+  const all = [...workerIos.values()];
+  workerIos.clear();
+  await Promise.allSettled(all.map((p) => p.then((io) => io.close())));
+}
 
 function callHost(iface: string, fn: string, args: unknown[]): unknown {
   return settle(callHostOutcome(iface, fn, args));
@@ -165,13 +239,18 @@ function bridgeCall(iface: string, fn: string, args: unknown[]): HostOutcome {
 }
 
 /** The guest's alga:extension imports: every function of the world, answered here (data-only
- * interfaces) or through the bridge (the rest). */
+ * interfaces; I/O ones under JSPI glue with services) or through the bridge (the rest). A bridged
+ * call returns synchronously; under the JSPI glue that is allowed too. */
 function algaImports(): Record<string, Record<string, (...args: unknown[]) => unknown>> {
   const out: Record<string, Record<string, (...args: unknown[]) => unknown>> = {};
   for (const [iface, fns] of Object.entries(WORLD_IMPORTS)) {
     const local = IN_GUEST_INTERFACES[iface as InterfaceName] as InGuestInterface<InterfaceName> | undefined as AnyInGuest | undefined;
     const obj: Record<string, (...args: unknown[]) => unknown> = {};
-    for (const fn of fns) obj[fn] = local ? (...args: unknown[]) => callInGuest(local, fn, args) : (...args: unknown[]) => callHost(iface, fn, args);
+    for (const fn of fns) {
+      obj[fn] = local
+        ? (...args: unknown[]) => callInGuest(local, fn, args)
+        : (...args: unknown[]) => (currentIo ? callInWorker(currentIo, iface, fn, args) : callHost(iface, fn, args));
+    }
     out[iface] = obj;
   }
   return out;
@@ -203,20 +282,24 @@ const WARMUP_REQUEST: ExecuteRequest = {
   http: { method: 'GET', url: '/.well-known/alga-runner/warmup', headers: [], body: undefined },
 };
 
-function warmUp(guest: GuestExports): boolean {
+/** `jspi`: the glue's I/O imports run here, on no services (as the main thread's warm-up host). */
+async function warmUp(guest: GuestExports, jspi: boolean): Promise<boolean> {
   const saved = currentTask;
   const savedContext = guestContext;
+  const savedIo = currentIo;
   currentTask = WARMUP_TASK;
   guestContext = WARMUP_CONTEXT;
+  currentIo = jspi ? warmupIo : undefined;
   stdio.reset(dropLines);
   try {
-    guest.handler(WARMUP_REQUEST);
+    await guest.handler(WARMUP_REQUEST);
     return true;
   } catch {
     return false;
   } finally {
     currentTask = saved;
     guestContext = savedContext;
+    currentIo = savedIo;
   }
 }
 
@@ -228,6 +311,11 @@ async function load(variant: ComponentVariant): Promise<void> {
     p = (async () => {
       const { modules, stateExports } = variant;
       if (!modules) throw new Error(`component variant ${variant.key} was sent without its modules`);
+      if (variant.jspi && !warmupIo) {
+        const { createWarmupHostCall } = await import('./warmup-host.js');
+        const warmupHost = createWarmupHostCall();
+        warmupIo = { dispatch: (iface, fn, args) => warmupHost(iface, fn, args), signal: new AbortController().signal };
+      }
       const mod = (await import(pathToFileURL(join(variant.glueDir, 'component.js')).href)) as { instantiate: Instantiate };
       const nameOf = new Map<WebAssembly.Module, string>(Object.entries(modules).map(([n, m]) => [m, n]));
       const glueMarks = Object.values(stateExports ?? {}).some((s) => s.marks !== undefined);
@@ -244,10 +332,11 @@ async function load(variant: ComponentVariant): Promise<void> {
         );
         return { guest, cores: cores.cores, marked: cores.marked };
       };
-      instances.register(variant.key, create, warmUp);
+      const jspi = variant.jspi;
+      instances.register(variant.key, create, (guest) => warmUp(guest, jspi));
       // First calls into freshly compiled code are slow (lazy compilation): pay that on a
       // throwaway instance. (In snapshot mode every instance gets its warm-up call anyway.)
-      if (isolation !== 'snapshot') warmUp(create().guest);
+      if (isolation !== 'snapshot') await warmUp(create().guest, jspi);
     })();
     loading.set(variant.key, p);
     p.catch(() => loading.delete(variant.key));
@@ -296,9 +385,17 @@ async function execute(job: ExecuteTask): Promise<void> {
   } catch (err) {
     return post({ type: 'failed', taskId, kind: 'instantiate', message: `could not load component: ${describe(err)}` });
   }
+  let io: WorkerIo | undefined;
+  if (variant.jspi && job.workerIo) {
+    try {
+      [io] = await Promise.all([workerIoFor(job.workerIo), hostInterfaces()]);
+    } catch (err) {
+      return post({ type: 'failed', taskId, kind: 'instantiate', message: `could not start the sandbox's services: ${describe(err)}` });
+    }
+  }
   let ready;
   try {
-    ready = instances.take(variant.key); // may instantiate and warm up: before this job's state is set
+    ready = await instances.take(variant.key); // may instantiate and warm up: before this job's state is set
   } catch (err) {
     return post({ type: 'failed', taskId, kind: 'instantiate', message: `could not instantiate component: ${describe(err)}` });
   }
@@ -308,12 +405,14 @@ async function execute(job: ExecuteTask): Promise<void> {
   outgoingBodyMax = job.maxOutgoingBodyBytes;
   lineSender.reset();
   stdio.reset((stream, line) => emitLine({ kind: 'stdio', taskId, stream, line }));
-  hostCalls = { count: 0, ms: 0 };
+  hostCalls = { count: 0, ms: 0, inWorker: 0 };
+  const abort = new AbortController();
+  currentIo = io ? { dispatch: (await hostInterfaces()).createImportDispatch({ ...guestContext, services: io.services }), signal: abort.signal } : undefined;
   let result: WorkerToMain;
   let succeeded = false;
   post({ type: 'started', taskId });
   try {
-    const response = ready.guest.handler(job.request) as ExecuteResponse;
+    const response = (await ready.guest.handler(job.request)) as ExecuteResponse;
     const size = responseBytes(response);
     if (size > job.maxResponseBytes) {
       result = { type: 'failed', taskId, kind: 'response-too-large', message: `response of ${size} bytes exceeds the runner's limit of ${job.maxResponseBytes} bytes`, hostCalls };
@@ -325,6 +424,8 @@ async function execute(job: ExecuteTask): Promise<void> {
     stdio.flush();
     result = { type: 'failed', taskId, ...failureOf(err, ready.memory, capBytesOf(variant.key)), hostCalls };
   }
+  abort.abort(new Error('the execution is over')); // host work it left behind is cancelled
+  currentIo = undefined;
   stdio.flush();
   post(result);
   stdio.reset(dropLines);
@@ -337,16 +438,16 @@ async function execute(job: ExecuteTask): Promise<void> {
 async function prepare(variant: ComponentVariant): Promise<void> {
   try {
     await load(variant);
-    instances.fill(variant.key);
+    await instances.fill(variant.key);
     post({ type: 'prepared', key: variant.key });
   } catch (err) {
     post({ type: 'prepared', key: variant.key, error: describe(err) });
   }
 }
 
-// One message at a time: an execution never overlaps a prepare in this thread.
-let chain: Promise<void> = Promise.resolve();
 port.on('message', (msg: MainToWorker) => {
+  // Not queued: the pool is closing, whatever runs (it is terminated right after).
+  if (msg.type === 'close') return void closeWorkerIos().finally(() => post({ type: 'closed' }));
   chain = chain.then(() => (msg.type === 'execute' ? execute(msg) : prepare(msg.variant)));
 });
 post({ type: 'ready' });

@@ -21,6 +21,7 @@ import { LineRing, lineRingBuffer } from './line-ring.js';
 import type { ExecutionData } from '../interfaces/types.js';
 import type { LogFields, LogLevel } from '../../shared/logger.js';
 import type { Deadline } from '../../shared/deadline.js';
+import type { WorkerIoSpec } from '../ports.js';
 
 /** Answers one guest import call; must not throw (the dispatcher maps failures to WIT values). */
 export type HostCallHandler = (iface: string, fn: string, args: unknown[], signal: AbortSignal) => Promise<HostOutcome>;
@@ -44,6 +45,9 @@ export interface SandboxRun {
   /** See ExecuteTask.maxOutgoingBodyBytes. */
   maxOutgoingBodyBytes: number;
   onHostCall: HostCallHandler;
+  /** With a JSPI variant: the services the worker runs the I/O imports on (then `onHostCall` answers
+   * only what stays on the bridge: wasi:http). */
+  workerIo?: WorkerIoSpec;
   /** A line the guest wrote to stdout/stderr during this execution. */
   onGuestOutput?: (stream: 'stdout' | 'stderr', line: string) => void;
   /** A line the execution's logger wrote in the worker (the guest's logging import, a host function's failure). */
@@ -78,6 +82,8 @@ export interface SandboxPoolStats {
   queued: number;
   /** Running executions past their deadline: a stop that has not happened (readiness counts them). */
   overdue: number;
+  /** Host calls this thread has answered over the bridges, warm-ups included, since the pool started. */
+  bridgedHostCalls: number;
 }
 
 interface Slot {
@@ -96,6 +102,10 @@ interface Slot {
   /** The worker's lines (line-ring.ts), and the drain scheduled after its nudge. */
   lines: LineRing;
   linesTimer?: NodeJS.Timeout;
+  /** The worker has been given a WorkerIoSpec: on close it closes its services first. */
+  hasIo: boolean;
+  /** Resolves when the worker has answered `closed`. */
+  onClosed?: () => void;
 }
 
 interface ActiveJob {
@@ -140,6 +150,8 @@ function machineLoad(): number {
 /** How long after a worker's nudge its lines are drained (line-ring.ts): they all reach the logger
  * before the execution's end is handled, whenever it comes. */
 const LINES_DRAIN_MS = 5;
+/** How long closing waits for a worker to close its services. */
+const CLOSE_WAIT_MS = 2000;
 /** Variants a replacement worker is prepared with (the most recently used ones). */
 const RECENT_VARIANTS = 4;
 
@@ -153,6 +165,7 @@ export class SandboxPool {
   private readonly recent = new Map<string, Required<ComponentVariant>>();
   private nextId = WARMUP_TASK + 1;
   private closed = false;
+  private bridged = 0;
 
   constructor(private readonly opts: SandboxPoolOptions = {}) {
     this.size = Math.max(1, opts.size ?? availableParallelism());
@@ -214,7 +227,7 @@ export class SandboxPool {
     const ahead = this.now() - performance.now();
     const running = this.slots.filter((s) => s.job);
     const overdue = running.filter((s) => (s.job!.run.deadline?.msToEnd() ?? Infinity) < ahead - s.job!.aheadAtStart).length;
-    return { workers: this.slots.length, busy: running.length, queued: this.queue.length, overdue };
+    return { workers: this.slots.length, busy: running.length, queued: this.queue.length, overdue, bridgedHostCalls: this.bridged };
   }
 
   private now(): number {
@@ -224,7 +237,20 @@ export class SandboxPool {
   async close(): Promise<void> {
     this.closed = true;
     for (const job of this.queue.splice(0)) job.resolve({ ok: false, reason: 'crashed', message: 'runner is shutting down' });
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    // A worker with services ends their connections first (bounded: a guest in a loop never answers).
+    await Promise.all(this.slots.map(async (s) => {
+      if (s.hasIo) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, CLOSE_WAIT_MS);
+          s.onClosed = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+          s.worker.postMessage({ type: 'close' } satisfies MainToWorker);
+        });
+      }
+      await s.worker.terminate();
+    }));
     this.slots.length = 0;
   }
 
@@ -236,7 +262,7 @@ export class SandboxPool {
 
   /** What to post for a variant: its modules only the first time this worker sees it. */
   private variantFor(slot: Slot, variant: Required<ComponentVariant>): ComponentVariant {
-    if (slot.known.has(variant.key)) return { key: variant.key, glueDir: variant.glueDir };
+    if (slot.known.has(variant.key)) return { key: variant.key, glueDir: variant.glueDir, jspi: variant.jspi };
     slot.known.add(variant.key);
     return variant;
   }
@@ -281,6 +307,7 @@ export class SandboxPool {
       hotUntil: 0,
       polling: false,
       lines: new LineRing(linesBuffer),
+      hasIo: false,
     };
     worker.on('message', (msg: WorkerToMain) => this.onMessage(slot, msg, markReady));
     worker.on('error', (err) => this.lose(slot, `sandbox worker crashed: ${err.message}`));
@@ -296,6 +323,7 @@ export class SandboxPool {
     if (msg.type === 'lines') return this.drainLinesSoon(slot);
     this.drainLines(slot); // the lines written before this message come first
     if (msg.type === 'ready') return markReady();
+    if (msg.type === 'closed') return slot.onClosed?.();
     if (msg.type === 'prepared') {
       const done = slot.prepared.get(msg.key);
       slot.prepared.delete(msg.key);
@@ -342,6 +370,7 @@ export class SandboxPool {
     // spin against the host work (a Postgres round trip) on this machine's cores. Re-armed after the reply.
     slot.hotUntil = 0;
     const received = performance.now();
+    this.bridged++;
     const job = slot.job;
     let outcome: HostOutcome;
     if (call.taskId === WARMUP_TASK) {
@@ -404,7 +433,9 @@ export class SandboxPool {
       clockOffsetMs: run.clockOffsetMs ?? 0,
       maxResponseBytes: run.maxResponseBytes,
       maxOutgoingBodyBytes: run.maxOutgoingBodyBytes,
+      ...(run.workerIo && run.variant.jspi ? { workerIo: run.workerIo } : {}),
     };
+    if (msg.workerIo) slot.hasIo = true;
     // The wait for a free sandbox counts against the deadline; getting the guest started in this
     // worker (its thread starting, the component loading) is ours and does not.
     job.releaseHold = run.deadline?.hold();

@@ -3,6 +3,7 @@ import type { ExecuteRequest, ExecuteResponse } from '../wit-types/interfaces/al
 import type { ExecutionData } from '../interfaces/types.js';
 import type { LogFields, LogLevel } from '../../shared/logger.js';
 import type { CoreStateExports } from './snapshot.js';
+import type { WorkerIoSpec } from '../ports.js';
 
 /** One compiled variant of a component: its glue and its core modules, capped at `memoryMb`. */
 export interface ComponentVariant {
@@ -10,6 +11,8 @@ export interface ComponentVariant {
   key: string;
   /** Folder holding jco's transpiled `component.js`. */
   glueDir: string;
+  /** The glue is jco's JSPI glue: the handler returns a promise, the I/O imports may suspend. */
+  jspi: boolean;
   /** Compiled core modules by file name (posting a Module to a worker shares the compiled code).
    * Sent once per worker: absent when the worker already has this variant. */
   modules?: Record<string, WebAssembly.Module>;
@@ -32,6 +35,9 @@ export interface ExecuteTask {
   maxResponseBytes: number;
   /** The largest request body a guest's `fetch()` (wasi:http) may write: ALGA_FETCH_MAX_BYTES. */
   maxOutgoingBodyBytes: number;
+  /** With the JSPI glue: the services the worker runs the I/O imports on (ports.ts). Absent: those
+   * imports go over the bridge to the main thread. */
+  workerIo?: WorkerIoSpec;
 }
 
 /** Get instances of a variant ready before requests for it arrive. */
@@ -40,7 +46,12 @@ export interface PrepareTask {
   variant: ComponentVariant;
 }
 
-export type MainToWorker = ExecuteTask | PrepareTask;
+/** The pool is closing: the worker closes its services (WorkerIo.close) and answers `closed`. */
+export interface CloseTask {
+  type: 'close';
+}
+
+export type MainToWorker = ExecuteTask | PrepareTask | CloseTask;
 
 /** Why an execution failed, for the runner's message. */
 export type FailureKind = 'trap' | 'memory' | 'stack-overflow' | 'response-too-large' | 'instantiate';
@@ -50,6 +61,8 @@ export type FailureKind = 'trap' | 'memory' | 'stack-overflow' | 'response-too-l
 export interface HostCallStats {
   count: number;
   ms: number;
+  /** Of those, I/O imports the worker ran itself (the JSPI path), with no hop to the main thread. */
+  inWorker: number;
 }
 
 export type WorkerToMain =
@@ -64,7 +77,8 @@ export type WorkerToMain =
   | { type: 'log'; taskId: number; level: LogLevel; msg: string; fields?: LogFields }
   /** The line ring has lines to drain. */
   | { type: 'lines' }
-  | { type: 'prepared'; key: string; error?: string };
+  | { type: 'prepared'; key: string; error?: string }
+  | { type: 'closed' };
 
 /** A host call from the guest, posted on the bridge port while the worker blocks. */
 export interface HostCallMessage {

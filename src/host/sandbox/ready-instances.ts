@@ -11,6 +11,8 @@
  *   `MAX_USES` executions is discarded and the spare takes over.
  * - `fresh-instance` mode: every execution gets a never-used instance.
  * Either way a spare is instantiated right after one is handed out, after the response is posted.
+ * A warm-up may be async (jco's JSPI glue returns a promise from the handler); the worker runs
+ * refills in its one queue of work (`schedule`), so two guests never run interleaved in a thread.
  */
 import { InstanceSnapshot, type CoreInstanceState } from './snapshot.js';
 
@@ -38,9 +40,11 @@ export const MAX_USES = 1000;
 /** Variants whose instances a worker keeps; older ones are dropped (their modules stay). */
 export const MAX_VARIANTS_WITH_INSTANCES = 4;
 
+export type WarmUp = (guest: GuestExports) => boolean | Promise<boolean>;
+
 interface VariantInstances {
   create: Instantiator;
-  warmUp: (guest: GuestExports) => boolean;
+  warmUp: WarmUp;
   live?: ReadyInstance;
   spare?: ReadyInstance;
   refilling: boolean;
@@ -61,27 +65,31 @@ function memoryOf(cores: CoreInstanceState[]): WebAssembly.Memory {
 export class ReadyInstances {
   private readonly variants = new Map<string, VariantInstances>();
 
-  constructor(private readonly mode: IsolationMode) {}
+  /** `schedule`: how a refill runs after the current work (default: the next event-loop turn). */
+  constructor(
+    private readonly mode: IsolationMode,
+    private readonly schedule: (work: () => Promise<void>) => void = (work) => void setImmediate(() => void work()),
+  ) {}
 
   has(key: string): boolean {
     return this.variants.has(key);
   }
 
-  register(key: string, create: Instantiator, warmUp: (guest: GuestExports) => boolean): void {
+  register(key: string, create: Instantiator, warmUp: WarmUp): void {
     if (!this.variants.has(key)) this.variants.set(key, { create, warmUp, refilling: false, warmable: true, marksTrusted: true });
   }
 
   /** Makes sure the variant has a live and a spare instance (used by `prepare`). */
-  fill(key: string): void {
+  async fill(key: string): Promise<void> {
     const v = this.touch(key);
-    if (!v.live) v.live = this.make(v);
-    if (!v.spare) v.spare = this.make(v);
+    v.live ??= await this.make(v);
+    v.spare ??= await this.make(v);
   }
 
   /** An instance to run one execution on: the live one, else the spare, else a new one. */
-  take(key: string): ReadyInstance {
+  async take(key: string): Promise<ReadyInstance> {
     const v = this.touch(key);
-    const ready = v.live ?? v.spare ?? this.make(v);
+    const ready = v.live ?? v.spare ?? (await this.make(v));
     if (ready === v.live) v.live = undefined;
     else if (ready === v.spare) v.spare = undefined;
     ready.uses++;
@@ -133,7 +141,7 @@ export class ReadyInstances {
     if (v.refilling) return;
     v.refilling = true;
     // After the current message is handled (its response is already posted).
-    setImmediate(() => {
+    this.schedule(async () => {
       v.refilling = false;
       if (this.variants.get(key) !== v) return;
       try {
@@ -141,15 +149,15 @@ export class ReadyInstances {
           v.live = v.spare;
           v.spare = undefined;
         }
-        if (!v.spare) v.spare = this.make(v);
-        if (!v.live && this.mode !== 'fresh-instance') v.live = this.make(v);
+        v.spare ??= await this.make(v);
+        if (!v.live && this.mode !== 'fresh-instance') v.live = await this.make(v);
       } catch {
         // Instantiation failed: the next execution instantiates on its own and reports why.
       }
     });
   }
 
-  private make(v: VariantInstances): ReadyInstance {
+  private async make(v: VariantInstances): Promise<ReadyInstance> {
     if (this.mode !== 'snapshot') {
       const { guest, cores } = v.create();
       return { guest, memory: memoryOf(cores), uses: 0 };
@@ -162,7 +170,7 @@ export class ReadyInstances {
     });
     if (v.warmable) {
       const created = v.create();
-      if (v.warmUp(created.guest)) return snapshotted(created);
+      if (await v.warmUp(created.guest)) return snapshotted(created);
       v.warmable = false; // a trapped instance is unusable: snapshot a fresh one instead
     }
     return snapshotted(v.create());

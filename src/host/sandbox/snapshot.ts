@@ -51,6 +51,29 @@ export interface CoreInstanceState {
 
 type AnyFn = (...args: unknown[]) => unknown;
 
+type SuspendingCtor = new (fn: AnyFn) => object;
+const OriginalSuspending = (WebAssembly as unknown as { Suspending?: SuspendingCtor }).Suspending;
+/** The function each `WebAssembly.Suspending` made since `trackSuspending()` wraps. */
+const suspendingInner = new WeakMap<object, AnyFn>();
+
+/**
+ * jco's JSPI glue hands each async import to the core module as a `WebAssembly.Suspending`, which
+ * hides its function: to mark the pages that import writes (its results, after it resumes), the
+ * constructor is made to remember the function it wraps, so `CoreInstantiation` can wrap it again.
+ * Called once in a sandbox worker, before any glue runs; the objects made are genuine Suspendings.
+ */
+export function trackSuspending(): void {
+  const wasm = WebAssembly as unknown as { Suspending?: SuspendingCtor };
+  if (!OriginalSuspending || wasm.Suspending !== OriginalSuspending) return;
+  const Tracked = function (fn: AnyFn) {
+    const s = new OriginalSuspending(fn);
+    suspendingInner.set(s, fn);
+    return s;
+  } as unknown as SuspendingCtor;
+  Tracked.prototype = OriginalSuspending.prototype;
+  wasm.Suspending = Tracked;
+}
+
 /**
  * Instantiates the core modules of one component instance for jco's `instantiateCore` hook: records
  * each core's state, and marks the pages the JS glue may write (`marked` true only when every core
@@ -62,6 +85,7 @@ export class CoreInstantiation {
   readonly cores: CoreInstanceState[] = [];
   private marks: Uint8Array | undefined;
   private readonly wasmFns = new WeakSet<object>();
+  private unwrappable = false;
 
   /** `glueMarks` false: no core module has marks (no barrier on this Node), so nothing the glue
    * writes needs marking and its calls are left unwrapped. */
@@ -72,7 +96,7 @@ export class CoreInstantiation {
 
   /** True when every write to memory is marked: by a barrier, or by this class for the glue. */
   get marked(): boolean {
-    return this.marks !== undefined && this.cores.every((c) => !c.unmarked);
+    return this.marks !== undefined && !this.unwrappable && this.cores.every((c) => !c.unmarked);
   }
 
   readonly instantiateCore = (m: WebAssembly.Module, imports?: WebAssembly.Imports): { exports: WebAssembly.Exports } => {
@@ -104,6 +128,20 @@ export class CoreInstantiation {
     for (const [ns, fns] of Object.entries(imports)) {
       const o: Record<string, WebAssembly.ImportValue> = {};
       for (const [name, v] of Object.entries(fns)) {
+        const inner = typeof v === 'object' && v !== null ? suspendingInner.get(v) : undefined;
+        if (inner && OriginalSuspending) {
+          // Marked before the call, as below: the results are written at these pointers on resuming.
+          o[name] = new OriginalSuspending((...args: unknown[]) => {
+            for (let i = 0; i < args.length; i++) {
+              const a = args[i];
+              if (typeof a === 'number') this.markPointer(a);
+            }
+            return inner(...args);
+          }) as WebAssembly.ImportValue;
+          continue;
+        }
+        // A Suspending made before tracking: what its import writes would not be marked.
+        if (OriginalSuspending && v instanceof OriginalSuspending) this.unwrappable = true;
         if (typeof v !== 'function' || this.wasmFns.has(v)) {
           o[name] = v;
           continue;

@@ -15,7 +15,8 @@ import type { IsolationMode } from '../../../src/host/sandbox/ready-instances.js
 import { sha256Hex } from '../../../src/shared/content-hash.js';
 import { createLogger } from '../../../src/shared/logger.js';
 import { buildTestComponent, projectRoot } from '../../support/components.js';
-import { json } from './support.js';
+import { forEachSandboxPath, json, SANDBOX_PATHS } from './support.js';
+import type { SandboxPath } from '../../../src/config.js';
 
 let server: Server;
 let base: string;
@@ -65,9 +66,11 @@ interface LogLine {
 let logs: LogLine[] = [];
 const logger = createLogger({ level: 'debug', write: (line) => logs.push(JSON.parse(line) as LogLine) });
 
+let sandboxPath: SandboxPath = SANDBOX_PATHS[0]!;
 function runner(services: HostServices = {}, isolation?: IsolationMode): Runner {
   const r = createRunner({
     isolation,
+    sandboxPath,
     cacheDir: join(projectRoot(), '.alga', 'cache'),
     components: { load: async ({ contentHash: h }) => (h === contentHash ? bytes : null) },
     logger,
@@ -97,99 +100,105 @@ async function guestFetch(r: Runner, spec: { url: string; method?: string; heade
   return json(out);
 }
 
-describe('wasi:http: the guest\'s fetch()', () => {
-  test('to an allowed loopback server: status, headers and body; a POST body and request headers arrive', async () => {
-    const r = runner();
-    const got = await guestFetch(r, { url: `${base}/hello?x=1` });
-    assert.equal(got.status, 201, JSON.stringify(got));
-    assert.equal(got.body, 'got GET /hello?x=1 ');
-    assert.ok(got.headers.some(([n, v]: [string, string]) => n === 'x-seen-method' && v === 'GET'));
-    const post = await guestFetch(r, { url: `${base}/p`, method: 'POST', headers: { 'x-test': 'hi' }, body: 'payload' });
-    assert.equal(post.status, 201);
-    assert.equal(post.body, 'got POST /p payload');
-    assert.ok(post.headers.some(([n, v]: [string, string]) => n === 'x-seen-test' && v === 'hi'));
+// wasi:http stays on the bridge on both paths (its resources are sync); the glue differs.
+forEachSandboxPath((path) => {
+  before(() => {
+    sandboxPath = path;
   });
+  describe('wasi:http: the guest\'s fetch()', () => {
+    test('to an allowed loopback server: status, headers and body; a POST body and request headers arrive', async () => {
+      const r = runner();
+      const got = await guestFetch(r, { url: `${base}/hello?x=1` });
+      assert.equal(got.status, 201, JSON.stringify(got));
+      assert.equal(got.body, 'got GET /hello?x=1 ');
+      assert.ok(got.headers.some(([n, v]: [string, string]) => n === 'x-seen-method' && v === 'GET'));
+      const post = await guestFetch(r, { url: `${base}/p`, method: 'POST', headers: { 'x-test': 'hi' }, body: 'payload' });
+      assert.equal(post.status, 201);
+      assert.equal(post.body, 'got POST /p payload');
+      assert.ok(post.headers.some(([n, v]: [string, string]) => n === 'x-seen-test' && v === 'hi'));
+    });
 
-  test('every isolation mode: one instance serves request after request, each with its own response', async () => {
-    for (const mode of ['snapshot', 'fresh-instance', 'shared-instance'] as const) {
-      const r = runner({}, mode);
-      for (let i = 0; i < 3; i++) {
-        const got = await guestFetch(r, { url: `${base}/n${i}` });
-        assert.equal(got.body, `got GET /n${i} `, `${mode} #${i}`);
+    test('every isolation mode: one instance serves request after request, each with its own response', async () => {
+      for (const mode of ['snapshot', 'fresh-instance', 'shared-instance'] as const) {
+        const r = runner({}, mode);
+        for (let i = 0; i < 3; i++) {
+          const got = await guestFetch(r, { url: `${base}/n${i}` });
+          assert.equal(got.body, `got GET /n${i} `, `${mode} #${i}`);
+        }
       }
-    }
-  });
+    });
 
-  test('a redirect is not followed, whatever the guest\'s redirect mode: the guest gets the 3xx and its location', async () => {
-    seen = [];
-    const got = await guestFetch(runner(), { url: `${base}/redirect` });
-    assert.equal(got.status, 302);
-    assert.ok(got.headers.some(([n, v]: [string, string]) => n === 'location' && v === '/elsewhere'));
-    assert.deepEqual(seen, ['/redirect']);
-    // fetch()'s default mode, `follow`: componentize-js does not follow either.
-    seen = [];
-    assert.equal((await guestFetch(runner(), { url: `${base}/redirect`, redirect: 'follow' })).status, 302);
-    assert.deepEqual(seen, ['/redirect']);
-  });
+    test('a redirect is not followed, whatever the guest\'s redirect mode: the guest gets the 3xx and its location', async () => {
+      seen = [];
+      const got = await guestFetch(runner(), { url: `${base}/redirect` });
+      assert.equal(got.status, 302);
+      assert.ok(got.headers.some(([n, v]: [string, string]) => n === 'location' && v === '/elsewhere'));
+      assert.deepEqual(seen, ['/redirect']);
+      // fetch()'s default mode, `follow`: componentize-js does not follow either.
+      seen = [];
+      assert.equal((await guestFetch(runner(), { url: `${base}/redirect`, redirect: 'follow' })).status, 302);
+      assert.deepEqual(seen, ['/redirect']);
+    });
 
-  test('without cap:http.fetch: refused (an error the guest catches), nothing sent', async () => {
-    seen = [];
-    const got = await guestFetch(runner(), { url: `${base}/x` }, false);
-    assert.equal(got.error?.name, 'TypeError', JSON.stringify(got));
-    assert.deepEqual(seen, []);
-  });
+    test('without cap:http.fetch: refused (an error the guest catches), nothing sent', async () => {
+      seen = [];
+      const got = await guestFetch(runner(), { url: `${base}/x` }, false);
+      assert.equal(got.error?.name, 'TypeError', JSON.stringify(got));
+      assert.deepEqual(seen, []);
+    });
 
-  test('a host not on EXT_EGRESS_ALLOWLIST: refused, nothing sent; a listed host is reached', async () => {
-    seen = [];
-    assert.equal((await guestFetch(runner({ egressAllowlist: ['example.com'] }), { url: `${base}/x` })).error?.name, 'TypeError');
-    assert.deepEqual(seen, []);
-    assert.equal((await guestFetch(runner({ egressAllowlist: ['127.0.0.1'] }), { url: `${base}/x` })).status, 201);
-  });
+    test('a host not on EXT_EGRESS_ALLOWLIST: refused, nothing sent; a listed host is reached', async () => {
+      seen = [];
+      assert.equal((await guestFetch(runner({ egressAllowlist: ['example.com'] }), { url: `${base}/x` })).error?.name, 'TypeError');
+      assert.deepEqual(seen, []);
+      assert.equal((await guestFetch(runner({ egressAllowlist: ['127.0.0.1'] }), { url: `${base}/x` })).status, 201);
+    });
 
-  test('a cloud-metadata address is refused on the address the name resolves to', async () => {
-    logs = [];
-    // IP literals resolve to themselves, as the system resolver does; the name to the metadata address.
-    const resolve = async (host: string) => [{ address: host === 'metadata.example.test' ? '169.254.169.254' : host, family: host.includes(':') ? 6 : 4 }];
-    const r = runner({ resolve });
-    for (const url of ['http://169.254.169.254/latest/meta-data/', 'http://[::ffff:a9fe:a9fe]/', 'http://metadata.example.test/']) {
-      assert.equal((await guestFetch(r, { url })).error?.name, 'TypeError', url);
-    }
-    const refused = logs.filter((l) => l.msg === 'wasi:http request refused: the address is not reachable for extensions').map((l) => l.host);
-    assert.deepEqual(refused, ['169.254.169.254', '[::ffff:a9fe:a9fe]', 'metadata.example.test']);
-  });
+    test('a cloud-metadata address is refused on the address the name resolves to', async () => {
+      logs = [];
+      // IP literals resolve to themselves, as the system resolver does; the name to the metadata address.
+      const resolve = async (host: string) => [{ address: host === 'metadata.example.test' ? '169.254.169.254' : host, family: host.includes(':') ? 6 : 4 }];
+      const r = runner({ resolve });
+      for (const url of ['http://169.254.169.254/latest/meta-data/', 'http://[::ffff:a9fe:a9fe]/', 'http://metadata.example.test/']) {
+        assert.equal((await guestFetch(r, { url })).error?.name, 'TypeError', url);
+      }
+      const refused = logs.filter((l) => l.msg === 'wasi:http request refused: the address is not reachable for extensions').map((l) => l.host);
+      assert.deepEqual(refused, ['169.254.169.254', '[::ffff:a9fe:a9fe]', 'metadata.example.test']);
+    });
 
-  test('NODE_ENV=production: loopback is refused unless allowlisted', async () => {
-    seen = [];
-    assert.equal((await guestFetch(runner({ refuseInternalAddresses: true }), { url: `${base}/x` })).error?.name, 'TypeError');
-    assert.deepEqual(seen, []);
-    assert.equal((await guestFetch(runner({ refuseInternalAddresses: true, egressAllowlist: ['127.0.0.1'] }), { url: `${base}/x` })).status, 201);
-  });
+    test('NODE_ENV=production: loopback is refused unless allowlisted', async () => {
+      seen = [];
+      assert.equal((await guestFetch(runner({ refuseInternalAddresses: true }), { url: `${base}/x` })).error?.name, 'TypeError');
+      assert.deepEqual(seen, []);
+      assert.equal((await guestFetch(runner({ refuseInternalAddresses: true, egressAllowlist: ['127.0.0.1'] }), { url: `${base}/x` })).status, 201);
+    });
 
-  test('a response body over ALGA_FETCH_MAX_BYTES is refused; one within it arrives whole', async () => {
-    assert.equal((await guestFetch(runner({ maxFetchBytes: 1024 }), { url: `${base}/big` })).error?.name, 'TypeError');
-    const roomy = await guestFetch(runner({ maxFetchBytes: 8192 }), { url: `${base}/big` });
-    assert.equal(roomy.status, 200);
-    assert.equal(roomy.body, 'a'.repeat(4096));
-  });
+    test('a response body over ALGA_FETCH_MAX_BYTES is refused; one within it arrives whole', async () => {
+      assert.equal((await guestFetch(runner({ maxFetchBytes: 1024 }), { url: `${base}/big` })).error?.name, 'TypeError');
+      const roomy = await guestFetch(runner({ maxFetchBytes: 8192 }), { url: `${base}/big` });
+      assert.equal(roomy.status, 200);
+      assert.equal(roomy.body, 'a'.repeat(4096));
+    });
 
-  test('a request body over ALGA_FETCH_MAX_BYTES is refused (an error the guest catches), nothing sent; one within it arrives', async () => {
-    seen = [];
-    const r = runner({ maxFetchBytes: 1024 });
-    const over = await guestFetch(r, { url: `${base}/up`, method: 'POST', body: 'x'.repeat(4096) });
-    assert.equal(over.error?.name, 'TypeError', JSON.stringify(over));
-    assert.deepEqual(seen, []);
-    const within = await guestFetch(r, { url: `${base}/up`, method: 'POST', body: 'y'.repeat(1000) });
-    assert.equal(within.body, `got POST /up ${'y'.repeat(1000)}`);
-  });
+    test('a request body over ALGA_FETCH_MAX_BYTES is refused (an error the guest catches), nothing sent; one within it arrives', async () => {
+      seen = [];
+      const r = runner({ maxFetchBytes: 1024 });
+      const over = await guestFetch(r, { url: `${base}/up`, method: 'POST', body: 'x'.repeat(4096) });
+      assert.equal(over.error?.name, 'TypeError', JSON.stringify(over));
+      assert.deepEqual(seen, []);
+      const within = await guestFetch(r, { url: `${base}/up`, method: 'POST', body: 'y'.repeat(1000) });
+      assert.equal(within.body, `got POST /up ${'y'.repeat(1000)}`);
+    });
 
-  test('nothing listening, or a name that does not resolve: an error the guest catches', async () => {
-    const r = runner();
-    assert.equal((await guestFetch(r, { url: 'http://127.0.0.1:1/' })).error?.name, 'TypeError');
-    assert.equal((await guestFetch(r, { url: 'http://nowhere.invalid/' })).error?.name, 'TypeError');
-  });
+    test('nothing listening, or a name that does not resolve: an error the guest catches', async () => {
+      const r = runner();
+      assert.equal((await guestFetch(r, { url: 'http://127.0.0.1:1/' })).error?.name, 'TypeError');
+      assert.equal((await guestFetch(r, { url: 'http://nowhere.invalid/' })).error?.name, 'TypeError');
+    });
 
-  test("the execution's deadline stops a request in flight", async () => {
-    const out = await execute(runner(), { url: `${base}/hang` }, { timeoutMs: 300 });
-    assert.match(String(out.error), /timeout: execution exceeded 300 ms/);
+    test("the execution's deadline stops a request in flight", async () => {
+      const out = await execute(runner(), { url: `${base}/hang` }, { timeoutMs: 300 });
+      assert.match(String(out.error), /timeout: execution exceeded 300 ms/);
+    });
   });
 });

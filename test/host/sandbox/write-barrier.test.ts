@@ -13,7 +13,9 @@ import { describe, test } from 'node:test';
 import { WASIShim } from '@bytecodealliance/preview2-shim/instantiation';
 import { ComponentCache } from '../../../src/host/component-cache.js';
 import { ReadyInstances, type GuestExports } from '../../../src/host/sandbox/ready-instances.js';
-import { CoreInstantiation, InstanceSnapshot, VERIFY_EVERY, type CoreInstanceState } from '../../../src/host/sandbox/snapshot.js';
+import { CoreInstantiation, InstanceSnapshot, trackSuspending, VERIFY_EVERY, type CoreInstanceState } from '../../../src/host/sandbox/snapshot.js';
+import { IN_GUEST_INTERFACES } from '../../../src/host/interfaces/in-guest.js';
+import { jspiAvailable } from '../../../src/config.js';
 import { addWriteBarrier, BARRIER_REVISION, multiMemorySupported } from '../../../src/host/sandbox/write-barrier.js';
 import { u32Bytes } from '../../../src/host/sandbox/wasm-binary.js';
 import { WORLD_IMPORTS } from '../../../src/host/world.js';
@@ -97,11 +99,19 @@ const skip = multiMemorySupported() ? false : `no multi-memory in Node ${process
 
 type Instantiate = (g: (n: string) => WebAssembly.Module, i: unknown, c: CoreInstantiation['instantiateCore']) => GuestExports;
 
-/** The probe instantiated in this thread, with data-only imports answered and the rest failing. */
-async function probeInThread(writeBarrier = true) {
+// As a sandbox worker does, before any glue runs: the JSPI glue's Suspending imports get marked too.
+trackSuspending();
+/** The glues of this Node: the sync one, and jco's JSPI glue (its I/O imports async) where it runs. */
+const GLUES = jspiAvailable() ? [false, true] : [false];
+const glueName = (jspi: boolean) => (jspi ? 'JSPI glue, async I/O imports' : 'sync glue');
+
+/** The probe instantiated in this thread, with data-only imports answered and the rest failing
+ * (with the JSPI glue the I/O imports are async: the glue writes their results on resuming). */
+async function probeInThread(writeBarrier = true, jspi = false) {
   const bytes = await probeComponent();
-  const cache = new ComponentCache({ cacheDir: join(projectRoot(), '.alga', 'cache'), source: { load: async () => bytes }, writeBarrier });
+  const cache = new ComponentCache({ cacheDir: join(projectRoot(), '.alga', 'cache'), source: { load: async () => bytes }, writeBarrier, jspi });
   const loaded = await cache.get({ tenantId: 't', extensionId: 'probe', contentHash: `sha256:${sha256Hex(bytes)}` });
+  assert.equal(loaded.jspi, jspi, 'the glue asked for');
   const variant = await loaded.variant(64);
   const glue = (await import(pathToFileURL(join(variant.glueDir, 'component.js')).href)) as { instantiate: Instantiate };
   const alga: Record<string, Record<string, (...a: unknown[]) => unknown>> = {};
@@ -114,6 +124,13 @@ async function probeInThread(writeBarrier = true) {
   alga['alga:extension/context']!.getContext = () => ({ requestId: `req-${++n}`, tenantId: `tenant-${n}`, extensionId: 'probe', installId: `install-${n}`, versionId: undefined });
   alga['alga:extension/secrets']!.get = (key: unknown) => `secret ${++n} of ${String(key)} `.repeat(200);
   for (const fn of ['logInfo', 'logWarn', 'logError']) alga['alga:extension/logging']![fn] = () => {};
+  alga['alga:extension/scheduler']!.createSchedule = () => ({ success: true, scheduleId: `schedule ${++n} `.repeat(100) });
+  if (jspi) {
+    for (const [iface, fns] of Object.entries(alga)) {
+      if (IN_GUEST_INTERFACES[iface as keyof typeof IN_GUEST_INTERFACES]) continue;
+      for (const [fn, f] of Object.entries(fns)) fns[fn] = async (...a: unknown[]) => (await new Promise((r) => setImmediate(r)), f(...a));
+    }
+  }
   const wasi = new WASIShim({ sandbox: { preopens: {}, env: {}, args: ['x'], enableNetwork: false } } as ConstructorParameters<typeof WASIShim>[0]).getImportObject();
   const nameOf = new Map([...Object.entries(variant.modules)].map(([n, m]) => [m, n]));
   const create = () => {
@@ -138,6 +155,7 @@ const requests = (c: string) => [
   request('POST', '/echo', c.repeat(20_000)),
   request('PUT', `/items/${c}?q=${c}`, { a: [1, 2, c] }),
   request('POST', '/probe', { calls: [{ fn: 'context.get-context', args: [] }, { fn: 'secrets.get', args: [`key-${c}`] }, { fn: 'logging.log-info', args: [c] }, { fn: 'storage.get', args: ['ns', c] }] }),
+  request('POST', '/probe', { calls: [{ fn: 'scheduler.create-schedule', args: [{ endpoint: `/${c}`, cron: '* * * * *' }] }, { fn: 'context.get-context', args: [] }] }),
   request('GET', `/nowhere/${c}`),
 ];
 const REQUESTS = requests('a');
@@ -147,62 +165,65 @@ function memoryOf(cores: CoreInstanceState[]): WebAssembly.Memory {
   throw new Error('no memory');
 }
 
-function snapshotted(create: Awaited<ReturnType<typeof probeInThread>>['create'], verifyEvery?: number) {
+async function snapshotted(create: Awaited<ReturnType<typeof probeInThread>>['create'], verifyEvery?: number) {
   const { guest, cores, marked } = create();
-  guest.handler(request('GET', '/.well-known/alga-runner/warmup'));
-  for (const r of REQUESTS) guest.handler(r); // memory grown to what they need: restores are not refused
+  await guest.handler(request('GET', '/.well-known/alga-runner/warmup'));
+  for (const r of REQUESTS) await guest.handler(r); // memory grown to what they need: restores are not refused
   const memory = memoryOf(cores);
   const snapshot = new InstanceSnapshot(memory, cores, marked, verifyEvery);
   return { guest, memory, snapshot, saved: new Uint8Array(memory.buffer).slice() };
 }
 
 describe('write barrier', { skip }, () => {
-  test('the marked pages alone restore memory byte for byte, after every kind of request', async () => {
-    const s = snapshotted((await probeInThread()).create, Infinity);
-    assert.equal(s.snapshot.byMarks, true);
-    for (const c of ['b', 'c', 'd']) {
-      for (const r of requests(c)) {
-        s.guest.handler(r);
-        assert.equal(s.snapshot.refusal(), undefined, `${r.http.method} ${r.http.url}`);
-        assert.equal(s.snapshot.restore(), undefined);
-        const now = new Uint8Array(s.memory.buffer);
-        const firstDiff = now.findIndex((b, i) => b !== s.saved[i]);
-        assert.equal(firstDiff, -1, `${r.http.method} ${r.http.url}: page ${firstDiff >> 12} differs from the snapshot after the restore`);
+  for (const jspi of GLUES) {
+    test(`the marked pages alone restore memory byte for byte, after every kind of request (${glueName(jspi)})`, async () => {
+      const s = await snapshotted((await probeInThread(true, jspi)).create, Infinity);
+      assert.equal(s.snapshot.byMarks, true);
+      for (const c of ['b', 'c', 'd']) {
+        for (const r of requests(c)) {
+          await s.guest.handler(r);
+          assert.equal(s.snapshot.refusal(), undefined, `${r.http.method} ${r.http.url}`);
+          assert.equal(s.snapshot.restore(), undefined);
+          const now = new Uint8Array(s.memory.buffer);
+          const firstDiff = now.findIndex((b, i) => b !== s.saved[i]);
+          assert.equal(firstDiff, -1, `${r.http.method} ${r.http.url}: page ${firstDiff >> 12} differs from the snapshot after the restore`);
+        }
       }
-    }
-  });
+    });
 
-  test('a write the marks miss is undone by the periodic full compare, which then stops using marks', async () => {
-    const s = snapshotted((await probeInThread()).create);
-    const page = 3; // the marks never see this write: it bypasses both the barrier and the glue
-    let reported: string | undefined;
-    let restores = 0;
-    s.guest.handler(REQUESTS[0]!);
-    new Uint8Array(s.memory.buffer)[page * 4096 + 100]! ^= 0xff;
-    for (; restores < VERIFY_EVERY && !reported; restores++) reported = s.snapshot.restore();
-    assert.match(reported ?? 'nothing reported', /write barrier missed a write to page 3/);
-    assert.ok(restores <= VERIFY_EVERY);
-    assert.deepEqual(new Uint8Array(s.memory.buffer), s.saved);
-    assert.equal(s.snapshot.byMarks, false);
-  });
+    test(`a write the marks miss is undone by the periodic full compare, which then stops using marks (${glueName(jspi)})`, async () => {
+      const s = await snapshotted((await probeInThread(true, jspi)).create);
+      const page = 3; // the marks never see this write: it bypasses both the barrier and the glue
+      let reported: string | undefined;
+      let restores = 0;
+      await s.guest.handler(REQUESTS[0]!);
+      new Uint8Array(s.memory.buffer)[page * 4096 + 100]! ^= 0xff;
+      for (; restores < VERIFY_EVERY && !reported; restores++) reported = s.snapshot.restore();
+      assert.match(reported ?? 'nothing reported', /write barrier missed a write to page 3/);
+      assert.ok(restores <= VERIFY_EVERY);
+      assert.deepEqual(new Uint8Array(s.memory.buffer), s.saved);
+      assert.equal(s.snapshot.byMarks, false);
+    });
 
-  test('ReadyInstances discards an instance whose marks missed a write, and compares in full from then on', async () => {
-    const { create } = await probeInThread();
-    const ready = new ReadyInstances('snapshot');
-    ready.register('probe', create, (g) => (g.handler(request('GET', '/.well-known/alga-runner/warmup')), true));
-    let reason: string | undefined;
-    for (let i = 0; i < VERIFY_EVERY && !reason; i++) {
-      const inst = ready.take('probe');
-      assert.equal(inst.snapshot!.byMarks, true);
-      inst.guest.handler(REQUESTS[0]!);
-      if (i === 0) new Uint8Array(inst.memory.buffer)[3 * 4096]! ^= 0xff;
-      reason = ready.release('probe', inst, true);
-      await new Promise((res) => setImmediate(res)); // the refill
-    }
-    assert.match(reason ?? 'none', /write barrier missed a write/);
-    const next = ready.take('probe');
-    assert.equal(next.snapshot!.byMarks, false);
-  });
+    test(`ReadyInstances discards an instance whose marks missed a write, and compares in full from then on (${glueName(jspi)})`, async () => {
+      const { create } = await probeInThread(true, jspi);
+      const ready = new ReadyInstances('snapshot');
+      ready.register('probe', create, async (g) => (await g.handler(request('GET', '/.well-known/alga-runner/warmup')), true));
+      let reason: string | undefined;
+      for (let i = 0; i < VERIFY_EVERY && !reason; i++) {
+        const inst = await ready.take('probe');
+        assert.equal(inst.snapshot!.byMarks, true);
+        await inst.guest.handler(REQUESTS[0]!);
+        if (i === 0) new Uint8Array(inst.memory.buffer)[3 * 4096]! ^= 0xff;
+        reason = ready.release('probe', inst, true);
+        for (let t = 0; t < 3; t++) await new Promise((res) => setImmediate(res)); // the refill (its warm-up may be async)
+      }
+      assert.match(reason ?? 'none', /write barrier missed a write/);
+      const next = await ready.take('probe');
+      assert.equal(next.snapshot!.byMarks, false);
+    });
+
+  }
 
   test('unit: stores, fills, copies, and the glue\'s writes at import pointers and realloc buffers are all restored', () => {
     const { exports, memory, snapshot, saved, cores } = tinyModule();
@@ -259,10 +280,10 @@ describe('write barrier', { skip }, () => {
   });
 });
 
-test('without the barrier (or on an engine without multi-memory) restores compare the whole memory', async () => {
-  const s = snapshotted((await probeInThread(false)).create);
+for (const jspi of GLUES) test(`without the barrier (or on an engine without multi-memory) restores compare the whole memory (${glueName(jspi)})`, async () => {
+  const s = await snapshotted((await probeInThread(false, jspi)).create);
   assert.equal(s.snapshot.byMarks, false);
-  s.guest.handler(REQUESTS[3]!);
+  await s.guest.handler(REQUESTS[3]!);
   assert.equal(s.snapshot.restore(), undefined);
   assert.deepEqual(new Uint8Array(s.memory.buffer), s.saved);
 });
