@@ -96,6 +96,10 @@ interface InWorkerIo {
   signal: AbortSignal;
 }
 let currentIo: InWorkerIo | undefined;
+/** The execution's abort: fired when the pool stops it (`abort`) or when it ends. */
+let currentAbort: AbortController | undefined;
+/** I/O imports in flight in this worker. */
+const inFlight = new Set<Promise<HostOutcome>>();
 
 type Dispatch = typeof import('../import-dispatch.js');
 let dispatchModule: Promise<Dispatch> | undefined;
@@ -108,9 +112,12 @@ let warmupIo: InWorkerIo | undefined;
 async function callInWorker(io: InWorkerIo, iface: string, fn: string, args: unknown[]): Promise<unknown> {
   const started = performance.now();
   let outcome: HostOutcome;
+  const call = io.dispatch(iface, fn, args, io.signal);
+  inFlight.add(call);
   try {
-    outcome = await io.dispatch(iface, fn, args, io.signal);
+    outcome = await call;
   } finally {
+    inFlight.delete(call);
     hostCalls.count++;
     hostCalls.inWorker++;
     hostCalls.ms += performance.now() - started;
@@ -407,6 +414,7 @@ async function execute(job: ExecuteTask): Promise<void> {
   stdio.reset((stream, line) => emitLine({ kind: 'stdio', taskId, stream, line }));
   hostCalls = { count: 0, ms: 0, inWorker: 0 };
   const abort = new AbortController();
+  currentAbort = abort;
   currentIo = io ? { dispatch: (await hostInterfaces()).createImportDispatch({ ...guestContext, services: io.services }), signal: abort.signal } : undefined;
   let result: WorkerToMain;
   let succeeded = false;
@@ -448,6 +456,10 @@ async function prepare(variant: ComponentVariant): Promise<void> {
 port.on('message', (msg: MainToWorker) => {
   // Not queued: the pool is closing, whatever runs (it is terminated right after).
   if (msg.type === 'close') return void closeWorkerIos().finally(() => post({ type: 'closed' }));
+  if (msg.type === 'abort') {
+    currentAbort?.abort(new Error('the execution was stopped'));
+    return void Promise.allSettled([...inFlight]).then(() => post({ type: 'aborted' }));
+  }
   chain = chain.then(() => (msg.type === 'execute' ? execute(msg) : prepare(msg.variant)));
 });
 post({ type: 'ready' });

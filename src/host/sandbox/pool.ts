@@ -106,6 +106,8 @@ interface Slot {
   hasIo: boolean;
   /** Resolves when the worker has answered `closed`. */
   onClosed?: () => void;
+  /** The worker has aborted its I/O in flight (`aborted`). */
+  onAborted?: () => void;
 }
 
 interface ActiveJob {
@@ -152,6 +154,9 @@ function machineLoad(): number {
 const LINES_DRAIN_MS = 5;
 /** How long closing waits for a worker to close its services. */
 const CLOSE_WAIT_MS = 2000;
+/** How long a stopped execution's worker is given to abort its I/O in flight before it is terminated
+ * (the guest is already off the request path; a guest in a loop has no I/O in flight). */
+const ABORT_WAIT_MS = 2000;
 /** Variants a replacement worker is prepared with (the most recently used ones). */
 const RECENT_VARIANTS = 4;
 
@@ -324,6 +329,7 @@ export class SandboxPool {
     this.drainLines(slot); // the lines written before this message come first
     if (msg.type === 'ready') return markReady();
     if (msg.type === 'closed') return slot.onClosed?.();
+    if (msg.type === 'aborted') return slot.onAborted?.();
     if (msg.type === 'prepared') {
       const done = slot.prepared.get(msg.key);
       slot.prepared.delete(msg.key);
@@ -482,7 +488,7 @@ export class SandboxPool {
     if (slot.job !== job) return;
     this.drainLines(slot); // what the guest wrote before it was stopped
     job.abort.abort(why);
-    this.retire(slot);
+    this.retire(slot, true);
     slot.job = undefined;
     job.resolve(result);
     this.replace();
@@ -513,13 +519,25 @@ export class SandboxPool {
     for (const variant of this.recent.values()) void this.prepareSlot(slot, variant);
   }
 
-  private retire(slot: Slot): void {
+  /** `stopping`: an execution is being stopped. A worker running I/O imports itself first aborts the
+   * one in flight (its Postgres statement is cancelled on the server, its transaction rolled back:
+   * a terminated thread's socket alone goes unnoticed by a backend waiting on a lock), then goes. */
+  private retire(slot: Slot, stopping = false): void {
     const i = this.slots.indexOf(slot);
     if (i >= 0) this.slots.splice(i, 1);
     for (const done of slot.prepared.values()) done();
     slot.prepared.clear();
     slot.bridge.close();
     clearTimeout(slot.linesTimer);
-    void slot.worker.terminate();
+    if (!stopping || !slot.hasIo) {
+      void slot.worker.terminate();
+      return;
+    }
+    const timer = setTimeout(() => void slot.worker.terminate(), ABORT_WAIT_MS);
+    slot.onAborted = () => {
+      clearTimeout(timer);
+      void slot.worker.terminate();
+    };
+    slot.worker.postMessage({ type: 'abort' } satisfies MainToWorker);
   }
 }

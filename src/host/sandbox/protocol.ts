@@ -51,7 +51,13 @@ export interface CloseTask {
   type: 'close';
 }
 
-export type MainToWorker = ExecuteTask | PrepareTask | CloseTask;
+/** The execution is stopped: the worker aborts its I/O imports in flight and answers `aborted` once
+ * they settled (it is terminated then). */
+export interface AbortTask {
+  type: 'abort';
+}
+
+export type MainToWorker = ExecuteTask | PrepareTask | CloseTask | AbortTask;
 
 /** Why an execution failed, for the runner's message. */
 export type FailureKind = 'trap' | 'memory' | 'stack-overflow' | 'response-too-large' | 'instantiate';
@@ -78,7 +84,8 @@ export type WorkerToMain =
   /** The line ring has lines to drain. */
   | { type: 'lines' }
   | { type: 'prepared'; key: string; error?: string }
-  | { type: 'closed' };
+  | { type: 'closed' }
+  | { type: 'aborted' };
 
 /** A host call from the guest, posted on the bridge port while the worker blocks. */
 export interface HostCallMessage {
