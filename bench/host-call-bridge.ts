@@ -97,11 +97,13 @@ interface TimedCalls {
   const UNKNOWN_SCHEDULE = '00000000-0000-4000-8000-000000000000';
   // The runner's line at the end of each execution carries how long the guest waited at its imports
   // (post to reply): read from the fields as given, no line is serialized.
-  let waited = { calls: 0, ms: 0 };
+  let waited = { calls: 0, ms: 0, inWorker: 0 };
   const waitLogger: Logger = {
     ...silentLogger,
     info: (msg, fields) => {
-      if (msg === 'execute done' && typeof fields?.host_calls === 'number') waited = { calls: fields.host_calls, ms: Number(fields.host_call_ms) };
+      if (msg === 'execute done' && typeof fields?.host_calls === 'number') {
+        waited = { calls: fields.host_calls, ms: Number(fields.host_call_ms), inWorker: Number(fields.host_calls_in_worker ?? 0) };
+      }
     },
     child: () => waitLogger,
   };
@@ -184,6 +186,10 @@ interface TimedCalls {
     directUs.length = directCpuUs.length = directMainCpuUs.length = 0;
 
     console.log(`C. timed inside the guest, through the runner as exec runs it: N import calls vs N local calls in one execution (N = ${C_N}, ${C_IO_N} for I/O), median of ${C_ROUNDS} executions`);
+    // Which path the runner takes for an I/O import: in the sandbox worker (JSPI), or the bridge.
+    const probed = await timeCalls('scheduler.get-schedule', [UNKNOWN_SCHEDULE], 3);
+    const ioPath = probed.waited.inWorker === probed.waited.calls && probed.waited.calls > 0 ? 'jspi: the I/O import runs in the sandbox worker, suspending the guest' : 'bridge: the I/O import goes to the main thread';
+    console.log(`   path: ${ioPath} (${probed.waited.inWorker} of ${probed.waited.calls} calls in the worker; WebAssembly.Suspending ${typeof (WebAssembly as { Suspending?: unknown }).Suspending === 'function' ? 'present' : 'absent'})`);
     for (const [fn, args] of [
       ['context.get-context', []],
       ['user.get-user', []],
