@@ -58,8 +58,6 @@ export interface RunnerOptions {
   /** Restores by marks of a write barrier where the engine allows (sandbox/write-barrier.ts); default
    * true, false only as a bench baseline (every restore compares the whole memory). */
   writeBarrier?: boolean;
-  /** How long the main thread polls a sandbox after answering its host call (sandbox/pool.ts); a bench knob. */
-  hotPollMs?: number;
   /** The clock the sandboxes' deadlines are read on for `stats().overdue` (performance.now() time); tests move it. */
   deadlineClock?: () => number;
   /** Where vault-transit secret envelopes are decrypted (VAULT_ADDR, ALGA_VAULT_*). */
@@ -159,7 +157,6 @@ export function createRunner(opts: RunnerOptions): Runner {
     size: opts.concurrency,
     maxQueue: opts.maxQueue,
     isolation: opts.isolation,
-    hotPollMs: opts.hotPollMs,
     now: opts.deadlineClock,
     warmupHostCall: createWarmupHostCall(),
   });

@@ -36,6 +36,7 @@ import {
 } from './protocol.js';
 import { ReadyInstances, type GuestExports, type IsolationMode } from './ready-instances.js';
 import { CoreInstantiation, trackSuspending } from './snapshot.js';
+import { replySpinUs } from './reply-wait.js';
 import type { WorkerIo, WorkerIoEnv, WorkerIoFactory, WorkerIoSpec } from '../ports.js';
 import type { HostCallHandler } from './pool.js';
 import type { ExecuteRequest, ExecuteResponse } from '../wit-types/interfaces/alga-extension-types.js';
@@ -83,7 +84,6 @@ let outgoingBodyMax = 0;
 const dropLines: LineSink = () => {};
 const stdio = new GuestStdio(dropLines);
 
-const SPIN_MS = 0.05;
 let hostCalls: HostCallStats = { count: 0, ms: 0, inWorker: 0 };
 
 // Before any glue runs: the write barrier must see through the JSPI glue's Suspending imports.
@@ -215,27 +215,26 @@ function settle(outcome: HostOutcome): unknown {
   throw new Error(outcome.trap); // a thrown Error traps the guest, deliberately
 }
 
-/** Bridged functions (`iface#fn`) whose last answer took the main thread longer than the spin:
- * their host work is I/O, and spinning for them only burns a core that the main thread and Postgres
- * need. */
-const slowAnswers = new Set<string>();
+/** Each bridged function's (`iface#fn`) last answer time on the main thread, µs: whether to spin for its next reply. */
+const lastAnswerUs = new Map<string, number>();
 
 function bridgeCall(iface: string, fn: string, args: unknown[]): HostOutcome {
+  const posted = performance.now();
   Atomics.store(flag, WORD.reply, FLAG_WAITING);
   const msg: HostCallMessage = { taskId: currentTask, iface, fn, args };
+  // Running but only waiting from here: the main thread's reading of the machine leaves this thread out.
+  Atomics.store(flag, WORD.waiting, 1);
   bridge.postMessage(msg);
-  // A reply that comes within tens of µs (a refusal) is caught by a short bounded spin, saving a
-  // sleep and a wake-up; but only while a core is free for it, and not for a function whose last
-  // answer took longer than the spin: otherwise the spin holds a core that the main thread and
-  // Postgres need to answer (docs/sandbox.md).
+  // A reply that comes within tens of µs (a refusal) is caught by a short spin, saving a sleep and
+  // a wake-up; but only while the main thread sees a core free for it, and not for a function whose
+  // last answer took longer (I/O): the spin would hold a core that the main thread and Postgres need
+  // (docs/sandbox.md, reply-wait.ts).
   const key = `${iface}#${fn}`;
-  if (Atomics.load(flag, WORD.spin) === 1 && !slowAnswers.has(key)) {
-    const spinUntil = performance.now() + SPIN_MS;
-    while (Atomics.load(flag, WORD.reply) === FLAG_WAITING && performance.now() < spinUntil);
-  }
+  const spinUntil = posted + replySpinUs(Atomics.load(flag, WORD.spin), lastAnswerUs.get(key)) / 1000;
+  while (Atomics.load(flag, WORD.reply) === FLAG_WAITING && performance.now() < spinUntil);
+  Atomics.store(flag, WORD.waiting, 0);
   Atomics.wait(flag, WORD.reply, FLAG_WAITING);
-  if (Atomics.load(flag, WORD.answerUs) > SPIN_MS * 1000) slowAnswers.add(key);
-  else slowAnswers.delete(key);
+  lastAnswerUs.set(key, Atomics.load(flag, WORD.answerUs));
   let reply = receiveMessageOnPort(bridge) as { message: HostOutcome } | undefined;
   // The flag can flip a moment before the message is visible on this side: poll briefly.
   while (!reply) {

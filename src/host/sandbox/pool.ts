@@ -1,4 +1,4 @@
-import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { availableParallelism, loadavg } from 'node:os';
 import type { ExecuteRequest, ExecuteResponse } from '../wit-types/interfaces/alga-extension-types.js';
 import {
@@ -18,6 +18,8 @@ import {
 import type { IsolationMode } from './ready-instances.js';
 import type { GuestThreadData } from './guest-thread.js';
 import { LineRing, lineRingBuffer } from './line-ring.js';
+import { CoreFreeSignal, openRunnableReader } from './core-free.js';
+import { SPIN, type SpinMode } from './reply-wait.js';
 import type { ExecutionData } from '../interfaces/types.js';
 import type { LogFields, LogLevel } from '../../shared/logger.js';
 import type { Deadline } from '../../shared/deadline.js';
@@ -68,8 +70,6 @@ export interface SandboxPoolOptions {
   isolation?: IsolationMode;
   /** Answers host calls of warm-up executions (no request behind them); default: a trap. */
   warmupHostCall?: (iface: string, fn: string, args: unknown[]) => Promise<HostOutcome>;
-  /** How long the main thread polls a bridge after answering a host call; default HOT_POLL_MS, 0 never. */
-  hotPollMs?: number;
   /** The clock deadlines are read on (performance.now() time); tests move it. */
   now?: () => number;
 }
@@ -95,10 +95,6 @@ interface Slot {
   known: Set<string>;
   job?: ActiveJob;
   prepared: Map<string, () => void>;
-  /** Until when (performance.now()) the main thread polls this bridge instead of waiting on it. */
-  hotUntil: number;
-  /** A poll loop is scheduled (at most one per slot). */
-  polling: boolean;
   /** The worker's lines (line-ring.ts), and the drain scheduled after its nudge. */
   lines: LineRing;
   linesTimer?: NodeJS.Timeout;
@@ -130,18 +126,13 @@ export function stoppedResult(deadline: Deadline | undefined): SandboxResult {
 }
 
 const WORKER_URL = new URL('./guest-thread.js', import.meta.url);
-/**
- * After answering a host call the main thread polls that sandbox's bridge (one setImmediate turn at
- * a time, so I/O still flows) for this long instead of sleeping: guests make host calls in bursts,
- * and waking a thread that went idle costs 30–70 µs on small VMs (bench/host-call-bridge).
- */
-const HOT_POLL_MS = 0.5;
 const ANSWER_US_MAX = 2 ** 31 - 1;
-/** Polling takes a core: only while another core is free for it, among our guests (with every core
- * running a guest it would slow the guests more than it speeds their host calls) and on the machine
- * (a 1-minute load average above the cores: on a loaded 2-core machine, an I/O import with trivial
- * host work took 240–263 µs per call with polling, 79–85 µs without, paired in one run). */
+/** The worker's spin for a reply takes a core: only while another core is free for it, among our
+ * guests and on the machine (core-free.ts; where the machine cannot say, its 1-minute load average
+ * at most the cores). */
 const CORES = availableParallelism();
+const readRunnable = openRunnableReader();
+const coreSignal = new CoreFreeSignal(CORES);
 let loadRead = { at: -Infinity, value: 0 };
 /** The machine's 1-minute load average (it counts runnable threads, ours too), read at most once a second. */
 function machineLoad(): number {
@@ -309,8 +300,6 @@ export class SandboxPool {
       ready: new Promise((r) => (markReady = r)),
       known: new Set(),
       prepared: new Map(),
-      hotUntil: 0,
-      polling: false,
       lines: new LineRing(linesBuffer),
       hasIo: false,
     };
@@ -372,11 +361,9 @@ export class SandboxPool {
 
   private async answer(slot: Slot, call: HostCallMessage): Promise<void> {
     this.drainLines(slot); // the guest's lines before its call, before the call's own
-    // The guest now waits for this reply and sends nothing else: polling for its next call would only
-    // spin against the host work (a Postgres round trip) on this machine's cores. Re-armed after the reply.
-    slot.hotUntil = 0;
     const received = performance.now();
     this.bridged++;
+    this.readCores();
     const job = slot.job;
     let outcome: HostOutcome;
     if (call.taskId === WARMUP_TASK) {
@@ -391,40 +378,31 @@ export class SandboxPool {
       }
       if (slot.job !== job) return; // timed out meanwhile: the worker is gone
     }
+    const spin = this.spinMode();
     slot.bridge.postMessage(outcome);
-    const free = this.coreFree();
-    Atomics.store(slot.flag, WORD.spin, free ? 1 : 0); // for the guest's next call
+    Atomics.store(slot.flag, WORD.spin, spin); // for the guest's next call
     Atomics.store(slot.flag, WORD.answerUs, Math.min(ANSWER_US_MAX, Math.round((performance.now() - received) * 1000)));
     Atomics.store(slot.flag, WORD.reply, FLAG_REPLIED);
     Atomics.notify(slot.flag, WORD.reply);
-    if (free) this.keepHot(slot);
   }
 
-  /** Whether a core is free to spin on: fewer of our guests running than cores, and the machine's
-   * load at most its cores. Decides both the main thread's hot poll and the guest's spin. */
-  private coreFree(): boolean {
-    return this.slots.filter((s) => s.job).length < CORES && machineLoad() <= CORES;
+  /** Whether a core is free for the guest's short spin for its reply: fewer of our guests running
+   * than cores, and a core free on the machine now (core-free.ts), or where the machine cannot say,
+   * its load average at most the cores. */
+  private spinMode(): SpinMode {
+    const running = this.slots.filter((s) => s.job).length;
+    const free = readRunnable ? coreSignal.free : machineLoad() <= CORES;
+    return running < CORES && free ? SPIN.short : SPIN.none;
   }
 
-  private keepHot(slot: Slot): void {
-    const hotMs = this.opts.hotPollMs ?? HOT_POLL_MS;
-    if (hotMs <= 0) return;
-    slot.hotUntil = performance.now() + hotMs;
-    if (slot.polling) return;
-    slot.polling = true;
-    setImmediate(() => this.poll(slot));
-  }
-
-  private poll(slot: Slot): void {
-    // Stop when the execution is over, the slot is gone or the window has passed: sleep again.
-    if (!slot.job || !this.slots.includes(slot)) {
-      slot.polling = false;
-      return;
-    }
-    const next = receiveMessageOnPort(slot.bridge) as { message: HostCallMessage } | undefined;
-    if (next) void this.answer(slot, next.message);
-    if (performance.now() < slot.hotUntil) setImmediate(() => this.poll(slot));
-    else slot.polling = false;
+  /** A reading of the machine's runnable threads, taken as a call arrives: this thread is about to
+   * work, its guest waits (asleep, or running only to wait: left out), and the host work has not begun. */
+  private readCores(): void {
+    const runnable = readRunnable?.();
+    if (runnable === undefined) return;
+    let waiting = 0;
+    for (const s of this.slots) waiting += Atomics.load(s.flag, WORD.waiting);
+    coreSignal.sample(runnable, waiting);
   }
 
   private start(slot: Slot, job: ActiveJob): void {
@@ -448,7 +426,8 @@ export class SandboxPool {
     job.aheadAtStart = this.now() - performance.now();
     void slot.ready.then(() => {
       if (slot.job !== job) return;
-      Atomics.store(slot.flag, WORD.spin, this.coreFree() ? 1 : 0);
+      this.readCores();
+      Atomics.store(slot.flag, WORD.spin, this.spinMode());
       slot.worker.postMessage(msg);
     });
   }

@@ -113,12 +113,15 @@ export const WORD = {
   reply: 0,
   /** Never written: the worker sleeps on it when it must wait without a wake-up. */
   sleep: 1,
-  /** 1 while the main thread sees a core free for the worker to spin on while it waits, else 0. */
+  /** What the main thread allows the worker's wait for a reply (reply-wait.ts SPIN): whether a core is free. */
   spin: 2,
   /** How long the main thread took to answer the last call, µs (its receipt to its reply): the
-   * worker spins only for functions answered within its spin. */
+   * worker spins only for functions answered within its spin last time. */
   answerUs: 3,
+  /** 1 while the worker runs only to wait for a reply (posting it, spinning): the main thread's
+   * reading of the machine's runnable threads leaves it out. */
+  waiting: 4,
 } as const;
-export const BRIDGE_WORDS = 4;
+export const BRIDGE_WORDS = 5;
 export const FLAG_WAITING = 0;
 export const FLAG_REPLIED = 1;
