@@ -112,12 +112,14 @@ let warmupIo: InWorkerIo | undefined;
 async function callInWorker(io: InWorkerIo, iface: string, fn: string, args: unknown[]): Promise<unknown> {
   const started = performance.now();
   let outcome: HostOutcome;
+  Atomics.add(flag, WORD.ioInFlight, 1);
   const call = io.dispatch(iface, fn, args, io.signal);
   inFlight.add(call);
   try {
     outcome = await call;
   } finally {
     inFlight.delete(call);
+    Atomics.sub(flag, WORD.ioInFlight, 1);
     hostCalls.count++;
     hostCalls.inWorker++;
     hostCalls.ms += performance.now() - started;

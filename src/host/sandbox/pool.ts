@@ -508,7 +508,8 @@ export class SandboxPool {
     slot.prepared.clear();
     slot.bridge.close();
     clearTimeout(slot.linesTimer);
-    if (!stopping || !slot.hasIo) {
+    // A guest running (in a loop, say) has no I/O in flight and could not take the message anyway.
+    if (!stopping || !slot.hasIo || Atomics.load(slot.flag, WORD.ioInFlight) === 0) {
       void slot.worker.terminate();
       return;
     }

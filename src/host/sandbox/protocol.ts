@@ -121,7 +121,10 @@ export const WORD = {
   /** 1 while the worker runs only to wait for a reply (posting it, spinning): the main thread's
    * reading of the machine's runnable threads leaves it out. */
   waiting: 4,
+  /** I/O imports the worker is running itself (the JSPI path): a stopped execution's worker with
+   * none in flight is terminated at once, one with some is told to abort them first. */
+  ioInFlight: 5,
 } as const;
-export const BRIDGE_WORDS = 5;
+export const BRIDGE_WORDS = 6;
 export const FLAG_WAITING = 0;
 export const FLAG_REPLIED = 1;
