@@ -8,6 +8,11 @@ import { after, before, describe, test } from 'node:test';
 import { buildExecuteCall } from '../../src/server/execute-request.js';
 import { findInstall } from '../../src/server/registry/registry.js';
 import { startTestPlatform, type TestPlatform } from '../support/platform.js';
+import { jspiAvailable, sandboxPathFromEnv } from '../../src/config.js';
+import { WORKER_IO_APPLICATION_NAME } from '../../src/platform-worker-io.js';
+
+/** The in-process runner's path on this Node: on the JSPI path its sandbox worker runs the put itself. */
+const PATH = sandboxPathFromEnv() ?? (jspiAvailable() ? 'jspi' : 'bridge');
 
 const b64 = (s: string) => ({ $bytes: Buffer.from(s).toString('base64') });
 const entry = (key: string, value: string, revision: number | null = null, namespace = 'e2e') => ({ namespace, key, value: b64(value), revision });
@@ -102,12 +107,16 @@ for (const shape of ['in-process', 'split'] as const) describe(`storage, ${shape
       let done = false;
       const execution = tp.platform.runner.execute(call.headers, call.body).finally(() => (done = true));
       // The guest has reached the put once its statement waits on the held row (polled, not timed).
+      let waiting: { application_name: string }[] = [];
       for (;;) {
-        const w = await tp.platform.pool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%alga_storage_write%'`);
-        if (w.rows[0].n > 0) break;
+        const w = await tp.platform.pool.query(`SELECT application_name FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%alga_storage_write%'`);
+        waiting = w.rows;
+        if (waiting.length > 0) break;
         assert.ok(!done, 'the execution ended before its put reached the database');
         await new Promise((r) => setImmediate(r));
       }
+      // The path this test covers: on the JSPI path in-process, the put runs on the sandbox worker's own connection.
+      if (shape === 'in-process') assert.equal(waiting[0]!.application_name === WORKER_IO_APPLICATION_NAME, PATH === 'jspi', `the put's connection is ${waiting[0]!.application_name} on the ${PATH} path`);
       const out = await execution;
       assert.match(out.error ?? '', /^execute_failed: /);
       // The deadline ended the put too: its statement is cancelled while the row is still held
