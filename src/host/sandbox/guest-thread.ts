@@ -128,8 +128,9 @@ async function callInWorker(io: InWorkerIo, iface: string, fn: string, args: unk
   return settle(outcome);
 }
 
-/** This worker's services, one per spec (by value), for the worker's lifetime. */
-const workerIos = new Map<string, Promise<WorkerIo>>();
+/** This worker's services, one per spec (by the pool's id for it: specs equal in value share one),
+ * for the worker's lifetime. */
+const workerIos = new Map<number, Promise<WorkerIo>>();
 const ioEnv: WorkerIoEnv = {
   now: () => new Date(Date.now() + clockOffsetMs),
   logger: {
@@ -140,17 +141,22 @@ const ioEnv: WorkerIoEnv = {
     child: () => ioEnv.logger,
   },
 };
-function workerIoFor(spec: WorkerIoSpec): Promise<WorkerIo> {
-  const key = JSON.stringify([spec.module, spec.options]);
-  let p = workerIos.get(key);
+/** The specs this worker has been sent, by id: the pool sends each only once. */
+const workerIoSpecs = new Map<number, WorkerIoSpec>();
+/** The services of the task's spec (a failed build is tried again by the next task naming it). */
+function workerIoFor(ref: { id: number; spec?: WorkerIoSpec }): Promise<WorkerIo> {
+  if (ref.spec) workerIoSpecs.set(ref.id, ref.spec);
+  let p = workerIos.get(ref.id);
   if (!p) {
+    const spec = workerIoSpecs.get(ref.id);
+    if (!spec) return Promise.reject(new Error(`worker services ${ref.id} were named before they were sent`));
     p = (async () => {
       const mod = (await import(spec.module)) as { createWorkerIo?: WorkerIoFactory };
       if (typeof mod.createWorkerIo !== 'function') throw new Error(`${spec.module} exports no createWorkerIo`);
       return mod.createWorkerIo(spec.options, ioEnv);
     })();
-    workerIos.set(key, p);
-    p.catch(() => workerIos.delete(key));
+    workerIos.set(ref.id, p);
+    p.catch(() => workerIos.delete(ref.id));
   }
   return p;
 }

@@ -24,6 +24,7 @@ import type { ExecutionData } from '../interfaces/types.js';
 import type { LogFields, LogLevel } from '../../shared/logger.js';
 import type { Deadline } from '../../shared/deadline.js';
 import type { WorkerIoSpec } from '../ports.js';
+import { WorkerIoSpecs } from './worker-io-specs.js';
 
 /** Answers one guest import call; must not throw (the dispatcher maps failures to WIT values). */
 export type HostCallHandler = (iface: string, fn: string, args: unknown[], signal: AbortSignal) => Promise<HostOutcome>;
@@ -100,6 +101,8 @@ interface Slot {
   linesTimer?: NodeJS.Timeout;
   /** The worker has been given a WorkerIoSpec: on close it closes its services first. */
   hasIo: boolean;
+  /** Ids (WorkerIoSpecs) of the specs this worker has been sent. */
+  ioSpecs: Set<number>;
   /** Resolves when the worker has answered `closed`. */
   onClosed?: () => void;
   /** The worker has aborted its I/O in flight (`aborted`). */
@@ -159,6 +162,7 @@ export class SandboxPool {
   private readonly slots: Slot[] = [];
   private readonly queue: ActiveJob[] = [];
   private readonly recent = new Map<string, Required<ComponentVariant>>();
+  private readonly workerIoSpecs = new WorkerIoSpecs();
   private nextId = WARMUP_TASK + 1;
   private closed = false;
   private bridged = 0;
@@ -302,6 +306,7 @@ export class SandboxPool {
       prepared: new Map(),
       lines: new LineRing(linesBuffer),
       hasIo: false,
+      ioSpecs: new Set(),
     };
     worker.on('message', (msg: WorkerToMain) => this.onMessage(slot, msg, markReady));
     worker.on('error', (err) => this.lose(slot, `sandbox worker crashed: ${err.message}`));
@@ -405,6 +410,14 @@ export class SandboxPool {
     coreSignal.sample(runnable, waiting);
   }
 
+  /** The task's reference to its spec: the spec itself only the first time this worker sees it. */
+  private workerIoFor(slot: Slot, spec: WorkerIoSpec): { id: number; spec?: WorkerIoSpec } {
+    const id = this.workerIoSpecs.idOf(spec);
+    if (slot.ioSpecs.has(id)) return { id };
+    slot.ioSpecs.add(id);
+    return { id, spec };
+  }
+
   private start(slot: Slot, job: ActiveJob): void {
     slot.job = job;
     const { run } = job;
@@ -417,7 +430,7 @@ export class SandboxPool {
       clockOffsetMs: run.clockOffsetMs ?? 0,
       maxResponseBytes: run.maxResponseBytes,
       maxOutgoingBodyBytes: run.maxOutgoingBodyBytes,
-      ...(run.workerIo && run.variant.jspi ? { workerIo: run.workerIo } : {}),
+      ...(run.workerIo && run.variant.jspi ? { workerIo: this.workerIoFor(slot, run.workerIo) } : {}),
     };
     if (msg.workerIo) slot.hasIo = true;
     // The wait for a free sandbox counts against the deadline; getting the guest started in this

@@ -35,9 +35,10 @@ export interface ExecuteTask {
   maxResponseBytes: number;
   /** The largest request body a guest's `fetch()` (wasi:http) may write: ALGA_FETCH_MAX_BYTES. */
   maxOutgoingBodyBytes: number;
-  /** With the JSPI glue: the services the worker runs the I/O imports on (ports.ts). Absent: those
-   * imports go over the bridge to the main thread. */
-  workerIo?: WorkerIoSpec;
+  /** With the JSPI glue: the services the worker runs the I/O imports on (ports.ts), by the pool's
+   * id for the spec; the spec itself only the first time this worker is given that id
+   * (worker-io-specs.ts). Absent: those imports go over the bridge to the main thread. */
+  workerIo?: { id: number; spec?: WorkerIoSpec };
 }
 
 /** Get instances of a variant ready before requests for it arrive. */
