@@ -15,7 +15,7 @@ import { handleSchedulerOperation, type SchedulerOperationDeps } from './server/
 import { handleStorageOperation, type StorageOperationDeps } from './server/internal-api/storage-operation.js';
 import type { PlatformData } from './server/platform-data/platform-data.js';
 import { createPostgresJobEngine, type JobEngine } from './server/scheduler/job-engine.js';
-import { forwardSchedulerMetrics, schedulerMetricsChannel } from './server/scheduler/metrics.js';
+import { flushSchedulerMetrics, forwardSchedulerMetrics, schedulerMetricsChannel } from './server/scheduler/metrics.js';
 import { createAdmission } from './server/scheduler/rate-limit.js';
 import { createSchedulerService } from './server/scheduler/service.js';
 import { createStorageService } from './server/storage/service.js';
@@ -107,5 +107,6 @@ export const createWorkerIo: WorkerIoFactory = (options, env): WorkerIo => {
   return {
     services: { scheduler: b.scheduler, storage: b.storage, platformApi: b.platformApi, ...o.settings },
     close: () => (closed ??= pool.end()),
+    flush: flushSchedulerMetrics,
   };
 };

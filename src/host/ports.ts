@@ -64,6 +64,9 @@ export interface WorkerIo {
   services: import('./interfaces/types.js').HostServices;
   /** Ends its connections (the worker is being stopped or replaced). */
   close(): Promise<void>;
+  /** Sends what it holds for the thread that made the spec (its metrics): called as each execution
+   * ends or is stopped, and before `close`. */
+  flush?(): void;
 }
 
 export type WorkerIoFactory = (options: unknown, env: WorkerIoEnv) => WorkerIo | Promise<WorkerIo>;

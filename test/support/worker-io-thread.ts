@@ -24,6 +24,7 @@ port.postMessage({ ready: true, settings } satisfies FromThread);
 port.on('message', async (m: ToThread) => {
   try {
     const value = m.op === 'close' ? await io.close() : await Promise.all(m.calls.map((c) => backends[c.backend]!.call(...c.args)));
+    io.flush?.(); // as a sandbox worker does when an execution ends
     port.postMessage({ id: m.id, value } satisfies FromThread);
   } catch (e) {
     port.postMessage({ id: m.id, error: (e as Error)?.stack ?? String(e) } satisfies FromThread);

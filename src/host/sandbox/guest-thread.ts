@@ -98,6 +98,8 @@ interface InWorkerIo {
 let currentIo: InWorkerIo | undefined;
 /** The execution's abort: fired when the pool stops it (`abort`) or when it ends. */
 let currentAbort: AbortController | undefined;
+/** The services of the execution in progress (none on the bridge). */
+let currentServices: WorkerIo | undefined;
 /** I/O imports in flight in this worker. */
 const inFlight = new Set<Promise<HostOutcome>>();
 
@@ -164,7 +166,15 @@ function workerIoFor(ref: { id: number; spec?: WorkerIoSpec }): Promise<WorkerIo
 async function closeWorkerIos(): Promise<void> {
   const all = [...workerIos.values()];
   workerIos.clear();
-  await Promise.allSettled(all.map((p) => p.then((io) => io.close())));
+  await Promise.allSettled(all.map((p) => p.then((io) => (io.flush?.(), io.close()))));
+}
+/** The services' held observations go out as an execution ends or is stopped. */
+function flushWorkerIo(io: WorkerIo | undefined): void {
+  try {
+    io?.flush?.();
+  } catch {
+    /* observability must not fail the execution */
+  }
 }
 
 function callHost(iface: string, fn: string, args: unknown[]): unknown {
@@ -422,6 +432,7 @@ async function execute(job: ExecuteTask): Promise<void> {
   hostCalls = { count: 0, ms: 0, inWorker: 0 };
   const abort = new AbortController();
   currentAbort = abort;
+  currentServices = io;
   currentIo = io ? { dispatch: (await hostInterfaces()).createImportDispatch({ ...guestContext, services: io.services }), signal: abort.signal } : undefined;
   let result: WorkerToMain;
   let succeeded = false;
@@ -441,6 +452,8 @@ async function execute(job: ExecuteTask): Promise<void> {
   }
   abort.abort(new Error('the execution is over')); // host work it left behind is cancelled
   currentIo = undefined;
+  currentServices = undefined;
+  flushWorkerIo(io);
   stdio.flush();
   post(result);
   stdio.reset(dropLines);
@@ -465,7 +478,10 @@ port.on('message', (msg: MainToWorker) => {
   if (msg.type === 'close') return void closeWorkerIos().finally(() => post({ type: 'closed' }));
   if (msg.type === 'abort') {
     currentAbort?.abort(new Error('the execution was stopped'));
-    return void Promise.allSettled([...inFlight]).then(() => post({ type: 'aborted' }));
+    return void Promise.allSettled([...inFlight]).then(() => {
+      flushWorkerIo(currentServices); // the worker may be terminated next
+      post({ type: 'aborted' });
+    });
   }
   chain = chain.then(() => (msg.type === 'execute' ? execute(msg) : prepare(msg.variant)));
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { Worker } from 'node:worker_threads';
+import { BroadcastChannel, Worker } from 'node:worker_threads';
 import { createLogger } from '../../../src/shared/logger.js';
 import { createPostgresJobEngine } from '../../../src/server/scheduler/job-engine.js';
 import { renderMetrics, schedulerApiCalls, schedulerApiErrors, schedulerMetricsChannel } from '../../../src/server/scheduler/metrics.js';
@@ -120,5 +120,38 @@ test('metrics: a sandbox worker\'s calls count once in the registry of the threa
     assert.equal(await owner.ask({ op: 'count', operation: 'forwarded', outcome: 'ok' }), 3);
   } finally {
     await Promise.all([owner.stop(), sandbox.stop(), toMain.stop()]);
+  }
+});
+
+test('metrics: a sandbox worker sends its observations in batches (at each flush, or soon after the first held one), not a message per call, and every call counts', async () => {
+  const owner = metricsThread();
+  const sandbox = metricsThread();
+  // Any channel of the same name receives every message: this one counts what crosses.
+  let listen: BroadcastChannel | undefined;
+  try {
+    const ownerChannel: string = await owner.ask({ op: 'channel' });
+    const messages: unknown[] = [];
+    listen = new BroadcastChannel(ownerChannel);
+    listen.onmessage = (e) => messages.push((e as { data: unknown }).data);
+    await sandbox.ask({ op: 'forward', channel: ownerChannel });
+    await sandbox.ask({ op: 'record', operation: 'batched', outcome: 'ok', times: 50 });
+    await sandbox.ask({ op: 'flush' });
+    assert.equal(await owner.ask({ op: 'count', operation: 'batched', outcome: 'ok', atLeast: 50 }), 50);
+    const messagesReach = async (n: number) => {
+      for (let i = 0; i < 500 && messages.length < n; i++) await new Promise((r) => setTimeout(r, 20));
+      return messages.length;
+    };
+    assert.equal(await messagesReach(1), 1, 'one message for the 50 calls');
+    assert.equal((messages[0] as unknown[]).length, 50);
+
+    // Not flushed: sent anyway, shortly after.
+    await sandbox.ask({ op: 'record', operation: 'batched', outcome: 'ok', times: 3 });
+    assert.equal(await owner.ask({ op: 'count', operation: 'batched', outcome: 'ok', atLeast: 53 }), 53);
+    assert.equal(await messagesReach(2), 2);
+    assert.deepEqual(messages.map((m) => (m as unknown[]).length), [50, 3]);
+    assert.equal(await sandbox.ask({ op: 'count', operation: 'batched', outcome: 'ok' }), 0, 'not in the sandbox worker\'s own registry');
+  } finally {
+    listen?.close();
+    await Promise.all([owner.stop(), sandbox.stop()]);
   }
 });
