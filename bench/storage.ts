@@ -44,6 +44,10 @@ try {
     services: {
       storage: { call: (installId, request, signal) => (installId === rawInstall.installId ? rawBackend(request) : handleStorageOperation(deps, installId, request, signal)) },
     },
+    // The main install's calls run as the platform's would: in the sandbox worker on the JSPI path
+    // (the platform's worker services), over the bridge otherwise. The other two installs answer
+    // through this runner's own services on the main thread (the bridge), as their names say.
+    workerIo: (context) => (context.installId === install.installId ? platform.workerIo : undefined),
     logger: createLogger({
       level: 'info',
       write: (line) => {
@@ -208,6 +212,8 @@ try {
   console.log(`the guest's wait at the import per call (host_call_ms ÷ host_calls): put ${w('storage.put ok')} ms, get ${w('storage.get ok')} ms; answered denied: put ${w('storage.put denied')} ms, get ${w('storage.get denied')} ms`);
   console.log(`component (the guest's wait) ÷ service: put ${(median(waits['storage.put ok']!) / median(servicePut)).toFixed(2)}, get ${(median(waits['storage.get ok']!) / median(serviceGet)).toFixed(2)}`);
   console.log(`the bridge and the probe's own work per call (the same calls answered \`denied\` with no I/O): put ${median(bridgePut).toFixed(3)} ms, get ${median(bridgeGet).toFixed(3)} ms`);
+  const path = runner.stats();
+  console.log(`the main install's path: ${path.sandboxPath} (JSPI glue ${path.jspiGlue ? "loaded" : "not loaded"}; ${path.bridgedHostCalls} host calls of the whole run answered on the main thread)`);
   console.log(`component ÷ service: put ${(median(guestPut) / median(servicePut)).toFixed(2)}, get ${(median(guestGet) / median(serviceGet)).toFixed(2)} (target ≤ 1.5)`);
   // The bridge's cost with Postgres I/O behind it is (component → raw) − raw; what remains of a
   // component's call is our storage path (WIT mapping, capability check, route core, service).
