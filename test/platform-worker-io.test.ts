@@ -12,21 +12,15 @@ import { loadConfig, runnerServices } from '../src/config.js';
 import { startPlatform, type Platform } from '../src/platform.js';
 import { createWorkerIo, WORKER_IO_APPLICATION_NAME, WORKER_POOL_MAX, type PlatformWorkerIoOptions } from '../src/platform-worker-io.js';
 import { clockOffsetMs, createManualClock } from '../src/server/execution/clock.js';
-import { parsePlatformData } from '../src/server/platform-data/platform-data.js';
 import { createPostgresJobEngine } from '../src/server/scheduler/job-engine.js';
 import { schedulerApiCalls, schedulerMetricsChannel } from '../src/server/scheduler/metrics.js';
 import { silentLogger } from '../src/shared/logger.js';
 import { createTestDatabase, type TestDatabase } from './support/db.js';
 import { insertInstall, type InstalledExtension } from './support/fixtures.js';
 import { startWorkerIo, type WorkerIoThread } from './support/worker-io.js';
+import { PLATFORM_DATA } from './support/platform-data.js';
 
-const C = '0b7c5a3e-2f4d-4c1a-9e8b-1a2b3c4d5e01';
-const S = '5d0c1b2a-3e4f-4a5b-8c6d-7e8f9a0b1c01';
-const UNKNOWN = '9b7c5a3e-2f4d-4c1a-9e8b-1a2b3c4d5e09';
-const DATA = parsePlatformData({
-  clients: [{ clientId: C, clientName: 'Acme' }],
-  services: [{ serviceId: S, serviceName: 'Support', itemKind: 'service', billingMethod: 'hourly', defaultRate: 120, unitOfMeasure: 'hour', isActive: true }],
-});
+const { CLIENT_ID: C, SERVICE_ID: S, UNKNOWN_ID: UNKNOWN, ONE_CLIENT_ONE_SERVICE: DATA } = PLATFORM_DATA;
 // Far from the wall clock: what the worker's services write shows which clock they read.
 const clock = createManualClock('2026-07-04T23:30:00Z');
 

@@ -16,20 +16,14 @@ import { createHttpStorageBackend } from '../../../src/host/http/storage-client.
 import { createWorkerIo, WORKER_HTTP_CONNECTIONS, type HttpWorkerIoOptions } from '../../../src/host/http/worker-io.js';
 import { startPlatform, type Platform } from '../../../src/platform.js';
 import { startRunnerService, type RunnerService } from '../../../src/runner-service.js';
-import { parsePlatformData } from '../../../src/server/platform-data/platform-data.js';
 import { silentLogger } from '../../../src/shared/logger.js';
 import { createTestDatabase, type TestDatabase } from '../../support/db.js';
 import { insertInstall, type InstalledExtension } from '../../support/fixtures.js';
 import { startWorkerIo, type WorkerIoThread } from '../../support/worker-io.js';
+import { PLATFORM_DATA } from '../../support/platform-data.js';
 
 const TOKEN = 'worker-io-split-token';
-const C = '0b7c5a3e-2f4d-4c1a-9e8b-1a2b3c4d5e01';
-const S = '5d0c1b2a-3e4f-4a5b-8c6d-7e8f9a0b1c01';
-const UNKNOWN = '9b7c5a3e-2f4d-4c1a-9e8b-1a2b3c4d5e09';
-const DATA = parsePlatformData({
-  clients: [{ clientId: C, clientName: 'Acme' }],
-  services: [{ serviceId: S, serviceName: 'Support', itemKind: 'service', billingMethod: 'hourly', defaultRate: 120, unitOfMeasure: 'hour', isActive: true }],
-});
+const { CLIENT_ID: C, SERVICE_ID: S, UNKNOWN_ID: UNKNOWN, ONE_CLIENT_ONE_SERVICE: DATA } = PLATFORM_DATA;
 
 let db: TestDatabase;
 const dirs: string[] = [];
