@@ -115,6 +115,12 @@ async function callInWorker(io: InWorkerIo, iface: string, fn: string, args: unk
   const started = performance.now();
   let outcome: HostOutcome;
   Atomics.add(flag, WORD.ioInFlight, 1);
+  // Stopped: an I/O import begun now would run unseen by the pool (terminated at once) or after its
+  // abort (the guest resumed from the aborted one), its write landing after the stop was reported.
+  if (io.signal.aborted || Atomics.load(flag, WORD.stopping) !== 0) {
+    Atomics.sub(flag, WORD.ioInFlight, 1);
+    throw new Error('the execution was stopped');
+  }
   const call = io.dispatch(iface, fn, args, io.signal);
   inFlight.add(call);
   try {

@@ -521,6 +521,7 @@ export class SandboxPool {
     slot.prepared.clear();
     slot.bridge.close();
     clearTimeout(slot.linesTimer);
+    Atomics.store(slot.flag, WORD.stopping, 1); // before the reading of ioInFlight (callInWorker)
     // A guest running (in a loop, say) has no I/O in flight and could not take the message anyway.
     if (!stopping || !slot.hasIo || Atomics.load(slot.flag, WORD.ioInFlight) === 0) {
       void slot.worker.terminate();

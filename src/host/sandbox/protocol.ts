@@ -125,7 +125,10 @@ export const WORD = {
   /** I/O imports the worker is running itself (the JSPI path): a stopped execution's worker with
    * none in flight is terminated at once, one with some is told to abort them first. */
   ioInFlight: 5,
+  /** 1 once the pool is stopping this worker's execution (set before it reads ioInFlight): an I/O
+   * import starting after that is refused, so none begins unseen by the pool's reading. */
+  stopping: 6,
 } as const;
-export const BRIDGE_WORDS = 6;
+export const BRIDGE_WORDS = 7;
 export const FLAG_WAITING = 0;
 export const FLAG_REPLIED = 1;

@@ -4,7 +4,7 @@
  * main thread answers no host call at all. Without a spec the same glue takes the bridge.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
@@ -83,6 +83,29 @@ test('a deadline during an I/O import in the worker: the worker is stopped, its 
     assert.equal(json(await probeCalls(h, [create])).results[0].ok.scheduleId, 'w-1');
   } finally {
     await h.runner.close();
+  }
+});
+
+test('a stopped execution starts no I/O import after its stop: the guest resumed from its aborted call is refused its next one', { skip, timeout: 300_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'alga-worker-io-'));
+  const callsFile = join(dir, 'calls');
+  const slow = (tenant: string) => tenant === 'slow';
+  const h = await startSandboxHarness({
+    sandboxPath: 'jspi',
+    concurrency: 1,
+    workerIo: (ctx) => fixtureIo({ label: 'w', slowCreate: slow(ctx.tenantId), ...(slow(ctx.tenantId) ? { callsFile } : {}) }),
+  });
+  try {
+    const r = await probeCalls(h, [create, getUnknown, create], { tenant: 'slow', limits: { timeout_ms: 300 } });
+    assert.match(r.error ?? '', /^execute_failed: timeout/);
+    // The abort and whatever the resumed guest does next run in one turn of the old worker; an
+    // execution on its replacement comes after.
+    for (let i = 0; i < 500 && !(existsSync(callsFile) && readFileSync(callsFile, 'utf8').includes('aborted')); i++) await new Promise((t) => setTimeout(t, 10));
+    assert.equal(json(await probeCalls(h, [create])).results[0].ok.scheduleId, 'w-1');
+    assert.deepEqual(readFileSync(callsFile, 'utf8').trim().split('\n'), ['create', 'create aborted']);
+  } finally {
+    await h.runner.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
