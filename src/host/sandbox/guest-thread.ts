@@ -172,7 +172,8 @@ function workerIoFor(ref: { id: number; spec?: WorkerIoSpec }): Promise<WorkerIo
 async function closeWorkerIos(): Promise<void> {
   const all = [...workerIos.values()];
   workerIos.clear();
-  await Promise.allSettled(all.map((p) => p.then((io) => (io.flush?.(), io.close()))));
+  // A throwing flush does not keep its services open.
+  await Promise.allSettled(all.map((p) => p.then((io) => (flushWorkerIo(io), io.close()))));
 }
 /** The services' held observations go out as an execution ends or is stopped. */
 function flushWorkerIo(io: WorkerIo | undefined): void {

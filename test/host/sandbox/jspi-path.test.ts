@@ -124,6 +124,20 @@ test('closing the runner closes each worker\'s services', { skip, timeout: 300_0
   }
 });
 
+test('closing the runner closes a worker\'s services even when their flush throws', { skip, timeout: 300_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'alga-worker-io-'));
+  const closedFile = join(dir, 'closed');
+  const h = await startSandboxHarness({ sandboxPath: 'jspi', concurrency: 1, workerIo: () => fixtureIo({ label: 'w', closedFile, flushThrows: true }) });
+  try {
+    assert.equal(json(await probeCalls(h, [create])).results[0].ok.scheduleId, 'w-1');
+    await h.runner.close();
+    assert.equal(existsSync(closedFile), true);
+  } finally {
+    await h.runner.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('the JSPI glue without a spec: the I/O imports take the bridge, with the same answers', { skip, timeout: 300_000 }, async () => {
   const made: string[] = [];
   const h = await startSandboxHarness({
