@@ -106,7 +106,11 @@ const inFlight = new Set<Promise<HostOutcome>>();
 type Dispatch = typeof import('../import-dispatch.js');
 let dispatchModule: Promise<Dispatch> | undefined;
 /** The host interfaces, loaded only by a worker that runs I/O imports itself. */
-const hostInterfaces = () => (dispatchModule ??= import('../import-dispatch.js'));
+const hostInterfaces = () =>
+  (dispatchModule ??= import('../import-dispatch.js').catch((err: unknown) => {
+    dispatchModule = undefined; // a failed load is tried again by the next execution
+    throw err;
+  }));
 let warmupIo: InWorkerIo | undefined;
 
 /** An I/O import run here: the same interface code, capability checks and WIT values as on the

@@ -528,6 +528,7 @@ export class SandboxPool {
       return;
     }
     const timer = setTimeout(() => void slot.worker.terminate(), ABORT_WAIT_MS);
+    timer.unref(); // a stopping worker must not hold the process open
     slot.onAborted = () => {
       clearTimeout(timer);
       void slot.worker.terminate();
