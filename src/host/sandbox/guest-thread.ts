@@ -70,8 +70,8 @@ const lineSender = new LineSender(new LineRing(lines), (line) =>
 );
 const emitLine = (line: RingLine) => lineSender.send(line);
 
-// Refills run in the worker's one queue of work (below): an async warm-up never interleaves with an execution.
-// One piece of work at a time (a message, a refill): an execution never overlaps another in this thread.
+// One piece of work at a time (a message, a refill of ready instances): an execution never overlaps
+// another, nor an async warm-up, in this thread.
 let chain: Promise<void> = Promise.resolve();
 const instances = new ReadyInstances(isolation, (work) => {
   chain = chain.then(work);
@@ -136,8 +136,7 @@ async function callInWorker(io: InWorkerIo, iface: string, fn: string, args: unk
     hostCalls.inWorker++;
     hostCalls.ms += performance.now() - started;
   }
-  if ('err' in outcome) return { tag: 'err', val: outcome.err };
-  return settle(outcome);
+  return returned(outcome);
 }
 
 /** This worker's services, one per spec (by the pool's id for it: specs equal in value share one),
@@ -230,9 +229,13 @@ function callInGuest(impl: AnyInGuest, fn: string, args: unknown[]): unknown {
     hostCalls.count++;
     hostCalls.ms += performance.now() - started;
   }
-  // jco's glue takes a returned `{ tag: 'err' }` as the error of a result, as it takes a thrown
-  // payload, without a throw and a catch (1–3 µs a call, in one thread on Node 20). Only functions
-  // returning a result have an error outcome (typed by the WIT).
+  return returned(outcome);
+}
+
+/** What an import answered here returns to jco's glue. A returned `{ tag: 'err' }` is taken as the
+ * error of a result, as a thrown payload is, without a throw and a catch (1–3 µs a call, in one
+ * thread on Node 20). Only functions returning a result have an error outcome (typed by the WIT). */
+function returned(outcome: HostOutcome): unknown {
   if ('err' in outcome) return { tag: 'err', val: outcome.err };
   return settle(outcome);
 }
